@@ -1,0 +1,160 @@
+//! `touchup mask`: a mask from shapes, in the order given on the command line.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{ArgMatches, Args};
+use touchup::mask::{Brush, BrushMode, Mask, Polarity, shapes};
+
+#[derive(Debug, Args)]
+pub struct MaskArgs {
+    /// The photo the mask is for (its displayed, EXIF-rotated size is the mask's size).
+    #[arg(long)]
+    image: PathBuf,
+    /// Mark columns X..X+W-1 and rows Y..Y+H-1.
+    #[arg(long, value_name = "X,Y,W,H")]
+    rect: Vec<String>,
+    /// Mark a polygon through at least three corners.
+    #[arg(long, value_name = "X1,Y1,X2,Y2,X3,Y3...")]
+    polygon: Vec<String>,
+    /// A round brush of radius R along the polyline.
+    #[arg(long, value_name = "R:X1,Y1,X2,Y2...")]
+    stroke: Vec<String>,
+    /// Swap marked and kept pixels (applied where it stands among the shapes).
+    #[arg(long)]
+    invert: bool,
+    /// Which colour marks the edit in the written mask.
+    #[arg(long, default_value = "white-edits", value_name = "white-edits|black-edits")]
+    polarity: Polarity,
+    /// Write the mask PNG here.
+    #[arg(long, value_name = "MASK.png", conflicts_with = "data_uri", required_unless_present = "data_uri")]
+    out: Option<PathBuf>,
+    /// Print only `data:image/png;base64,...` on stdout.
+    #[arg(long)]
+    data_uri: bool,
+}
+
+/// One operation, in command-line order.
+#[derive(Debug, Clone, PartialEq)]
+enum Op {
+    Rect(i64, i64, i64, i64),
+    Polygon(Vec<(f32, f32)>),
+    Stroke(f32, Vec<(f32, f32)>),
+    Invert,
+}
+
+fn numbers(text: &str, what: &str) -> anyhow::Result<Vec<f64>> {
+    text.split(',')
+        .map(|t| {
+            let t = t.trim();
+            t.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .with_context(|| format!("{what} '{text}': '{t}' is not a number"))
+        })
+        .collect()
+}
+
+fn points(values: &[f64]) -> Vec<(f32, f32)> {
+    values.chunks(2).map(|c| (c[0] as f32, c[1] as f32)).collect()
+}
+
+fn parse_rect(text: &str) -> anyhow::Result<Op> {
+    let v = numbers(text, "--rect")?;
+    let [x, y, w, h] = v[..] else {
+        bail!("--rect '{text}': expected X,Y,W,H (four numbers)");
+    };
+    if v.iter().any(|n| n.fract() != 0.0) {
+        bail!("--rect '{text}': use whole pixels");
+    }
+    if w <= 0.0 || h <= 0.0 {
+        bail!("--rect '{text}': width and height must be at least 1");
+    }
+    Ok(Op::Rect(x as i64, y as i64, w as i64, h as i64))
+}
+
+fn parse_polygon(text: &str) -> anyhow::Result<Op> {
+    let v = numbers(text, "--polygon")?;
+    if v.len() < 6 || v.len() % 2 != 0 {
+        bail!("--polygon '{text}': expected at least three X,Y corners");
+    }
+    Ok(Op::Polygon(points(&v)))
+}
+
+fn parse_stroke(text: &str) -> anyhow::Result<Op> {
+    let (r, rest) = text
+        .split_once(':')
+        .with_context(|| format!("--stroke '{text}': expected R:X1,Y1,X2,Y2..."))?;
+    let r: f32 = r
+        .trim()
+        .parse()
+        .ok()
+        .filter(|r: &f32| r.is_finite() && *r > 0.0 && *r <= Brush::MAX_SIZE / 2.0)
+        .with_context(|| format!("--stroke '{text}': the radius must be a number from 0.5 to 500"))?;
+    let v = numbers(rest, "--stroke")?;
+    if v.len() < 2 || v.len() % 2 != 0 {
+        bail!("--stroke '{text}': expected at least one X,Y point after the radius");
+    }
+    Ok(Op::Stroke(r, points(&v)))
+}
+
+fn ops_in_order(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<Vec<Op>> {
+    let mut ops: Vec<(usize, Op)> = Vec::new();
+    for (i, t) in super::indexed::<String>(m, "rect") {
+        ops.push((i, parse_rect(&t)?));
+    }
+    for (i, t) in super::indexed::<String>(m, "polygon") {
+        ops.push((i, parse_polygon(&t)?));
+    }
+    for (i, t) in super::indexed::<String>(m, "stroke") {
+        ops.push((i, parse_stroke(&t)?));
+    }
+    if args.invert {
+        let i = m.index_of("invert").unwrap_or(usize::MAX);
+        ops.push((i, Op::Invert));
+    }
+    ops.sort_by_key(|(i, _)| *i);
+    Ok(ops.into_iter().map(|(_, op)| op).collect())
+}
+
+fn apply(mask: &mut Mask, op: &Op) {
+    match op {
+        Op::Rect(x, y, w, h) => {
+            mask.fill_rect(*x, *y, *w, *h, 255);
+        }
+        Op::Polygon(pts) => {
+            shapes::fill_polygon(mask, pts, shapes::Combine::Add);
+        }
+        Op::Stroke(r, pts) => {
+            Brush::new(r * 2.0, 1.0, BrushMode::Paint).polyline(mask, pts);
+        }
+        Op::Invert => {
+            mask.invert();
+        }
+    }
+}
+
+pub fn run(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<()> {
+    let ops = ops_in_order(args, m)?;
+    let image = touchup::imageio::open(&args.image)?;
+    let mut mask = Mask::new(image.width(), image.height());
+    for op in &ops {
+        apply(&mut mask, op);
+    }
+    let png = touchup::mask::export_png(&mask, args.polarity)?;
+    if args.data_uri {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", touchup::mask::png_data_uri(&png)).context("could not write to stdout")?;
+    } else if let Some(path) = &args.out {
+        std::fs::write(path, &png).with_context(|| format!("could not write the mask to {}", path.display()))?;
+        eprintln!(
+            "wrote {} ({}x{}, {} pixels marked)",
+            path.display(),
+            image.width(),
+            image.height(),
+            mask.count_at_least(touchup::mask::THRESHOLD)
+        );
+    }
+    Ok(())
+}

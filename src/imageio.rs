@@ -1,0 +1,263 @@
+//! Reading and writing pictures: decoding with limits (so a hostile header or a decompression
+//! bomb fails cleanly instead of eating memory), EXIF orientation, encoding, and data URIs.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use image::{DynamicImage, ImageDecoder, ImageReader, RgbaImage};
+
+/// The longest side we open. 16384 covers every camera and leaves 8192x8192 comfortable.
+pub const MAX_SIDE: u32 = 16_384;
+/// The most memory a single decode may allocate.
+pub const MAX_ALLOC: u64 = 1280 * 1024 * 1024;
+/// The biggest file we read from disk.
+pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// What went wrong with a picture's bytes.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error("the file is empty")]
+    Empty,
+    #[error(
+        "this is not a picture touchup can read (supported: JPEG, PNG, WebP, BMP, GIF, TIFF)"
+    )]
+    UnknownFormat,
+    #[error("the picture is {width}x{height} pixels; the largest touchup opens is {max}x{max}")]
+    TooLarge { width: u32, height: u32, max: u32 },
+    #[error("the picture is larger than the {max}x{max} pixels touchup opens")]
+    TooLargeUnknown { max: u32 },
+    #[error("the picture would need more than {} MiB of memory to decode", MAX_ALLOC / (1024 * 1024))]
+    TooMuchMemory,
+    #[error("the picture is damaged or cut short ({0})")]
+    Corrupt(String),
+    #[error("the picture uses a feature touchup cannot decode ({0})")]
+    Unsupported(String),
+    #[error("the file is {size} MiB; the largest touchup reads is {} MiB", MAX_FILE_BYTES / (1024 * 1024))]
+    FileTooBig { size: u64 },
+    #[error("could not read the file: {0}")]
+    Io(String),
+    #[error("could not encode the picture: {0}")]
+    Encode(String),
+    #[error("not a valid data URI: {0}")]
+    DataUri(String),
+}
+
+/// An [`ImageError`] with the file it came from.
+#[derive(Debug, thiserror::Error)]
+#[error("could not open {}: {source}", file_label(path))]
+pub struct OpenError {
+    pub path: PathBuf,
+    #[source]
+    pub source: ImageError,
+}
+
+fn file_label(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn classify(err: image::ImageError) -> ImageError {
+    use image::error::{ImageError as E, LimitErrorKind};
+    match err {
+        E::Limits(l) => match l.kind() {
+            LimitErrorKind::DimensionError => ImageError::TooLargeUnknown { max: MAX_SIDE },
+            _ => ImageError::TooMuchMemory,
+        },
+        E::Unsupported(u) => ImageError::Unsupported(u.to_string()),
+        E::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            ImageError::Corrupt("the file ends too early".into())
+        }
+        E::IoError(e) => ImageError::Corrupt(e.to_string()),
+        other => ImageError::Corrupt(other.to_string()),
+    }
+}
+
+fn limits() -> image::Limits {
+    let mut l = image::Limits::default();
+    l.max_image_width = Some(MAX_SIDE);
+    l.max_image_height = Some(MAX_SIDE);
+    l.max_alloc = Some(MAX_ALLOC);
+    l
+}
+
+/// Decodes any supported picture to RGBA8 with its EXIF orientation applied, so pixel (0, 0)
+/// is the top-left of the picture as a viewer displays it. GIFs give their first frame.
+pub fn decode(bytes: &[u8]) -> Result<RgbaImage, ImageError> {
+    decode_dynamic(bytes).map(DynamicImage::into_rgba8)
+}
+
+/// Like [`decode`], keeping the decoded pixel type.
+pub fn decode_dynamic(bytes: &[u8]) -> Result<DynamicImage, ImageError> {
+    if bytes.is_empty() {
+        return Err(ImageError::Empty);
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| ImageError::Io(e.to_string()))?;
+    if reader.format().is_none() {
+        return Err(ImageError::UnknownFormat);
+    }
+    // Read the header alone first, so an absurd size is named in the message.
+    if let Ok((width, height)) = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| ImageError::Io(e.to_string()))?
+        .into_dimensions()
+        && (width > MAX_SIDE || height > MAX_SIDE)
+    {
+        return Err(ImageError::TooLarge {
+            width,
+            height,
+            max: MAX_SIDE,
+        });
+    }
+    reader.limits(limits());
+    let mut decoder = reader.into_decoder().map_err(classify)?;
+    let (width, height) = decoder.dimensions();
+    if width == 0 || height == 0 {
+        return Err(ImageError::Corrupt("the picture has no pixels".into()));
+    }
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(classify)?;
+    img.apply_orientation(orientation);
+    Ok(img)
+}
+
+/// Reads a file with a size cap.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, OpenError> {
+    let wrap = |source| OpenError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| wrap(ImageError::Io(io_reason(&e))))?;
+    if meta.is_dir() {
+        return Err(wrap(ImageError::Io("it is a folder, not a file".into())));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(wrap(ImageError::FileTooBig {
+            size: meta.len() / (1024 * 1024),
+        }));
+    }
+    std::fs::read(path).map_err(|e| wrap(ImageError::Io(io_reason(&e))))
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Opens a picture file: [`read_file`] then [`decode`], errors naming the file.
+pub fn open(path: &Path) -> Result<RgbaImage, OpenError> {
+    let bytes = read_file(path)?;
+    decode(&bytes).map_err(|source| OpenError {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Output formats for results and exports.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+pub enum Format {
+    Jpg,
+    #[default]
+    Png,
+    Webp,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Jpg => "jpg",
+            Format::Png => "png",
+            Format::Webp => "webp",
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            Format::Jpg => "image/jpeg",
+            Format::Png => "image/png",
+            Format::Webp => "image/webp",
+        }
+    }
+}
+
+/// Encodes RGBA pixels. JPEG drops alpha; WebP is lossless (the image crate's encoder).
+pub fn encode(img: &RgbaImage, format: Format, quality: u8) -> Result<Vec<u8>, ImageError> {
+    let mut out = Cursor::new(Vec::new());
+    let res = match format {
+        Format::Png => img.write_to(&mut out, image::ImageFormat::Png),
+        Format::Webp => img.write_to(&mut out, image::ImageFormat::WebP),
+        Format::Jpg => {
+            let rgb = DynamicImage::ImageRgba8(img.clone()).into_rgb8();
+            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(
+                &mut out,
+                quality.clamp(1, 100),
+            );
+            rgb.write_with_encoder(enc)
+        }
+    };
+    res.map_err(|e| ImageError::Encode(e.to_string()))?;
+    Ok(out.into_inner())
+}
+
+/// `data:<mime>;base64,<bytes>`.
+pub fn data_uri(bytes: &[u8], mime: &str) -> String {
+    let mut out = format!("data:{mime};base64,");
+    base64::engine::general_purpose::STANDARD.encode_string(bytes, &mut out);
+    out
+}
+
+/// Sniffs the MIME type of encoded picture bytes (for data URIs); PNG when unknown.
+pub fn sniff_mime(bytes: &[u8]) -> &'static str {
+    match image::guess_format(bytes) {
+        Ok(image::ImageFormat::Jpeg) => "image/jpeg",
+        Ok(image::ImageFormat::WebP) => "image/webp",
+        Ok(image::ImageFormat::Gif) => "image/gif",
+        Ok(image::ImageFormat::Bmp) => "image/bmp",
+        Ok(image::ImageFormat::Tiff) => "image/tiff",
+        _ => "image/png",
+    }
+}
+
+/// The bytes inside a `data:...;base64,...` URI, or of a bare base64 string.
+pub fn parse_data_uri(text: &str) -> Result<Vec<u8>, ImageError> {
+    let text = text.trim();
+    let payload = if let Some(rest) = text.strip_prefix("data:") {
+        let (meta, payload) = rest
+            .split_once(',')
+            .ok_or_else(|| ImageError::DataUri("no ',' after the media type".into()))?;
+        if !meta.ends_with(";base64") {
+            return Err(ImageError::DataUri("only base64 data URIs are supported".into()));
+        }
+        payload
+    } else {
+        text
+    };
+    let cleaned: String = payload.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(cleaned.as_bytes())
+        .map_err(|e| ImageError::DataUri(e.to_string()))
+}
+
+/// A box-filtered downscale so the longest side is at most `max_side` (a copy when it already
+/// fits). Used for display textures beyond the GPU's limit and for thumbnails.
+pub fn fit_within(img: &RgbaImage, max_side: u32) -> RgbaImage {
+    let (w, h) = img.dimensions();
+    let longest = w.max(h);
+    if longest <= max_side || max_side == 0 {
+        return img.clone();
+    }
+    let scale = max_side as f64 / longest as f64;
+    let nw = ((w as f64 * scale).round() as u32).max(1);
+    let nh = ((h as f64 * scale).round() as u32).max(1);
+    image::imageops::resize(img, nw, nh, image::imageops::FilterType::Triangle)
+}

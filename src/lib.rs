@@ -1,0 +1,9 @@
+//! touchup's core: everything that paints masks, reads and writes pictures, talks to Runware
+//! and inpaints offline lives here and is tested without a window. The GUI (`ui`) is a thin
+//! face over it; nothing outside `ui` imports `ui`.
+
+pub mod demo;
+pub mod fonts;
+pub mod imageio;
+pub mod mask;
+pub mod ui;

@@ -1,0 +1,169 @@
+//! A mask with its history: the one object the GUI and the CLI change masks through, so every
+//! change (brush strokes, shapes, whole-mask operations) is undoable in one history.
+
+use super::{Brush, DirtyRect, History, Mask, StrokeRecorder};
+
+#[derive(Debug)]
+struct Stroke {
+    brush: Brush,
+    last: (f32, f32),
+    recorder: StrokeRecorder,
+}
+
+/// A mask, its undo history, and the stroke in progress.
+#[derive(Debug)]
+pub struct MaskEditor {
+    mask: Mask,
+    history: History,
+    stroke: Option<Stroke>,
+    /// Where the last stroke ended: the start of a Shift-click straight line.
+    last_point: Option<(f32, f32)>,
+}
+
+impl MaskEditor {
+    pub fn new(width: u32, height: u32) -> Self {
+        Self::with_mask(Mask::new(width, height))
+    }
+
+    pub fn with_mask(mask: Mask) -> Self {
+        Self {
+            mask,
+            history: History::default(),
+            stroke: None,
+            last_point: None,
+        }
+    }
+
+    pub fn mask(&self) -> &Mask {
+        &self.mask
+    }
+
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    pub fn history_mut(&mut self) -> &mut History {
+        &mut self.history
+    }
+
+    pub fn last_point(&self) -> Option<(f32, f32)> {
+        self.last_point
+    }
+
+    pub fn is_stroking(&self) -> bool {
+        self.stroke.is_some()
+    }
+
+    /// Replaces the whole mask (a loaded mask file) as one undoable step.
+    pub fn replace(&mut self, label: &str, mask: Mask) -> Option<DirtyRect> {
+        if mask.size() != self.mask.size() {
+            return None;
+        }
+        self.end_stroke();
+        let bounds = self.mask.bounds();
+        self.history.record(&mut self.mask, label, bounds, |m| {
+            *m = mask;
+            Some(bounds)
+        })
+    }
+
+    /// Starts a brush stroke with a dab at `p`.
+    pub fn begin_stroke(&mut self, brush: Brush, p: (f32, f32)) -> Option<DirtyRect> {
+        self.end_stroke();
+        let label = match brush.mode {
+            super::BrushMode::Paint => "Brush stroke",
+            super::BrushMode::Erase => "Eraser stroke",
+        };
+        let mut stroke = Stroke {
+            brush,
+            last: p,
+            recorder: StrokeRecorder::new(label),
+        };
+        let dirty = paint(&mut self.mask, &mut stroke, p, p);
+        self.stroke = Some(stroke);
+        self.last_point = Some(p);
+        dirty
+    }
+
+    /// Continues the stroke to `p`: the whole segment since the last point is painted.
+    pub fn continue_stroke(&mut self, p: (f32, f32)) -> Option<DirtyRect> {
+        let stroke = self.stroke.as_mut()?;
+        let from = stroke.last;
+        let dirty = paint(&mut self.mask, stroke, from, p);
+        stroke.last = p;
+        self.last_point = Some(p);
+        dirty
+    }
+
+    /// Finishes the stroke in progress; it becomes one undo step.
+    pub fn end_stroke(&mut self) {
+        if let Some(stroke) = self.stroke.take() {
+            self.history.commit(&self.mask, stroke.recorder);
+        }
+    }
+
+    /// A straight line from the last point to `p` (Shift-click), as one undo step.
+    pub fn line_to(&mut self, brush: Brush, p: (f32, f32)) -> Option<DirtyRect> {
+        let from = self.last_point.unwrap_or(p);
+        self.end_stroke();
+        let mut stroke = Stroke {
+            brush,
+            last: from,
+            recorder: StrokeRecorder::new("Straight line"),
+        };
+        let dirty = paint(&mut self.mask, &mut stroke, from, p);
+        self.history.commit(&self.mask, stroke.recorder);
+        self.last_point = Some(p);
+        dirty
+    }
+
+    /// Applies a one-shot operation as one undo step. `area` bounds what `op` may change
+    /// (`None`: the whole mask).
+    pub fn apply(
+        &mut self,
+        label: &str,
+        area: Option<DirtyRect>,
+        op: impl FnOnce(&mut Mask) -> Option<DirtyRect>,
+    ) -> Option<DirtyRect> {
+        self.end_stroke();
+        let area = area.unwrap_or_else(|| self.mask.bounds());
+        self.history.record(&mut self.mask, label, area, op)
+    }
+
+    pub fn clear(&mut self) -> Option<DirtyRect> {
+        self.apply("Clear mask", None, |m| Some(m.clear()))
+    }
+
+    pub fn fill_all(&mut self) -> Option<DirtyRect> {
+        self.apply("Fill all", None, |m| Some(m.fill_all()))
+    }
+
+    pub fn invert(&mut self) -> Option<DirtyRect> {
+        self.apply("Invert mask", None, |m| Some(m.invert()))
+    }
+
+    pub fn undo(&mut self) -> Option<DirtyRect> {
+        self.end_stroke();
+        self.history.undo(&mut self.mask)
+    }
+
+    pub fn redo(&mut self) -> Option<DirtyRect> {
+        self.end_stroke();
+        self.history.redo(&mut self.mask)
+    }
+}
+
+fn paint(mask: &mut Mask, stroke: &mut Stroke, a: (f32, f32), b: (f32, f32)) -> Option<DirtyRect> {
+    // Save the tiles the segment may touch before painting them.
+    let reach = stroke.brush.radius() + 2.0;
+    let area = DirtyRect::clip(
+        (a.0.min(b.0) - reach).floor() as i64,
+        (a.1.min(b.1) - reach).floor() as i64,
+        (a.0.max(b.0) + reach).ceil() as i64 + 1,
+        (a.1.max(b.1) + reach).ceil() as i64 + 1,
+        mask.width(),
+        mask.height(),
+    )?;
+    stroke.recorder.before_change(mask, area);
+    stroke.brush.segment(mask, a, b)
+}

@@ -1,0 +1,250 @@
+//! Undo/redo for the mask. A step keeps only the 64x64 tiles it changed, LZ4-compressed (masks
+//! are mostly long runs, so a tile usually shrinks to a few dozen bytes). Undo and redo swap the
+//! stored tiles with the mask's current ones, so one copy serves both directions.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::{DirtyRect, Mask};
+
+const TILE: u32 = 64;
+
+#[derive(Debug, Clone)]
+struct TileDiff {
+    tx: u32,
+    ty: u32,
+    /// The tile's pixels (LZ4, size-prefixed) as they were on the other side of this step.
+    packed: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+struct Step {
+    label: String,
+    tiles: Vec<TileDiff>,
+    bytes: usize,
+}
+
+fn tile_rect(mask: &Mask, tx: u32, ty: u32) -> DirtyRect {
+    DirtyRect::new(
+        tx * TILE,
+        ty * TILE,
+        ((tx + 1) * TILE).min(mask.width()),
+        ((ty + 1) * TILE).min(mask.height()),
+    )
+}
+
+fn pack(mask: &Mask, tx: u32, ty: u32) -> Vec<u8> {
+    lz4_flex::compress_prepend_size(&mask.read_rect(tile_rect(mask, tx, ty)))
+}
+
+/// Restores a tile; false when the stored bytes do not fit the tile (never for our own data).
+fn unpack_into(mask: &mut Mask, tx: u32, ty: u32, packed: &[u8]) -> bool {
+    let rect = tile_rect(mask, tx, ty);
+    match lz4_flex::decompress_size_prepended(packed) {
+        Ok(pixels) if pixels.len() == rect.area() => {
+            mask.write_rect(rect, &pixels);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Collects the pre-change state of every tile a multi-frame operation (a brush stroke)
+/// touches; [`History::commit`] turns it into one undo step.
+#[derive(Debug, Default)]
+pub struct StrokeRecorder {
+    label: String,
+    before: BTreeMap<(u32, u32), Vec<u8>>,
+}
+
+impl StrokeRecorder {
+    pub fn new(label: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            before: BTreeMap::new(),
+        }
+    }
+
+    /// Call before changing `rect` of `mask`: saves the tiles not saved yet.
+    pub fn before_change(&mut self, mask: &Mask, rect: DirtyRect) {
+        if rect.is_empty() {
+            return;
+        }
+        let (tx0, ty0) = (rect.x0 / TILE, rect.y0 / TILE);
+        let (tx1, ty1) = ((rect.x1 - 1) / TILE, (rect.y1 - 1) / TILE);
+        for ty in ty0..=ty1 {
+            for tx in tx0..=tx1 {
+                self.before
+                    .entry((tx, ty))
+                    .or_insert_with(|| pack(mask, tx, ty));
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.before.is_empty()
+    }
+}
+
+/// Figures for the history's memory use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryStats {
+    pub undo_steps: usize,
+    pub redo_steps: usize,
+    pub bytes: usize,
+}
+
+/// The undo/redo history of one mask.
+#[derive(Debug)]
+pub struct History {
+    undo: VecDeque<Step>,
+    redo: Vec<Step>,
+    bytes: usize,
+    max_steps: usize,
+    budget_bytes: usize,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        Self::new(Self::DEFAULT_MAX_STEPS, Self::DEFAULT_BUDGET)
+    }
+}
+
+impl History {
+    pub const DEFAULT_MAX_STEPS: usize = 500;
+    pub const DEFAULT_BUDGET: usize = 256 * 1024 * 1024;
+
+    pub fn new(max_steps: usize, budget_bytes: usize) -> Self {
+        Self {
+            undo: VecDeque::new(),
+            redo: Vec::new(),
+            bytes: 0,
+            max_steps: max_steps.max(1),
+            budget_bytes,
+        }
+    }
+
+    pub fn stats(&self) -> HistoryStats {
+        HistoryStats {
+            undo_steps: self.undo.len(),
+            redo_steps: self.redo.len(),
+            bytes: self.bytes,
+        }
+    }
+
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
+    }
+
+    /// The label of the step Undo would revert.
+    pub fn undo_label(&self) -> Option<&str> {
+        self.undo.back().map(|s| s.label.as_str())
+    }
+
+    pub fn redo_label(&self) -> Option<&str> {
+        self.redo.last().map(|s| s.label.as_str())
+    }
+
+    /// Forgets everything (a new image was opened).
+    pub fn clear(&mut self) {
+        self.undo.clear();
+        self.redo.clear();
+        self.bytes = 0;
+    }
+
+    /// Turns a finished recording into an undo step, keeping only tiles that really changed.
+    /// Returns false when nothing changed (no step is added).
+    pub fn commit(&mut self, mask: &Mask, recorder: StrokeRecorder) -> bool {
+        let tiles: Vec<TileDiff> = recorder
+            .before
+            .into_iter()
+            .filter_map(|((tx, ty), packed)| {
+                let now = mask.read_rect(tile_rect(mask, tx, ty));
+                let unchanged = lz4_flex::decompress_size_prepended(&packed)
+                    .map(|old| old == now)
+                    .unwrap_or(false);
+                (!unchanged).then_some(TileDiff { tx, ty, packed })
+            })
+            .collect();
+        if tiles.is_empty() {
+            return false;
+        }
+        let bytes = tiles.iter().map(|t| t.packed.len() + 16).sum::<usize>() + 64;
+        for step in self.redo.drain(..) {
+            self.bytes -= step.bytes;
+        }
+        self.bytes += bytes;
+        self.undo.push_back(Step {
+            label: recorder.label,
+            tiles,
+            bytes,
+        });
+        self.enforce_limits();
+        true
+    }
+
+    /// Records a one-shot operation: `op` changes the mask and returns what it changed.
+    /// `area` is the region the operation may touch (saved before it runs).
+    pub fn record(
+        &mut self,
+        mask: &mut Mask,
+        label: &str,
+        area: DirtyRect,
+        op: impl FnOnce(&mut Mask) -> Option<DirtyRect>,
+    ) -> Option<DirtyRect> {
+        let mut rec = StrokeRecorder::new(label);
+        rec.before_change(mask, area);
+        let changed = op(mask);
+        self.commit(mask, rec);
+        changed
+    }
+
+    fn enforce_limits(&mut self) {
+        while self.undo.len() > self.max_steps
+            || (self.bytes > self.budget_bytes && self.undo.len() > 1)
+        {
+            match self.undo.pop_front() {
+                Some(step) => self.bytes -= step.bytes,
+                None => break,
+            }
+        }
+    }
+
+    fn swap(mask: &mut Mask, step: &mut Step) -> Option<DirtyRect> {
+        let mut dirty = None;
+        for tile in &mut step.tiles {
+            let current = pack(mask, tile.tx, tile.ty);
+            if unpack_into(mask, tile.tx, tile.ty, &tile.packed) {
+                tile.packed = current;
+                dirty = DirtyRect::merge(dirty, Some(tile_rect(mask, tile.tx, tile.ty)));
+            }
+        }
+        let new_bytes = step.tiles.iter().map(|t| t.packed.len() + 16).sum::<usize>() + 64;
+        step.bytes = new_bytes;
+        dirty
+    }
+
+    /// Reverts the newest step; returns the region that changed.
+    pub fn undo(&mut self, mask: &mut Mask) -> Option<DirtyRect> {
+        let mut step = self.undo.pop_back()?;
+        self.bytes -= step.bytes;
+        let dirty = Self::swap(mask, &mut step);
+        self.bytes += step.bytes;
+        self.redo.push(step);
+        dirty
+    }
+
+    /// Re-applies the newest undone step; returns the region that changed.
+    pub fn redo(&mut self, mask: &mut Mask) -> Option<DirtyRect> {
+        let mut step = self.redo.pop()?;
+        self.bytes -= step.bytes;
+        let dirty = Self::swap(mask, &mut step);
+        self.bytes += step.bytes;
+        self.undo.push_back(step);
+        self.enforce_limits();
+        dirty
+    }
+}

@@ -1,0 +1,892 @@
+//! The editor: state, the per-frame logic (messages from background work, shortcuts, commands)
+//! and the drawing of panels and canvas.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
+use image::RgbaImage;
+use serde::{Deserialize, Serialize};
+
+use crate::mask::{Brush, BrushMode, DirtyRect, MaskEditor, Polarity};
+
+use super::canvas::{CanvasTextures, View, export_preview};
+use super::commands::{self, Command};
+
+const SETTINGS_KEY: &str = "touchup-settings";
+
+/// What the user set, kept between runs (never secrets, never pictures).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub overlay_color: [u8; 3],
+    pub overlay_opacity: f32,
+    pub show_mask: bool,
+    pub polarity: Polarity,
+    pub brush_size: f32,
+    pub brush_hardness: f32,
+    pub last_dir: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            overlay_color: [255, 40, 90],
+            overlay_opacity: 0.5,
+            show_mask: true,
+            polarity: Polarity::WhiteEdits,
+            brush_size: 40.0,
+            brush_hardness: 0.8,
+            last_dir: None,
+        }
+    }
+}
+
+/// The open photo and its mask.
+pub struct Document {
+    pub image: Arc<RgbaImage>,
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub editor: MaskEditor,
+}
+
+impl Document {
+    pub fn new(image: RgbaImage, name: String, path: Option<PathBuf>) -> Self {
+        let editor = MaskEditor::new(image.width(), image.height());
+        Self {
+            image: Arc::new(image),
+            name,
+            path,
+            editor,
+        }
+    }
+
+    pub fn size(&self) -> Vec2 {
+        Vec2::new(self.image.width() as f32, self.image.height() as f32)
+    }
+}
+
+/// Results of background work, drained in [`App::logic`].
+enum Msg {
+    Opened(Result<(RgbaImage, String, Option<PathBuf>), String>),
+    MaskLoaded(Result<(crate::mask::Mask, String), String>),
+    Saved(Result<PathBuf, String>),
+    Picked(DialogKind, Option<PathBuf>),
+    Pasted(Result<RgbaImage, String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusKind {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub kind: StatusKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Brush,
+    Eraser,
+}
+
+/// How the app is started.
+#[derive(Default)]
+pub struct AppOptions {
+    /// A photo to open at start; `None` opens the demo storefront.
+    pub image: Option<PathBuf>,
+    /// The tokio runtime for background work; the app makes its own when `None`.
+    pub runtime: Option<tokio::runtime::Handle>,
+}
+
+/// The runtime handle, with the runtime itself when the app owns it.
+pub(crate) struct Runtime {
+    handle: Option<tokio::runtime::Handle>,
+    _owned: Option<tokio::runtime::Runtime>,
+}
+
+impl Runtime {
+    fn new(handle: Option<tokio::runtime::Handle>) -> Self {
+        if let Some(handle) = handle {
+            return Self { handle: Some(handle), _owned: None };
+        }
+        match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+            Ok(rt) => Self { handle: Some(rt.handle().clone()), _owned: Some(rt) },
+            Err(e) => {
+                tracing::error!("could not start the background runtime: {e}");
+                Self { handle: None, _owned: None }
+            }
+        }
+    }
+
+    pub(crate) fn handle(&self) -> Option<&tokio::runtime::Handle> {
+        self.handle.as_ref()
+    }
+
+    /// Runs `f` in the background: on the runtime, or on a thread of its own without one.
+    pub(crate) fn spawn<F>(&self, f: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        match &self.handle {
+            Some(h) => {
+                h.spawn(f);
+            }
+            None => {
+                std::thread::spawn(move || {
+                    if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                        rt.block_on(f);
+                    }
+                });
+            }
+        }
+    }
+}
+
+pub struct App {
+    pub settings: Settings,
+    pub doc: Option<Document>,
+    pub view: View,
+    pub tool: Tool,
+    textures: Option<CanvasTextures>,
+    preview: Option<(egui::TextureHandle, u64)>,
+    /// Bumped on every mask change; the export preview follows it.
+    mask_generation: u64,
+    /// The view must be fitted once the canvas size is known.
+    fit_pending: bool,
+    pending: Vec<Command>,
+    tx: Sender<Msg>,
+    rx: Receiver<Msg>,
+    /// What is running in the background (shown with a spinner).
+    busy: Option<String>,
+    pub status: Option<Status>,
+    pub show_shortcuts: bool,
+    hover_image_pos: Option<Pos2>,
+    canvas_rect: Rect,
+    runtime: Runtime,
+    /// Space is held: the primary button pans instead of painting.
+    panning: bool,
+}
+
+impl App {
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+        let settings = cc
+            .storage
+            .and_then(|s| eframe::get_value::<Settings>(s, SETTINGS_KEY))
+            .unwrap_or_default();
+        Self::with_settings(&cc.egui_ctx, settings, options)
+    }
+
+    pub fn with_settings(ctx: &egui::Context, settings: Settings, options: AppOptions) -> Self {
+        ctx.options_mut(|o| o.zoom_with_keyboard = false);
+        let (tx, rx) = channel();
+        let mut app = Self {
+            settings,
+            doc: None,
+            view: View::default(),
+            tool: Tool::Brush,
+            textures: None,
+            preview: None,
+            mask_generation: 0,
+            fit_pending: true,
+            pending: Vec::new(),
+            tx,
+            rx,
+            busy: None,
+            status: None,
+            show_shortcuts: false,
+            hover_image_pos: None,
+            canvas_rect: Rect::NOTHING,
+            runtime: Runtime::new(options.runtime),
+            panning: false,
+        };
+        match options.image {
+            Some(path) => app.open_path(ctx, path),
+            None => app.set_document(Document::new(crate::demo::image(), "demo-storefront.png".into(), None)),
+        }
+        app
+    }
+
+    /// Queues a command; it runs at the start of the next frame's logic.
+    pub fn command(&mut self, command: Command) {
+        self.pending.push(command);
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.busy.is_some()
+    }
+
+    /// Bytes of overlay texture sent to the GPU during the last frame.
+    pub fn overlay_frame_bytes(&self) -> u64 {
+        self.textures.as_ref().map_or(0, |t| t.frame_bytes)
+    }
+
+    /// Bytes of overlay texture sent to the GPU since the photo was opened (after the first
+    /// full upload).
+    pub fn overlay_total_bytes(&self) -> u64 {
+        self.textures.as_ref().map_or(0, |t| t.overlay_bytes)
+    }
+
+    pub fn brush(&self) -> Brush {
+        let mode = match self.tool {
+            Tool::Brush => BrushMode::Paint,
+            Tool::Eraser => BrushMode::Erase,
+        };
+        Brush::new(self.settings.brush_size, self.settings.brush_hardness, mode)
+    }
+
+    /// The export of the current mask as a data URI.
+    pub fn mask_data_uri(&self) -> Option<String> {
+        let doc = self.doc.as_ref()?;
+        crate::mask::export_data_uri(doc.editor.mask(), self.settings.polarity).ok()
+    }
+
+    fn set_document(&mut self, doc: Document) {
+        self.doc = Some(doc);
+        self.textures = None;
+        self.preview = None;
+        self.fit_pending = true;
+        self.mask_generation += 1;
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            kind: StatusKind::Info,
+            text: text.into(),
+        });
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        tracing::warn!("{text}");
+        self.status = Some(Status {
+            kind: StatusKind::Error,
+            text,
+        });
+    }
+
+    /// Decodes a file off the UI thread; the current photo stays until the new one is ready.
+    pub fn open_path(&mut self, ctx: &egui::Context, path: PathBuf) {
+        let name = display_name(&path);
+        self.busy = Some(format!("Opening {name}…"));
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let result = crate::imageio::open(&path)
+                .map(|img| (img, name, Some(path)))
+                .map_err(|e| format!("{e}. The current image and mask are unchanged."));
+            let _ = tx.send(Msg::Opened(result));
+            ctx.request_repaint();
+        });
+    }
+
+    /// Decodes picture bytes (a paste or a drop without a path) off the UI thread.
+    pub fn open_bytes(&mut self, ctx: &egui::Context, bytes: Vec<u8>, name: String) {
+        self.busy = Some(format!("Opening {name}…"));
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let result = crate::imageio::decode(&bytes)
+                .map(|img| (img, name.clone(), None))
+                .map_err(|e| format!("could not open {name}: {e}. The current image and mask are unchanged."));
+            let _ = tx.send(Msg::Opened(result));
+            ctx.request_repaint();
+        });
+    }
+
+    /// Loads a mask file of the current photo's size (off the UI thread).
+    pub fn load_mask_path(&mut self, ctx: &egui::Context, path: PathBuf) {
+        let Some(doc) = &self.doc else { return };
+        let (w, h) = (doc.image.width(), doc.image.height());
+        let polarity = self.settings.polarity;
+        let name = display_name(&path);
+        self.busy = Some(format!("Loading mask {name}…"));
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let result = crate::imageio::read_file(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| {
+                    crate::mask::import_mask(&bytes, w, h, polarity)
+                        .map_err(|e| format!("could not load mask {name}: {e}"))
+                })
+                .map(|m| (m, name));
+            let _ = tx.send(Msg::MaskLoaded(result));
+            ctx.request_repaint();
+        });
+    }
+
+    /// Writes the exported mask PNG (off the UI thread).
+    pub fn save_mask_to(&mut self, ctx: &egui::Context, path: PathBuf) {
+        let Some(doc) = &self.doc else { return };
+        let png = match crate::mask::export_png(doc.editor.mask(), self.settings.polarity) {
+            Ok(png) => png,
+            Err(e) => return self.error(e.to_string()),
+        };
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let result = std::fs::write(&path, png)
+                .map(|()| path.clone())
+                .map_err(|e| format!("could not save the mask to {}: {e}", path.display()));
+            let _ = tx.send(Msg::Saved(result));
+            ctx.request_repaint();
+        });
+    }
+
+    fn start_dialog(&mut self, ctx: &egui::Context, kind: DialogKind) {
+        let mut dialog = rfd::AsyncFileDialog::new();
+        if let Some(dir) = &self.settings.last_dir {
+            dialog = dialog.set_directory(dir);
+        }
+        let dialog = match kind {
+            DialogKind::OpenImage => dialog.set_title("Open image").add_filter(
+                "Images",
+                &["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"],
+            ),
+            DialogKind::LoadMask => dialog
+                .set_title("Load mask")
+                .add_filter("Masks", &["png", "jpg", "jpeg", "webp"]),
+            DialogKind::SaveMask => {
+                let stem = self
+                    .doc
+                    .as_ref()
+                    .and_then(|d| Path::new(&d.name).file_stem().map(|s| s.to_string_lossy().into_owned()))
+                    .unwrap_or_else(|| "image".into());
+                dialog
+                    .set_title("Save mask")
+                    .add_filter("PNG", &["png"])
+                    .set_file_name(format!("{stem}-mask.png"))
+            }
+        };
+        self.busy = Some("Waiting for the file dialog…".into());
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        // The dialog is awaited on the runtime: the UI keeps drawing meanwhile.
+        self.runtime.spawn(async move {
+            let picked = match kind {
+                DialogKind::SaveMask => dialog.save_file().await,
+                _ => dialog.pick_file().await,
+            };
+            let _ = tx.send(Msg::Picked(kind, picked.map(|h| h.path().to_path_buf())));
+            ctx.request_repaint();
+        });
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogKind {
+    OpenImage,
+    LoadMask,
+    SaveMask,
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+impl App {
+    /// Applies everything queued: shortcuts, menu items and buttons all end up here.
+    fn run_command(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
+            Command::Open => self.start_dialog(ctx, DialogKind::OpenImage),
+            Command::OpenDemo => {
+                self.set_document(Document::new(crate::demo::image(), "demo-storefront.png".into(), None));
+                self.info("Opened the demo storefront.");
+            }
+            Command::PasteImage => self.paste_image(ctx),
+            Command::LoadMask => {
+                if self.doc.is_some() {
+                    self.start_dialog(ctx, DialogKind::LoadMask);
+                }
+            }
+            Command::SaveMask => {
+                if self.doc.is_some() {
+                    self.start_dialog(ctx, DialogKind::SaveMask);
+                }
+            }
+            Command::CopyMaskDataUri => match self.mask_data_uri() {
+                Some(uri) => {
+                    let kib = uri.len() / 1024;
+                    ctx.copy_text(uri);
+                    self.info(format!(
+                        "Copied the mask as a data URI ({kib} KiB, {}).",
+                        self.settings.polarity.label()
+                    ));
+                }
+                None => self.error("There is no mask to copy: open an image first."),
+            },
+            Command::Undo => self.edit_mask(|ed| ed.undo()),
+            Command::Redo | Command::RedoAlt => self.edit_mask(|ed| ed.redo()),
+            Command::ClearMask => self.edit_mask(|ed| ed.clear()),
+            Command::InvertMask => self.edit_mask(|ed| ed.invert()),
+            Command::FillMask => self.edit_mask(|ed| ed.fill_all()),
+            Command::ToolBrush => self.tool = Tool::Brush,
+            Command::ToolEraser => self.tool = Tool::Eraser,
+            Command::SwapBrushEraser => {
+                self.tool = match self.tool {
+                    Tool::Brush => Tool::Eraser,
+                    Tool::Eraser => Tool::Brush,
+                }
+            }
+            Command::BrushSmaller => self.settings.brush_size = Brush::stepped_size(self.settings.brush_size, false),
+            Command::BrushBigger => self.settings.brush_size = Brush::stepped_size(self.settings.brush_size, true),
+            Command::ToggleMask => self.settings.show_mask = !self.settings.show_mask,
+            Command::ZoomFit => self.fit_pending = true,
+            Command::ZoomActual => {
+                let ppp = ctx.pixels_per_point();
+                self.view.actual_size(self.canvas_rect, ppp);
+            }
+            Command::ZoomIn => self.view.zoom_at(self.canvas_rect, self.canvas_rect.center(), 1.25),
+            Command::ZoomOut => self.view.zoom_at(self.canvas_rect, self.canvas_rect.center(), 0.8),
+            Command::ShowShortcuts => self.show_shortcuts = !self.show_shortcuts,
+        }
+    }
+
+    /// Runs a mask change and sends the changed rectangle to the GPU.
+    fn edit_mask(&mut self, f: impl FnOnce(&mut MaskEditor) -> Option<DirtyRect>) {
+        let Some(doc) = &mut self.doc else { return };
+        if let Some(rect) = f(&mut doc.editor) {
+            if let Some(tex) = &mut self.textures {
+                tex.update_overlay(doc.editor.mask(), rect);
+            }
+            self.mask_generation += 1;
+        }
+    }
+
+    fn paste_image(&mut self, ctx: &egui::Context) {
+        self.busy = Some("Reading the clipboard…".into());
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let result = arboard::Clipboard::new()
+                .and_then(|mut c| c.get_image())
+                .map_err(|e| format!("There is no image on the clipboard to paste ({e})."))
+                .and_then(|img| {
+                    let (w, h) = (img.width as u32, img.height as u32);
+                    if w > crate::imageio::MAX_SIDE || h > crate::imageio::MAX_SIDE {
+                        return Err(format!("The pasted image is {w}x{h}; the largest touchup opens is {0}x{0}.", crate::imageio::MAX_SIDE));
+                    }
+                    RgbaImage::from_raw(w, h, img.bytes.into_owned())
+                        .ok_or_else(|| "The clipboard image is damaged.".to_string())
+                });
+            let _ = tx.send(Msg::Pasted(result));
+            ctx.request_repaint();
+        });
+    }
+
+    fn handle_message(&mut self, ctx: &egui::Context, msg: Msg) {
+        match msg {
+            Msg::Opened(result) => {
+                self.busy = None;
+                match result {
+                    Ok((img, name, path)) => {
+                        let (w, h) = img.dimensions();
+                        if let Some(dir) = path.as_ref().and_then(|p| p.parent()) {
+                            self.settings.last_dir = Some(dir.to_path_buf());
+                        }
+                        self.set_document(Document::new(img, name.clone(), path));
+                        self.info(format!("Opened {name} ({w}x{h})."));
+                    }
+                    Err(e) => self.error(e),
+                }
+            }
+            Msg::Pasted(result) => {
+                self.busy = None;
+                match result {
+                    Ok(img) => {
+                        let (w, h) = img.dimensions();
+                        self.set_document(Document::new(img, "pasted-image.png".into(), None));
+                        self.info(format!("Pasted an image ({w}x{h})."));
+                    }
+                    Err(e) => self.error(e),
+                }
+            }
+            Msg::MaskLoaded(result) => {
+                self.busy = None;
+                match result {
+                    Ok((mask, name)) => {
+                        self.edit_mask(|ed| ed.replace("Load mask", mask));
+                        self.info(format!("Loaded mask {name}."));
+                    }
+                    Err(e) => self.error(e),
+                }
+            }
+            Msg::Saved(result) => {
+                self.busy = None;
+                match result {
+                    Ok(path) => self.info(format!("Saved the mask to {}.", path.display())),
+                    Err(e) => self.error(e),
+                }
+            }
+            Msg::Picked(kind, path) => {
+                self.busy = None;
+                let Some(path) = path else { return };
+                if let Some(dir) = path.parent() {
+                    self.settings.last_dir = Some(dir.to_path_buf());
+                }
+                match kind {
+                    DialogKind::OpenImage => self.open_path(ctx, path),
+                    DialogKind::LoadMask => self.load_mask_path(ctx, path),
+                    DialogKind::SaveMask => self.save_mask_to(ctx, path),
+                }
+            }
+        }
+    }
+
+    fn handle_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+        if let Some(file) = dropped.into_iter().next() {
+            let path = file.path().to_path_buf();
+            if path.as_os_str().is_empty() {
+                match file.bytes() {
+                    Ok(bytes) => self.open_bytes(ctx, bytes, "dropped image".into()),
+                    Err(e) => self.error(format!("could not read the dropped file: {e}")),
+                }
+            } else {
+                self.open_path(ctx, path);
+            }
+        }
+    }
+
+    /// The per-frame work that draws nothing (also run while the window is hidden).
+    pub fn frame_logic(&mut self, ctx: &egui::Context) {
+        if let Some(t) = &mut self.textures {
+            t.frame_bytes = 0;
+        }
+        while let Ok(msg) = self.rx.try_recv() {
+            self.handle_message(ctx, msg);
+        }
+        self.handle_dropped_files(ctx);
+        let mut queued = std::mem::take(&mut self.pending);
+        queued.extend(commands::from_shortcuts(ctx));
+        for c in queued {
+            self.run_command(ctx, c);
+        }
+        if self.busy.is_some() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+/// A menu item that emits its command, with the shortcut shown beside it.
+fn menu_item(ui: &mut egui::Ui, pending: &mut Vec<Command>, command: Command, enabled: bool) {
+    let mut button = egui::Button::new(command.label());
+    if let Some(sc) = command.shortcut() {
+        button = button.shortcut_text(ui.ctx().format_shortcut(&sc));
+    }
+    if ui.add_enabled(enabled, button).clicked() {
+        pending.push(command);
+        ui.close();
+    }
+}
+
+impl App {
+    fn menu_bar(&mut self, ui: &mut egui::Ui) {
+        let has_doc = self.doc.is_some();
+        let can_undo = self.doc.as_ref().is_some_and(|d| d.editor.history().can_undo());
+        let can_redo = self.doc.as_ref().is_some_and(|d| d.editor.history().can_redo());
+        let pending = &mut self.pending;
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                menu_item(ui, pending, Command::Open, true);
+                menu_item(ui, pending, Command::OpenDemo, true);
+                menu_item(ui, pending, Command::PasteImage, true);
+                ui.separator();
+                menu_item(ui, pending, Command::LoadMask, has_doc);
+                menu_item(ui, pending, Command::SaveMask, has_doc);
+                menu_item(ui, pending, Command::CopyMaskDataUri, has_doc);
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("Edit", |ui| {
+                menu_item(ui, pending, Command::Undo, can_undo);
+                menu_item(ui, pending, Command::Redo, can_redo);
+                ui.separator();
+                menu_item(ui, pending, Command::ClearMask, has_doc);
+                menu_item(ui, pending, Command::InvertMask, has_doc);
+                menu_item(ui, pending, Command::FillMask, has_doc);
+            });
+            ui.menu_button("View", |ui| {
+                menu_item(ui, pending, Command::ZoomFit, has_doc);
+                menu_item(ui, pending, Command::ZoomActual, has_doc);
+                menu_item(ui, pending, Command::ZoomIn, has_doc);
+                menu_item(ui, pending, Command::ZoomOut, has_doc);
+                menu_item(ui, pending, Command::ToggleMask, has_doc);
+            });
+            ui.menu_button("Help", |ui| {
+                menu_item(ui, pending, Command::ShowShortcuts, true);
+            });
+        });
+    }
+
+    fn tools_panel(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Mask");
+        ui.horizontal(|ui| {
+            for (tool, command) in [(Tool::Brush, Command::ToolBrush), (Tool::Eraser, Command::ToolEraser)] {
+                let sc = command.shortcut().map(|s| ui.ctx().format_shortcut(&s)).unwrap_or_default();
+                if ui
+                    .selectable_label(self.tool == tool, command.label())
+                    .on_hover_text(format!("{} ({sc})", command.label()))
+                    .clicked()
+                {
+                    self.pending.push(command);
+                }
+            }
+        });
+        ui.add(
+            egui::Slider::new(&mut self.settings.brush_size, Brush::MIN_SIZE..=Brush::MAX_SIZE)
+                .logarithmic(true)
+                .suffix(" px")
+                .text("Brush size"),
+        );
+        let mut hardness = self.settings.brush_hardness * 100.0;
+        if ui
+            .add(egui::Slider::new(&mut hardness, 0.0..=100.0).suffix(" %").text("Hardness"))
+            .changed()
+        {
+            self.settings.brush_hardness = hardness / 100.0;
+        }
+        ui.horizontal(|ui| {
+            for command in [Command::ClearMask, Command::InvertMask, Command::FillMask] {
+                if ui.button(command.label()).clicked() {
+                    self.pending.push(command);
+                }
+            }
+        });
+        ui.separator();
+        ui.label("Overlay");
+        ui.checkbox(&mut self.settings.show_mask, "Show mask (H)");
+        ui.horizontal(|ui| {
+            let label = ui.label("Colour");
+            ui.color_edit_button_srgb(&mut self.settings.overlay_color).labelled_by(label.id);
+        });
+        let mut opacity = self.settings.overlay_opacity * 100.0;
+        if ui
+            .add(egui::Slider::new(&mut opacity, 5.0..=100.0).suffix(" %").text("Opacity"))
+            .changed()
+        {
+            self.settings.overlay_opacity = opacity / 100.0;
+        }
+        ui.separator();
+        ui.label("Export");
+        for p in Polarity::ALL {
+            ui.radio_value(&mut self.settings.polarity, p, p.label());
+        }
+        self.export_preview_ui(ui);
+        ui.horizontal_wrapped(|ui| {
+            for command in [Command::CopyMaskDataUri, Command::SaveMask, Command::LoadMask] {
+                if ui.add_enabled(self.doc.is_some(), egui::Button::new(command.label())).clicked() {
+                    self.pending.push(command);
+                }
+            }
+        });
+    }
+
+    fn export_preview_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(doc) = &self.doc else { return };
+        // The preview is keyed by the mask generation and polarity; rebuilt only after a change
+        // and never in the middle of a stroke.
+        let key = self.mask_generation * 2 + u64::from(self.settings.polarity == Polarity::BlackEdits);
+        let stale = self.preview.as_ref().is_none_or(|(_, k)| *k != key);
+        if stale && !doc.editor.is_stroking() {
+            let img = export_preview(doc.editor.mask(), self.settings.polarity, 192);
+            let tex = ui.ctx().load_texture("export-preview", img, egui::TextureOptions::NEAREST);
+            self.preview = Some((tex, key));
+        }
+        if let Some((tex, _)) = &self.preview {
+            let size = tex.size_vec2();
+            ui.add(egui::Image::new((tex.id(), size)).alt_text("Preview of the mask that will be sent"))
+                .on_hover_text("Exactly what will be sent: thresholded at 50 %, in the chosen polarity");
+        }
+    }
+
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if let Some(busy) = &self.busy {
+                ui.spinner();
+                ui.label(busy);
+                ui.separator();
+            }
+            if let Some(doc) = &self.doc {
+                let (w, h) = (doc.image.width(), doc.image.height());
+                let marked = doc.editor.mask().count_at_least(crate::mask::THRESHOLD);
+                let pct = 100.0 * marked as f64 / (w as f64 * h as f64).max(1.0);
+                ui.label(format!("{} · {w}x{h} · {:.0} % · mask {pct:.1} %", doc.name, self.view.zoom * ui.ctx().pixels_per_point() * 100.0));
+                if let Some(p) = self.hover_image_pos {
+                    ui.label(format!("x {} y {}", p.x.floor(), p.y.floor()));
+                }
+            }
+            if let Some(status) = &self.status {
+                ui.separator();
+                let color = match status.kind {
+                    StatusKind::Info => ui.visuals().text_color(),
+                    StatusKind::Error => ui.visuals().error_fg_color,
+                };
+                ui.colored_label(color, &status.text);
+                if status.kind == StatusKind::Error && ui.small_button("Dismiss").clicked() {
+                    self.status = None;
+                }
+            }
+        });
+    }
+
+    fn shortcuts_window(&mut self, ctx: &egui::Context) {
+        let mut open = self.show_shortcuts;
+        egui::Window::new("Keyboard shortcuts").open(&mut open).resizable(false).show(ctx, |ui| {
+            egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                for &c in Command::WITH_SHORTCUTS {
+                    if let Some(sc) = c.shortcut() {
+                        ui.label(c.label());
+                        ui.monospace(ui.ctx().format_shortcut(&sc));
+                        ui.end_row();
+                    }
+                }
+                for (what, how) in [
+                    ("Straight line from the last point", "Shift+click"),
+                    ("Pan", "Space+drag, middle-drag"),
+                    ("Zoom at the pointer", "Wheel, pinch"),
+                ] {
+                    ui.label(what);
+                    ui.monospace(how);
+                    ui.end_row();
+                }
+            });
+        });
+        self.show_shortcuts = open;
+    }
+
+    fn canvas(&mut self, ui: &mut egui::Ui) {
+        let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
+        let canvas = response.rect;
+        self.canvas_rect = canvas;
+        painter.rect_filled(canvas, 0.0, Color32::from_gray(38));
+        let ctx = ui.ctx().clone();
+        let Some(doc) = &mut self.doc else {
+            painter.text(canvas.center(), egui::Align2::CENTER_CENTER, "Open an image (Ctrl+O) or drop one here", egui::FontId::proportional(18.0), Color32::GRAY);
+            return;
+        };
+        if self.textures.is_none() {
+            let max_side = ctx.input(|i| i.max_texture_side).max(1);
+            self.textures = Some(CanvasTextures::new(&ctx, &doc.image, doc.editor.mask(), max_side));
+        }
+        if self.fit_pending && canvas.width() > 1.0 {
+            self.view.fit(canvas, doc.size());
+            self.fit_pending = false;
+        }
+
+        // Zoom at the pointer: wheel (or pinch / ctrl+wheel).
+        if let Some(hover) = response.hover_pos() {
+            let (scroll, zoom) = ctx.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
+            let factor = zoom * (scroll / 200.0).exp();
+            if (factor - 1.0).abs() > 1e-4 {
+                self.view.zoom_at(canvas, hover, factor);
+            }
+        }
+        // Pan: Space+drag or middle-drag.
+        let space = ctx.input(|i| i.key_down(egui::Key::Space)) && !ctx.egui_wants_keyboard_input();
+        if response.dragged_by(egui::PointerButton::Middle) || (space && response.dragged_by(egui::PointerButton::Primary)) {
+            self.view.pan(response.drag_delta());
+            self.panning = true;
+        } else if !space {
+            self.panning = false;
+        }
+
+        // Paint.
+        let brush = {
+            let mode = match self.tool {
+                Tool::Brush => BrushMode::Paint,
+                Tool::Eraser => BrushMode::Erase,
+            };
+            Brush::new(self.settings.brush_size, self.settings.brush_hardness, mode)
+        };
+        let (pressed, down, released, shift, pointer) = ctx.input(|i| {
+            (
+                i.pointer.primary_pressed(),
+                i.pointer.primary_down(),
+                i.pointer.primary_released(),
+                i.modifiers.shift,
+                i.pointer.interact_pos(),
+            )
+        });
+        let to_image = |p: Pos2| self.view.screen_to_image(canvas, p);
+        let mut dirty = None;
+        if !space && !self.panning {
+            if pressed && response.hovered() {
+                if let Some(p) = pointer {
+                    let ip = to_image(p);
+                    dirty = if shift && doc.editor.last_point().is_some() {
+                        doc.editor.line_to(brush, (ip.x, ip.y))
+                    } else {
+                        doc.editor.begin_stroke(brush, (ip.x, ip.y))
+                    };
+                }
+            } else if down && doc.editor.is_stroking() {
+                if let Some(p) = pointer {
+                    let ip = to_image(p);
+                    dirty = doc.editor.continue_stroke((ip.x, ip.y));
+                }
+            }
+        }
+        if (released || !down) && doc.editor.is_stroking() {
+            doc.editor.end_stroke();
+            self.mask_generation += 1;
+        }
+        if let (Some(rect), Some(tex)) = (dirty, &mut self.textures) {
+            tex.update_overlay(doc.editor.mask(), rect);
+            self.mask_generation += 1;
+        }
+
+        // Draw the photo, the overlay and the brush outline.
+        let image_rect = self.view.image_rect(canvas, doc.size());
+        let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+        if let Some(tex) = &self.textures {
+            painter.image(tex.image.id(), image_rect, uv, Color32::WHITE);
+            if self.settings.show_mask {
+                let [r, g, b] = self.settings.overlay_color;
+                let tint = Color32::from_rgba_unmultiplied(r, g, b, (self.settings.overlay_opacity.clamp(0.0, 1.0) * 255.0) as u8);
+                painter.image(tex.overlay.id(), image_rect, uv, tint);
+            }
+        }
+        self.hover_image_pos = response.hover_pos().map(to_image);
+        if let Some(hover) = response.hover_pos() {
+            let r = brush.radius() * self.view.zoom;
+            painter.circle_stroke(hover, r, Stroke::new(2.5, Color32::from_black_alpha(160)));
+            painter.circle_stroke(hover, r, Stroke::new(1.0, Color32::WHITE));
+            if !space {
+                ctx.set_cursor_icon(egui::CursorIcon::Crosshair);
+            } else {
+                ctx.set_cursor_icon(egui::CursorIcon::Grab);
+            }
+        }
+    }
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.frame_logic(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        egui::Panel::left("tools").resizable(true).default_size(260.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| self.tools_panel(ui));
+        });
+        egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| self.canvas(ui));
+        let ctx = ui.ctx().clone();
+        self.shortcuts_window(&ctx);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+    }
+}

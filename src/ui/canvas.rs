@@ -1,0 +1,220 @@
+//! The canvas: the photo with the mask overlay, one view transform (zoom and pan) owned here,
+//! pointer input turned into brush strokes in image space, and the overlay texture updated
+//! rectangle by rectangle (`TextureHandle::set_partial`).
+
+use egui::{Color32, ColorImage, Pos2, Rect, TextureHandle, TextureOptions, Vec2};
+use image::RgbaImage;
+
+use crate::mask::{DirtyRect, Mask};
+
+/// Where the image sits on screen: `zoom` screen points per image pixel, `offset` of the image's
+/// top-left corner from the canvas's top-left.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct View {
+    pub zoom: f32,
+    pub offset: Vec2,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        Self {
+            zoom: 1.0,
+            offset: Vec2::ZERO,
+        }
+    }
+}
+
+impl View {
+    pub const MIN_ZOOM: f32 = 0.01;
+    pub const MAX_ZOOM: f32 = 64.0;
+
+    pub fn image_to_screen(&self, canvas: Rect, p: Pos2) -> Pos2 {
+        canvas.min + self.offset + p.to_vec2() * self.zoom
+    }
+
+    pub fn screen_to_image(&self, canvas: Rect, p: Pos2) -> Pos2 {
+        ((p - canvas.min - self.offset) / self.zoom).to_pos2()
+    }
+
+    /// The screen rectangle the whole image covers.
+    pub fn image_rect(&self, canvas: Rect, size: Vec2) -> Rect {
+        Rect::from_min_size(self.image_to_screen(canvas, Pos2::ZERO), size * self.zoom)
+    }
+
+    /// Fits the image in the canvas with a small margin, centred.
+    pub fn fit(&mut self, canvas: Rect, size: Vec2) {
+        if size.x <= 0.0 || size.y <= 0.0 || canvas.width() <= 0.0 {
+            return;
+        }
+        let avail = (canvas.size() - Vec2::splat(16.0)).max(Vec2::splat(1.0));
+        self.zoom = (avail.x / size.x).min(avail.y / size.y).clamp(Self::MIN_ZOOM, Self::MAX_ZOOM);
+        self.offset = (canvas.size() - size * self.zoom) * 0.5;
+    }
+
+    /// 100 %: one image pixel on one physical screen pixel, keeping the canvas centre fixed.
+    pub fn actual_size(&mut self, canvas: Rect, pixels_per_point: f32) {
+        let target = 1.0 / pixels_per_point.max(0.1);
+        self.zoom_at(canvas, canvas.center(), target / self.zoom);
+    }
+
+    /// Zooms by `factor` keeping the image point under `anchor` where it is.
+    pub fn zoom_at(&mut self, canvas: Rect, anchor: Pos2, factor: f32) {
+        if !factor.is_finite() || factor <= 0.0 {
+            return;
+        }
+        let new_zoom = (self.zoom * factor).clamp(Self::MIN_ZOOM, Self::MAX_ZOOM);
+        let image_point = self.screen_to_image(canvas, anchor);
+        self.zoom = new_zoom;
+        self.offset = anchor - canvas.min - image_point.to_vec2() * new_zoom;
+    }
+
+    pub fn pan(&mut self, delta: Vec2) {
+        self.offset += delta;
+    }
+}
+
+/// How textures are sampled: crisp pixels when zoomed in, smooth when zoomed out.
+pub const TEXTURE_OPTIONS: TextureOptions = TextureOptions {
+    magnification: egui::TextureFilter::Nearest,
+    minification: egui::TextureFilter::Linear,
+    wrap_mode: egui::TextureWrapMode::ClampToEdge,
+    mipmap_mode: None,
+};
+
+/// The GPU side of a document: the photo and the mask overlay, both possibly downscaled to the
+/// GPU's largest texture side.
+pub struct CanvasTextures {
+    pub image: TextureHandle,
+    pub overlay: TextureHandle,
+    /// Texture pixels per image pixel (1.0 unless the photo exceeds the GPU limit).
+    pub scale: f32,
+    pub size: [usize; 2],
+    /// Bytes sent to the GPU for the overlay since the textures were made (after the first
+    /// full upload).
+    pub overlay_bytes: u64,
+    /// Bytes sent for the overlay during the current frame.
+    pub frame_bytes: u64,
+}
+
+impl CanvasTextures {
+    pub fn new(ctx: &egui::Context, image: &RgbaImage, mask: &Mask, max_side: usize) -> Self {
+        let (w, h) = image.dimensions();
+        let longest = w.max(h) as usize;
+        let scale = if longest > max_side && max_side > 0 {
+            max_side as f32 / longest as f32
+        } else {
+            1.0
+        };
+        let display = if scale < 1.0 {
+            crate::imageio::fit_within(image, max_side as u32)
+        } else {
+            image.clone()
+        };
+        let size = [display.width() as usize, display.height() as usize];
+        let color = ColorImage::from_rgba_unmultiplied(size, display.as_raw());
+        let image_tex = ctx.load_texture("photo", color, TEXTURE_OPTIONS);
+        let overlay = ctx.load_texture(
+            "mask-overlay",
+            overlay_pixels(mask, scale, size, DisplayRect::full(size)),
+            TEXTURE_OPTIONS,
+        );
+        Self {
+            image: image_tex,
+            overlay,
+            scale,
+            size,
+            overlay_bytes: 0,
+            frame_bytes: 0,
+        }
+    }
+
+    /// Sends only `rect` (image pixels) of the overlay to the GPU.
+    pub fn update_overlay(&mut self, mask: &Mask, rect: DirtyRect) {
+        let Some(d) = DisplayRect::from_image(rect, self.scale, self.size) else {
+            return;
+        };
+        let pixels = overlay_pixels(mask, self.scale, self.size, d);
+        let bytes = (d.w * d.h * 4) as u64;
+        self.overlay.set_partial([d.x, d.y], pixels, TEXTURE_OPTIONS);
+        self.overlay_bytes += bytes;
+        self.frame_bytes += bytes;
+    }
+}
+
+/// A rectangle in texture pixels.
+#[derive(Debug, Clone, Copy)]
+struct DisplayRect {
+    x: usize,
+    y: usize,
+    w: usize,
+    h: usize,
+}
+
+impl DisplayRect {
+    fn full(size: [usize; 2]) -> Self {
+        Self {
+            x: 0,
+            y: 0,
+            w: size[0],
+            h: size[1],
+        }
+    }
+
+    fn from_image(r: DirtyRect, scale: f32, size: [usize; 2]) -> Option<Self> {
+        if r.is_empty() {
+            return None;
+        }
+        let x0 = ((r.x0 as f32 * scale).floor() as usize).min(size[0]);
+        let y0 = ((r.y0 as f32 * scale).floor() as usize).min(size[1]);
+        let x1 = ((r.x1 as f32 * scale).ceil() as usize).min(size[0]);
+        let y1 = ((r.y1 as f32 * scale).ceil() as usize).min(size[1]);
+        (x1 > x0 && y1 > y0).then_some(Self {
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+        })
+    }
+}
+
+/// White with the coverage as alpha (premultiplied); the overlay colour and opacity are
+/// applied as a tint when drawing, so changing them uploads nothing.
+fn overlay_pixels(mask: &Mask, scale: f32, size: [usize; 2], d: DisplayRect) -> ColorImage {
+    let mut pixels = Vec::with_capacity(d.w * d.h);
+    let (mw, mh) = (mask.width(), mask.height());
+    for ty in d.y..d.y + d.h {
+        if scale >= 1.0 {
+            let row = mask.row(ty as u32);
+            pixels.extend(row[d.x..d.x + d.w].iter().map(|&c| Color32::from_rgba_premultiplied(c, c, c, c)));
+        } else {
+            let my = (((ty as f32 + 0.5) / scale) as u32).min(mh.saturating_sub(1));
+            for tx in d.x..d.x + d.w {
+                let mx = (((tx as f32 + 0.5) / scale) as u32).min(mw.saturating_sub(1));
+                let c = mask.get(mx, my);
+                pixels.push(Color32::from_rgba_premultiplied(c, c, c, c));
+            }
+        }
+    }
+    let _ = size;
+    ColorImage::new([d.w, d.h], pixels)
+}
+
+/// A small picture of exactly what will be sent: the thresholded mask in the chosen polarity,
+/// sampled (nearest) down to at most `max_side`.
+pub fn export_preview(mask: &Mask, polarity: crate::mask::Polarity, max_side: u32) -> ColorImage {
+    let (w, h) = mask.size();
+    let scale = (max_side as f32 / w.max(h) as f32).min(1.0);
+    let pw = ((w as f32 * scale).round() as usize).max(1);
+    let ph = ((h as f32 * scale).round() as usize).max(1);
+    let (on, off) = polarity.values();
+    let mut pixels = Vec::with_capacity(pw * ph);
+    for y in 0..ph {
+        let my = (((y as f32 + 0.5) / scale) as u32).min(h - 1);
+        for x in 0..pw {
+            let mx = (((x as f32 + 0.5) / scale) as u32).min(w - 1);
+            let v = if mask.is_marked(mx, my) { on } else { off };
+            pixels.push(Color32::from_gray(v));
+        }
+    }
+    ColorImage::new([pw, ph], pixels)
+}

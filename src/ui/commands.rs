@@ -1,0 +1,173 @@
+//! Every user action is a [`Command`]: menu items, buttons and shortcuts all emit one, and the
+//! app applies it in one place. The shortcut table lives here, with a test that no two clash.
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Command {
+    Open,
+    OpenDemo,
+    PasteImage,
+    LoadMask,
+    SaveMask,
+    CopyMaskDataUri,
+    Undo,
+    Redo,
+    RedoAlt,
+    ToolBrush,
+    ToolEraser,
+    SwapBrushEraser,
+    BrushSmaller,
+    BrushBigger,
+    ToggleMask,
+    ClearMask,
+    InvertMask,
+    FillMask,
+    ZoomFit,
+    ZoomActual,
+    ZoomIn,
+    ZoomOut,
+    ShowShortcuts,
+}
+
+impl Command {
+    /// Commands that have a keyboard shortcut, most specific first (Ctrl+Shift+Z before
+    /// Ctrl+Z) so a shorter chord never swallows a longer one.
+    pub const WITH_SHORTCUTS: &[Command] = &[
+        Command::Redo,
+        Command::CopyMaskDataUri,
+        Command::RedoAlt,
+        Command::Undo,
+        Command::Open,
+        Command::SaveMask,
+        Command::PasteImage,
+        Command::ZoomIn,
+        Command::ZoomOut,
+        Command::BrushSmaller,
+        Command::BrushBigger,
+        Command::ToolBrush,
+        Command::ToolEraser,
+        Command::SwapBrushEraser,
+        Command::ToggleMask,
+        Command::ZoomFit,
+        Command::ZoomActual,
+        Command::ShowShortcuts,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Command::Open => "Open image…",
+            Command::OpenDemo => "Open demo image",
+            Command::PasteImage => "Paste image",
+            Command::LoadMask => "Load mask…",
+            Command::SaveMask => "Save mask…",
+            Command::CopyMaskDataUri => "Copy mask as data URI",
+            Command::Undo => "Undo",
+            Command::Redo | Command::RedoAlt => "Redo",
+            Command::ToolBrush => "Brush",
+            Command::ToolEraser => "Eraser",
+            Command::SwapBrushEraser => "Swap brush/eraser",
+            Command::BrushSmaller => "Smaller brush",
+            Command::BrushBigger => "Bigger brush",
+            Command::ToggleMask => "Show/hide mask",
+            Command::ClearMask => "Clear mask",
+            Command::InvertMask => "Invert mask",
+            Command::FillMask => "Fill all",
+            Command::ZoomFit => "Fit to window",
+            Command::ZoomActual => "Actual size (100 %)",
+            Command::ZoomIn => "Zoom in",
+            Command::ZoomOut => "Zoom out",
+            Command::ShowShortcuts => "Keyboard shortcuts",
+        }
+    }
+
+    pub fn shortcut(self) -> Option<KeyboardShortcut> {
+        let cmd = Modifiers::COMMAND;
+        let cmd_shift = Modifiers::COMMAND | Modifiers::SHIFT;
+        let none = Modifiers::NONE;
+        let s = |m, k| Some(KeyboardShortcut::new(m, k));
+        match self {
+            Command::Open => s(cmd, Key::O),
+            Command::PasteImage => s(cmd, Key::V),
+            Command::SaveMask => s(cmd, Key::S),
+            Command::CopyMaskDataUri => s(cmd_shift, Key::C),
+            Command::Undo => s(cmd, Key::Z),
+            Command::Redo => s(cmd_shift, Key::Z),
+            Command::RedoAlt => s(cmd, Key::Y),
+            Command::ToolBrush => s(none, Key::B),
+            Command::ToolEraser => s(none, Key::E),
+            Command::SwapBrushEraser => s(none, Key::X),
+            Command::BrushSmaller => s(none, Key::OpenBracket),
+            Command::BrushBigger => s(none, Key::CloseBracket),
+            Command::ToggleMask => s(none, Key::H),
+            Command::ZoomFit => s(none, Key::F),
+            Command::ZoomActual => s(none, Key::Num1),
+            Command::ZoomIn => s(cmd, Key::Plus),
+            Command::ZoomOut => s(cmd, Key::Minus),
+            Command::ShowShortcuts => s(none, Key::F1),
+            Command::OpenDemo
+            | Command::LoadMask
+            | Command::ClearMask
+            | Command::InvertMask
+            | Command::FillMask => None,
+        }
+    }
+
+    /// Does the shortcut act while a text field has the keyboard? Single keys and editing
+    /// chords (undo, paste) belong to the text field then.
+    pub fn works_while_typing(self) -> bool {
+        matches!(self, Command::Open | Command::SaveMask | Command::CopyMaskDataUri)
+    }
+}
+
+/// Reads this frame's shortcuts (consuming their key presses).
+pub fn from_shortcuts(ctx: &egui::Context) -> Vec<Command> {
+    let typing = ctx.egui_wants_keyboard_input();
+    let mut out = Vec::new();
+    ctx.input_mut(|i| {
+        for &command in Command::WITH_SHORTCUTS {
+            if typing && !command.works_while_typing() {
+                continue;
+            }
+            if let Some(sc) = command.shortcut()
+                && i.consume_shortcut(&sc)
+            {
+                out.push(command);
+            }
+        }
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_two_commands_share_a_shortcut_and_the_table_is_complete() {
+        let mut seen = std::collections::HashMap::new();
+        for &c in Command::WITH_SHORTCUTS {
+            let sc = c.shortcut().expect("listed commands have shortcuts");
+            if let Some(other) = seen.insert((sc.modifiers.command, sc.modifiers.shift, sc.modifiers.alt, sc.logical_key), c) {
+                panic!("{c:?} and {other:?} share a shortcut");
+            }
+        }
+        // Every command with a shortcut is in the table (so it is actually checked each frame).
+        let all = [
+            Command::Open, Command::OpenDemo, Command::PasteImage, Command::LoadMask, Command::SaveMask,
+            Command::CopyMaskDataUri, Command::Undo, Command::Redo, Command::RedoAlt, Command::ToolBrush,
+            Command::ToolEraser, Command::SwapBrushEraser, Command::BrushSmaller, Command::BrushBigger,
+            Command::ToggleMask, Command::ClearMask, Command::InvertMask, Command::FillMask, Command::ZoomFit,
+            Command::ZoomActual, Command::ZoomIn, Command::ZoomOut, Command::ShowShortcuts,
+        ];
+        for c in all {
+            assert_eq!(c.shortcut().is_some(), Command::WITH_SHORTCUTS.contains(&c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn longer_chords_are_checked_before_their_prefixes() {
+        let pos = |c| Command::WITH_SHORTCUTS.iter().position(|&x| x == c).unwrap();
+        assert!(pos(Command::Redo) < pos(Command::Undo));
+    }
+}
