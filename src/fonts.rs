@@ -122,7 +122,7 @@ mod tests {
             assert!(face.font().is_some(), "{} does not parse", face.name());
             let bmp = render_line(face, "OPEN 7AM", 40.0).expect("ink");
             assert!(bmp.width > bmp.height, "a line of text is wider than tall");
-            assert!(bmp.coverage.iter().any(|&c| c == 255));
+            assert!(bmp.coverage.contains(&255));
         }
         assert!(render_line(Typeface::SansBold, "   ", 40.0).is_none());
     }

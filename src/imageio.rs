@@ -10,7 +10,7 @@ use image::{DynamicImage, ImageDecoder, ImageReader, RgbaImage};
 /// The longest side we open. 16384 covers every camera and leaves 8192x8192 comfortable.
 pub const MAX_SIDE: u32 = 16_384;
 /// The most memory a single decode may allocate.
-pub const MAX_ALLOC: u64 = 1280 * 1024 * 1024;
+pub const MAX_ALLOC: u64 = 1536 * 1024 * 1024;
 /// The biggest file we read from disk.
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
@@ -19,9 +19,7 @@ pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 pub enum ImageError {
     #[error("the file is empty")]
     Empty,
-    #[error(
-        "this is not a picture touchup can read (supported: JPEG, PNG, WebP, BMP, GIF, TIFF)"
-    )]
+    #[error("this is not a picture touchup can read (supported: JPEG, PNG, WebP, BMP, GIF, TIFF)")]
     UnknownFormat,
     #[error("the picture is {width}x{height} pixels; the largest touchup opens is {max}x{max}")]
     TooLarge { width: u32, height: u32, max: u32 },
@@ -115,6 +113,18 @@ pub fn decode_dynamic(bytes: &[u8]) -> Result<DynamicImage, ImageError> {
     reader.limits(limits());
     let mut decoder = reader.into_decoder().map_err(classify)?;
     let (width, height) = decoder.dimensions();
+    // The decoded buffer plus the RGBA8 copy we make of it must fit the budget; checked before
+    // a single pixel is decoded, so a small file claiming a huge picture costs nothing.
+    let decoded = decoder.total_bytes();
+    let rgba = u64::from(width) * u64::from(height) * 4;
+    let needed = if decoder.color_type() == image::ColorType::Rgba8 {
+        decoded
+    } else {
+        decoded.saturating_add(rgba)
+    };
+    if needed > MAX_ALLOC {
+        return Err(ImageError::TooMuchMemory);
+    }
     if width == 0 || height == 0 {
         return Err(ImageError::Corrupt("the picture has no pixels".into()));
     }
@@ -198,10 +208,8 @@ pub fn encode(img: &RgbaImage, format: Format, quality: u8) -> Result<Vec<u8>, I
         Format::Webp => img.write_to(&mut out, image::ImageFormat::WebP),
         Format::Jpg => {
             let rgb = DynamicImage::ImageRgba8(img.clone()).into_rgb8();
-            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(
-                &mut out,
-                quality.clamp(1, 100),
-            );
+            let enc =
+                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality.clamp(1, 100));
             rgb.write_with_encoder(enc)
         }
     };
@@ -236,7 +244,9 @@ pub fn parse_data_uri(text: &str) -> Result<Vec<u8>, ImageError> {
             .split_once(',')
             .ok_or_else(|| ImageError::DataUri("no ',' after the media type".into()))?;
         if !meta.ends_with(";base64") {
-            return Err(ImageError::DataUri("only base64 data URIs are supported".into()));
+            return Err(ImageError::DataUri(
+                "only base64 data URIs are supported".into(),
+            ));
         }
         payload
     } else {

@@ -9,7 +9,11 @@ use touchup::imageio::{self, ImageError};
 fn sample(w: u32, h: u32) -> RgbaImage {
     RgbaImage::from_fn(w, h, |x, y| {
         if x < w / 2 {
-            if y < h / 2 { Rgba([255, 0, 0, 255]) } else { Rgba([0, 0, 255, 255]) }
+            if y < h / 2 {
+                Rgba([255, 0, 0, 255])
+            } else {
+                Rgba([0, 0, 255, 255])
+            }
         } else if y < h / 2 {
             Rgba([0, 255, 0, 255])
         } else {
@@ -32,25 +36,71 @@ fn close(a: Rgba<u8>, b: [u8; 3], tol: i32) -> bool {
 fn opens_every_supported_format_and_pixel_type() {
     let img = sample(32, 16);
     let cases: Vec<(&str, Vec<u8>, i32)> = vec![
-        ("png rgba8", encode(DynamicImage::ImageRgba8(img.clone()), ImageFormat::Png), 0),
-        ("png rgb16", encode(DynamicImage::ImageRgb16(DynamicImage::ImageRgba8(img.clone()).into_rgb16()), ImageFormat::Png), 0),
-        ("jpeg", encode(DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(img.clone()).into_rgb8()), ImageFormat::Jpeg), 40),
-        ("webp", encode(DynamicImage::ImageRgba8(img.clone()), ImageFormat::WebP), 0),
-        ("bmp", encode(DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(img.clone()).into_rgb8()), ImageFormat::Bmp), 0),
-        ("gif", encode(DynamicImage::ImageRgba8(img.clone()), ImageFormat::Gif), 0),
-        ("tiff", encode(DynamicImage::ImageRgba8(img.clone()), ImageFormat::Tiff), 0),
+        (
+            "png rgba8",
+            encode(DynamicImage::ImageRgba8(img.clone()), ImageFormat::Png),
+            0,
+        ),
+        (
+            "png rgb16",
+            encode(
+                DynamicImage::ImageRgb16(DynamicImage::ImageRgba8(img.clone()).into_rgb16()),
+                ImageFormat::Png,
+            ),
+            0,
+        ),
+        (
+            "jpeg",
+            encode(
+                DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(img.clone()).into_rgb8()),
+                ImageFormat::Jpeg,
+            ),
+            40,
+        ),
+        (
+            "webp",
+            encode(DynamicImage::ImageRgba8(img.clone()), ImageFormat::WebP),
+            0,
+        ),
+        (
+            "bmp",
+            encode(
+                DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(img.clone()).into_rgb8()),
+                ImageFormat::Bmp,
+            ),
+            0,
+        ),
+        (
+            "gif",
+            encode(DynamicImage::ImageRgba8(img.clone()), ImageFormat::Gif),
+            0,
+        ),
+        (
+            "tiff",
+            encode(DynamicImage::ImageRgba8(img.clone()), ImageFormat::Tiff),
+            0,
+        ),
     ];
     for (name, bytes, tol) in cases {
         let got = imageio::decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(got.dimensions(), (32, 16), "{name}");
-        assert!(close(*got.get_pixel(2, 2), [255, 0, 0], tol), "{name} top-left {:?}", got.get_pixel(2, 2));
-        assert!(close(*got.get_pixel(29, 13), [255, 255, 255], tol), "{name} bottom-right");
+        assert!(
+            close(*got.get_pixel(2, 2), [255, 0, 0], tol),
+            "{name} top-left {:?}",
+            got.get_pixel(2, 2)
+        );
+        assert!(
+            close(*got.get_pixel(29, 13), [255, 255, 255], tol),
+            "{name} bottom-right"
+        );
     }
 }
 
 #[test]
 fn opens_gray_and_palette_pngs() {
-    let gray = DynamicImage::ImageLuma8(image::GrayImage::from_fn(8, 4, |x, _| image::Luma([x as u8 * 30])));
+    let gray = DynamicImage::ImageLuma8(image::GrayImage::from_fn(8, 4, |x, _| {
+        image::Luma([x as u8 * 30])
+    }));
     let got = imageio::decode(&encode(gray, ImageFormat::Png)).unwrap();
     assert_eq!(got.get_pixel(3, 1).0, [90, 90, 90, 255]);
 
@@ -113,7 +163,10 @@ fn exif_orientation_is_applied_so_the_mask_matches_the_display() {
 #[test]
 fn bad_files_fail_with_a_clear_reason() {
     assert!(matches!(imageio::decode(&[]), Err(ImageError::Empty)));
-    assert!(matches!(imageio::decode(b"hello, this is text"), Err(ImageError::UnknownFormat)));
+    assert!(matches!(
+        imageio::decode(b"hello, this is text"),
+        Err(ImageError::UnknownFormat)
+    ));
 
     let png = encode(DynamicImage::ImageRgba8(sample(64, 64)), ImageFormat::Png);
     let truncated = &png[..png.len() / 2];
@@ -121,7 +174,10 @@ fn bad_files_fail_with_a_clear_reason() {
     assert!(matches!(err, ImageError::Corrupt(_)), "{err:?}");
     assert!(err.to_string().contains("damaged or cut short"));
 
-    let jpeg = encode(DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(sample(64, 64)).into_rgb8()), ImageFormat::Jpeg);
+    let jpeg = encode(
+        DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(sample(64, 64)).into_rgb8()),
+        ImageFormat::Jpeg,
+    );
     assert!(imageio::decode(&jpeg[..40]).is_err());
 }
 
@@ -133,7 +189,11 @@ fn png_claiming(w: u32, h: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&h.to_be_bytes());
     ihdr.extend_from_slice(&[16, 6, 0, 0, 0]);
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    for (kind, data) in [(b"IHDR", ihdr), (b"IDAT", vec![0x78, 0x9c, 0x03, 0x00]), (b"IEND", vec![])] {
+    for (kind, data) in [
+        (b"IHDR", ihdr),
+        (b"IDAT", vec![0x78, 0x9c, 0x03, 0x00]),
+        (b"IEND", vec![]),
+    ] {
         out.extend_from_slice(&(data.len() as u32).to_be_bytes());
         out.extend_from_slice(kind);
         out.extend_from_slice(&data);
@@ -162,8 +222,13 @@ fn open_names_the_file_in_its_error() {
     std::fs::write(&path, b"").unwrap();
     let err = imageio::open(&path).unwrap_err().to_string();
     assert_eq!(err, "could not open menu-board.jpg: the file is empty");
-    let err = imageio::open(&dir.path().join("missing.png")).unwrap_err().to_string();
-    assert!(err.contains("missing.png") && err.contains("no such file"), "{err}");
+    let err = imageio::open(&dir.path().join("missing.png"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("missing.png") && err.contains("no such file"),
+        "{err}"
+    );
 }
 
 #[test]

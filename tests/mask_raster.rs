@@ -89,7 +89,10 @@ fn rect_covers_exactly_its_columns_and_rows() {
         }
     }
     // Clipped at the border, and entirely outside is a no-op.
-    assert_eq!(m.fill_rect(25, 15, 100, 100, 255), Some(DirtyRect::new(25, 15, 30, 20)));
+    assert_eq!(
+        m.fill_rect(25, 15, 100, 100, 255),
+        Some(DirtyRect::new(25, 15, 30, 20))
+    );
     assert_eq!(m.fill_rect(40, 40, 5, 5, 255), None);
 }
 
@@ -109,7 +112,10 @@ fn polygon_export_equals_its_pixel_centre_rasterisation() {
             }
         }
     }
-    assert!(partial > 50, "edges are anti-aliased in the coverage ({partial} partial pixels)");
+    assert!(
+        partial > 50,
+        "edges are anti-aliased in the coverage ({partial} partial pixels)"
+    );
 }
 
 #[test]
@@ -152,9 +158,13 @@ fn import_reads_either_polarity_and_names_both_sizes_on_mismatch() {
         assert_eq!(threshold(&back, polarity), threshold(&m, polarity));
     }
     let png = export_png(&m, Polarity::WhiteEdits).unwrap();
-    let err = import_mask(&png, 30, 10, Polarity::WhiteEdits).unwrap_err().to_string();
+    let err = import_mask(&png, 30, 10, Polarity::WhiteEdits)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("20x10") && err.contains("30x10"), "{err}");
-    let err = import_mask(b"not a png", 20, 10, Polarity::WhiteEdits).unwrap_err().to_string();
+    let err = import_mask(b"not a png", 20, 10, Polarity::WhiteEdits)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("not a picture"), "{err}");
 }
 
@@ -238,17 +248,30 @@ fn an_undo_step_stores_only_the_tiles_it_changed() {
     ed.end_stroke();
     let bytes = ed.history().stats().bytes;
     // One dab touches at most four 64x64 tiles; compressed they take well under 4 KiB each.
-    assert!(bytes < 4 * 4096, "a small dab cost {bytes} bytes of history");
+    assert!(
+        bytes < 4 * 4096,
+        "a small dab cost {bytes} bytes of history"
+    );
 }
 
-fn arb_mask_and_ops() -> impl Strategy<Value = (u32, u32, Vec<(u8, f32, f32, f32, f32, f32)>)> {
+/// An operation: kind, two points, and a size.
+type Op = (u8, f32, f32, f32, f32, f32);
+
+fn arb_mask_and_ops() -> impl Strategy<Value = (u32, u32, Vec<Op>)> {
     (1u32..120, 1u32..120).prop_flat_map(|(w, h)| {
-        let op = (0u8..6, -10f32..130.0, -10f32..130.0, -10f32..130.0, -10f32..130.0, 1f32..40.0);
+        let op = (
+            0u8..6,
+            -10f32..130.0,
+            -10f32..130.0,
+            -10f32..130.0,
+            -10f32..130.0,
+            1f32..40.0,
+        );
         (Just(w), Just(h), proptest::collection::vec(op, 1..12))
     })
 }
 
-fn run_op(ed: &mut MaskEditor, op: &(u8, f32, f32, f32, f32, f32)) {
+fn run_op(ed: &mut MaskEditor, op: &Op) {
     let &(kind, x0, y0, x1, y1, size) = op;
     match kind {
         0 => {
@@ -265,11 +288,17 @@ fn run_op(ed: &mut MaskEditor, op: &(u8, f32, f32, f32, f32, f32)) {
             ed.invert();
         }
         3 => {
-            ed.apply("Rectangle", None, |m| m.fill_rect(x0 as i64, y0 as i64, size as i64, size as i64, 255));
+            ed.apply("Rectangle", None, |m| {
+                m.fill_rect(x0 as i64, y0 as i64, size as i64, size as i64, 255)
+            });
         }
         4 => {
             ed.apply("Polygon", None, |m| {
-                shapes::fill_polygon(m, &[(x0, y0), (x1, y0), (x1, y1), (x0 + size, y1)], shapes::Combine::Add)
+                shapes::fill_polygon(
+                    m,
+                    &[(x0, y0), (x1, y0), (x1, y1), (x0 + size, y1)],
+                    shapes::Combine::Add,
+                )
             });
         }
         _ => {

@@ -24,10 +24,19 @@ pub struct MaskArgs {
     #[arg(long)]
     invert: bool,
     /// Which colour marks the edit in the written mask.
-    #[arg(long, default_value = "white-edits", value_name = "white-edits|black-edits")]
+    #[arg(
+        long,
+        default_value = "white-edits",
+        value_name = "white-edits|black-edits"
+    )]
     polarity: Polarity,
     /// Write the mask PNG here.
-    #[arg(long, value_name = "MASK.png", conflicts_with = "data_uri", required_unless_present = "data_uri")]
+    #[arg(
+        long,
+        value_name = "MASK.png",
+        conflicts_with = "data_uri",
+        required_unless_present = "data_uri"
+    )]
     out: Option<PathBuf>,
     /// Print only `data:image/png;base64,...` on stdout.
     #[arg(long)]
@@ -56,7 +65,10 @@ fn numbers(text: &str, what: &str) -> anyhow::Result<Vec<f64>> {
 }
 
 fn points(values: &[f64]) -> Vec<(f32, f32)> {
-    values.chunks(2).map(|c| (c[0] as f32, c[1] as f32)).collect()
+    values
+        .chunks(2)
+        .map(|c| (c[0] as f32, c[1] as f32))
+        .collect()
 }
 
 fn parse_rect(text: &str) -> anyhow::Result<Op> {
@@ -90,7 +102,9 @@ fn parse_stroke(text: &str) -> anyhow::Result<Op> {
         .parse()
         .ok()
         .filter(|r: &f32| r.is_finite() && *r > 0.0 && *r <= Brush::MAX_SIZE / 2.0)
-        .with_context(|| format!("--stroke '{text}': the radius must be a number from 0.5 to 500"))?;
+        .with_context(|| {
+            format!("--stroke '{text}': the radius must be a number from 0.5 to 500")
+        })?;
     let v = numbers(rest, "--stroke")?;
     if v.len() < 2 || v.len() % 2 != 0 {
         bail!("--stroke '{text}': expected at least one X,Y point after the radius");
@@ -145,9 +159,11 @@ pub fn run(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<()> {
     if args.data_uri {
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", touchup::mask::png_data_uri(&png)).context("could not write to stdout")?;
+        writeln!(out, "{}", touchup::mask::png_data_uri(&png))
+            .context("could not write to stdout")?;
     } else if let Some(path) = &args.out {
-        std::fs::write(path, &png).with_context(|| format!("could not write the mask to {}", path.display()))?;
+        std::fs::write(path, &png)
+            .with_context(|| format!("could not write the mask to {}", path.display()))?;
         eprintln!(
             "wrote {} ({}x{}, {} pixels marked)",
             path.display(),

@@ -42,7 +42,10 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    let sub = matches.subcommand().map(|(_, m)| m.clone()).unwrap_or_default();
+    let sub = matches
+        .subcommand()
+        .map(|(_, m)| m.clone())
+        .unwrap_or_default();
     let result = match cli.command {
         Some(Command::Mask(args)) => mask::run(&args, &sub),
         Some(Command::Demo { out }) => demo(&out),
@@ -74,7 +77,8 @@ fn one_line(e: &anyhow::Error) -> String {
 fn demo(out: &std::path::Path) -> anyhow::Result<()> {
     let img = touchup::demo::draw();
     let png = touchup::imageio::encode(&img, touchup::imageio::Format::Png, 100)?;
-    std::fs::write(out, png).map_err(|e| anyhow::anyhow!("could not write {}: {e}", out.display()))?;
+    std::fs::write(out, png)
+        .map_err(|e| anyhow::anyhow!("could not write {}: {e}", out.display()))?;
     eprintln!("wrote {}", out.display());
     Ok(())
 }
@@ -94,7 +98,10 @@ fn init_logging() {
 }
 
 /// The positions on the command line of each value of a repeated argument.
-pub(crate) fn indexed<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Vec<(usize, T)> {
+pub(crate) fn indexed<T: Clone + Send + Sync + 'static>(
+    m: &ArgMatches,
+    id: &str,
+) -> Vec<(usize, T)> {
     match (m.indices_of(id), m.get_many::<T>(id)) {
         (Some(idx), Some(vals)) => idx.zip(vals.cloned()).collect(),
         _ => Vec::new(),

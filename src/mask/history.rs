@@ -222,7 +222,12 @@ impl History {
                 dirty = DirtyRect::merge(dirty, Some(tile_rect(mask, tile.tx, tile.ty)));
             }
         }
-        let new_bytes = step.tiles.iter().map(|t| t.packed.len() + 16).sum::<usize>() + 64;
+        let new_bytes = step
+            .tiles
+            .iter()
+            .map(|t| t.packed.len() + 16)
+            .sum::<usize>()
+            + 64;
         step.bytes = new_bytes;
         dirty
     }

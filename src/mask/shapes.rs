@@ -45,7 +45,14 @@ fn spans_at(points: &[(f32, f32)], y: f32, out: &mut Vec<(f32, f32)>) {
 }
 
 /// Coverage (0..=255) of the polygon over each pixel of row `y`, for columns `x0..x1`.
-fn row_coverage(points: &[(f32, f32)], y: u32, x0: u32, x1: u32, acc: &mut [f32], centre: &mut [bool]) {
+fn row_coverage(
+    points: &[(f32, f32)],
+    y: u32,
+    x0: u32,
+    x1: u32,
+    acc: &mut [f32],
+    centre: &mut [bool],
+) {
     const SUB: u32 = 4;
     acc.fill(0.0);
     centre.fill(false);
@@ -106,7 +113,11 @@ pub fn fill_polygon(mask: &mut Mask, points: &[(f32, f32)], combine: Combine) ->
         let row = &mut mask.row_mut(y)[rect.x0 as usize..rect.x1 as usize];
         for i in 0..w {
             let mut c = (acc[i].clamp(0.0, 1.0) * 255.0).round() as u8;
-            c = if centre[i] { c.max(super::THRESHOLD) } else { c.min(super::THRESHOLD - 1) };
+            c = if centre[i] {
+                c.max(super::THRESHOLD)
+            } else {
+                c.min(super::THRESHOLD - 1)
+            };
             match combine {
                 Combine::Add => row[i] = row[i].max(c),
                 Combine::Subtract => row[i] = row[i].min(255 - c),

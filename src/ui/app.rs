@@ -112,19 +112,28 @@ pub(crate) struct Runtime {
 impl Runtime {
     fn new(handle: Option<tokio::runtime::Handle>) -> Self {
         if let Some(handle) = handle {
-            return Self { handle: Some(handle), _owned: None };
+            return Self {
+                handle: Some(handle),
+                _owned: None,
+            };
         }
-        match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-            Ok(rt) => Self { handle: Some(rt.handle().clone()), _owned: Some(rt) },
+        match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => Self {
+                handle: Some(rt.handle().clone()),
+                _owned: Some(rt),
+            },
             Err(e) => {
                 tracing::error!("could not start the background runtime: {e}");
-                Self { handle: None, _owned: None }
+                Self {
+                    handle: None,
+                    _owned: None,
+                }
             }
         }
-    }
-
-    pub(crate) fn handle(&self) -> Option<&tokio::runtime::Handle> {
-        self.handle.as_ref()
     }
 
     /// Runs `f` in the background: on the runtime, or on a thread of its own without one.
@@ -138,7 +147,10 @@ impl Runtime {
             }
             None => {
                 std::thread::spawn(move || {
-                    if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
                         rt.block_on(f);
                     }
                 });
@@ -206,7 +218,11 @@ impl App {
         };
         match options.image {
             Some(path) => app.open_path(ctx, path),
-            None => app.set_document(Document::new(crate::demo::image(), "demo-storefront.png".into(), None)),
+            None => app.set_document(Document::new(
+                crate::demo::image(),
+                "demo-storefront.png".into(),
+                None,
+            )),
         }
         app
     }
@@ -214,6 +230,11 @@ impl App {
     /// Queues a command; it runs at the start of the next frame's logic.
     pub fn command(&mut self, command: Command) {
         self.pending.push(command);
+    }
+
+    /// Where the canvas was drawn in the last frame (screen points).
+    pub fn canvas_rect(&self) -> Rect {
+        self.canvas_rect
     }
 
     pub fn is_busy(&self) -> bool {
@@ -292,7 +313,9 @@ impl App {
         std::thread::spawn(move || {
             let result = crate::imageio::decode(&bytes)
                 .map(|img| (img, name.clone(), None))
-                .map_err(|e| format!("could not open {name}: {e}. The current image and mask are unchanged."));
+                .map_err(|e| {
+                    format!("could not open {name}: {e}. The current image and mask are unchanged.")
+                });
             let _ = tx.send(Msg::Opened(result));
             ctx.request_repaint();
         });
@@ -355,7 +378,11 @@ impl App {
                 let stem = self
                     .doc
                     .as_ref()
-                    .and_then(|d| Path::new(&d.name).file_stem().map(|s| s.to_string_lossy().into_owned()))
+                    .and_then(|d| {
+                        Path::new(&d.name)
+                            .file_stem()
+                            .map(|s| s.to_string_lossy().into_owned())
+                    })
                     .unwrap_or_else(|| "image".into());
                 dialog
                     .set_title("Save mask")
@@ -397,7 +424,11 @@ impl App {
         match command {
             Command::Open => self.start_dialog(ctx, DialogKind::OpenImage),
             Command::OpenDemo => {
-                self.set_document(Document::new(crate::demo::image(), "demo-storefront.png".into(), None));
+                self.set_document(Document::new(
+                    crate::demo::image(),
+                    "demo-storefront.png".into(),
+                    None,
+                ));
                 self.info("Opened the demo storefront.");
             }
             Command::PasteImage => self.paste_image(ctx),
@@ -435,16 +466,24 @@ impl App {
                     Tool::Eraser => Tool::Brush,
                 }
             }
-            Command::BrushSmaller => self.settings.brush_size = Brush::stepped_size(self.settings.brush_size, false),
-            Command::BrushBigger => self.settings.brush_size = Brush::stepped_size(self.settings.brush_size, true),
+            Command::BrushSmaller => {
+                self.settings.brush_size = Brush::stepped_size(self.settings.brush_size, false)
+            }
+            Command::BrushBigger => {
+                self.settings.brush_size = Brush::stepped_size(self.settings.brush_size, true)
+            }
             Command::ToggleMask => self.settings.show_mask = !self.settings.show_mask,
             Command::ZoomFit => self.fit_pending = true,
             Command::ZoomActual => {
                 let ppp = ctx.pixels_per_point();
                 self.view.actual_size(self.canvas_rect, ppp);
             }
-            Command::ZoomIn => self.view.zoom_at(self.canvas_rect, self.canvas_rect.center(), 1.25),
-            Command::ZoomOut => self.view.zoom_at(self.canvas_rect, self.canvas_rect.center(), 0.8),
+            Command::ZoomIn => self
+                .view
+                .zoom_at(self.canvas_rect, self.canvas_rect.center(), 1.25),
+            Command::ZoomOut => self
+                .view
+                .zoom_at(self.canvas_rect, self.canvas_rect.center(), 0.8),
             Command::ShowShortcuts => self.show_shortcuts = !self.show_shortcuts,
         }
     }
@@ -471,7 +510,10 @@ impl App {
                 .and_then(|img| {
                     let (w, h) = (img.width as u32, img.height as u32);
                     if w > crate::imageio::MAX_SIDE || h > crate::imageio::MAX_SIDE {
-                        return Err(format!("The pasted image is {w}x{h}; the largest touchup opens is {0}x{0}.", crate::imageio::MAX_SIDE));
+                        return Err(format!(
+                            "The pasted image is {w}x{h}; the largest touchup opens is {0}x{0}.",
+                            crate::imageio::MAX_SIDE
+                        ));
                     }
                     RgbaImage::from_raw(w, h, img.bytes.into_owned())
                         .ok_or_else(|| "The clipboard image is damaged.".to_string())
@@ -590,8 +632,14 @@ fn menu_item(ui: &mut egui::Ui, pending: &mut Vec<Command>, command: Command, en
 impl App {
     fn menu_bar(&mut self, ui: &mut egui::Ui) {
         let has_doc = self.doc.is_some();
-        let can_undo = self.doc.as_ref().is_some_and(|d| d.editor.history().can_undo());
-        let can_redo = self.doc.as_ref().is_some_and(|d| d.editor.history().can_redo());
+        let can_undo = self
+            .doc
+            .as_ref()
+            .is_some_and(|d| d.editor.history().can_undo());
+        let can_redo = self
+            .doc
+            .as_ref()
+            .is_some_and(|d| d.editor.history().can_redo());
         let pending = &mut self.pending;
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
@@ -631,8 +679,14 @@ impl App {
     fn tools_panel(&mut self, ui: &mut egui::Ui) {
         ui.heading("Mask");
         ui.horizontal(|ui| {
-            for (tool, command) in [(Tool::Brush, Command::ToolBrush), (Tool::Eraser, Command::ToolEraser)] {
-                let sc = command.shortcut().map(|s| ui.ctx().format_shortcut(&s)).unwrap_or_default();
+            for (tool, command) in [
+                (Tool::Brush, Command::ToolBrush),
+                (Tool::Eraser, Command::ToolEraser),
+            ] {
+                let sc = command
+                    .shortcut()
+                    .map(|s| ui.ctx().format_shortcut(&s))
+                    .unwrap_or_default();
                 if ui
                     .selectable_label(self.tool == tool, command.label())
                     .on_hover_text(format!("{} ({sc})", command.label()))
@@ -643,21 +697,32 @@ impl App {
             }
         });
         ui.add(
-            egui::Slider::new(&mut self.settings.brush_size, Brush::MIN_SIZE..=Brush::MAX_SIZE)
-                .logarithmic(true)
-                .suffix(" px")
-                .text("Brush size"),
+            egui::Slider::new(
+                &mut self.settings.brush_size,
+                Brush::MIN_SIZE..=Brush::MAX_SIZE,
+            )
+            .logarithmic(true)
+            .suffix(" px")
+            .text("Brush size"),
         );
         let mut hardness = self.settings.brush_hardness * 100.0;
         if ui
-            .add(egui::Slider::new(&mut hardness, 0.0..=100.0).suffix(" %").text("Hardness"))
+            .add(
+                egui::Slider::new(&mut hardness, 0.0..=100.0)
+                    .suffix(" %")
+                    .text("Hardness"),
+            )
             .changed()
         {
             self.settings.brush_hardness = hardness / 100.0;
         }
         ui.horizontal(|ui| {
-            for command in [Command::ClearMask, Command::InvertMask, Command::FillMask] {
-                if ui.button(command.label()).clicked() {
+            for (label, command) in [
+                ("Clear", Command::ClearMask),
+                ("Invert", Command::InvertMask),
+                ("Fill", Command::FillMask),
+            ] {
+                if ui.button(label).on_hover_text(command.label()).clicked() {
                     self.pending.push(command);
                 }
             }
@@ -667,11 +732,16 @@ impl App {
         ui.checkbox(&mut self.settings.show_mask, "Show mask (H)");
         ui.horizontal(|ui| {
             let label = ui.label("Colour");
-            ui.color_edit_button_srgb(&mut self.settings.overlay_color).labelled_by(label.id);
+            ui.color_edit_button_srgb(&mut self.settings.overlay_color)
+                .labelled_by(label.id);
         });
         let mut opacity = self.settings.overlay_opacity * 100.0;
         if ui
-            .add(egui::Slider::new(&mut opacity, 5.0..=100.0).suffix(" %").text("Opacity"))
+            .add(
+                egui::Slider::new(&mut opacity, 5.0..=100.0)
+                    .suffix(" %")
+                    .text("Opacity"),
+            )
             .changed()
         {
             self.settings.overlay_opacity = opacity / 100.0;
@@ -683,8 +753,16 @@ impl App {
         }
         self.export_preview_ui(ui);
         ui.horizontal_wrapped(|ui| {
-            for command in [Command::CopyMaskDataUri, Command::SaveMask, Command::LoadMask] {
-                if ui.add_enabled(self.doc.is_some(), egui::Button::new(command.label())).clicked() {
+            for (label, command) in [
+                ("Copy data URI", Command::CopyMaskDataUri),
+                ("Save…", Command::SaveMask),
+                ("Load…", Command::LoadMask),
+            ] {
+                if ui
+                    .add_enabled(self.doc.is_some(), egui::Button::new(label))
+                    .on_hover_text(command.label())
+                    .clicked()
+                {
                     self.pending.push(command);
                 }
             }
@@ -695,17 +773,25 @@ impl App {
         let Some(doc) = &self.doc else { return };
         // The preview is keyed by the mask generation and polarity; rebuilt only after a change
         // and never in the middle of a stroke.
-        let key = self.mask_generation * 2 + u64::from(self.settings.polarity == Polarity::BlackEdits);
+        let key =
+            self.mask_generation * 2 + u64::from(self.settings.polarity == Polarity::BlackEdits);
         let stale = self.preview.as_ref().is_none_or(|(_, k)| *k != key);
         if stale && !doc.editor.is_stroking() {
             let img = export_preview(doc.editor.mask(), self.settings.polarity, 192);
-            let tex = ui.ctx().load_texture("export-preview", img, egui::TextureOptions::NEAREST);
+            let tex = ui
+                .ctx()
+                .load_texture("export-preview", img, egui::TextureOptions::NEAREST);
             self.preview = Some((tex, key));
         }
         if let Some((tex, _)) = &self.preview {
             let size = tex.size_vec2();
-            ui.add(egui::Image::new((tex.id(), size)).alt_text("Preview of the mask that will be sent"))
-                .on_hover_text("Exactly what will be sent: thresholded at 50 %, in the chosen polarity");
+            ui.add(
+                egui::Image::new((tex.id(), size))
+                    .alt_text("Preview of the mask that will be sent"),
+            )
+            .on_hover_text(
+                "Exactly what will be sent: thresholded at 50 %, in the chosen polarity",
+            );
         }
     }
 
@@ -720,7 +806,11 @@ impl App {
                 let (w, h) = (doc.image.width(), doc.image.height());
                 let marked = doc.editor.mask().count_at_least(crate::mask::THRESHOLD);
                 let pct = 100.0 * marked as f64 / (w as f64 * h as f64).max(1.0);
-                ui.label(format!("{} · {w}x{h} · {:.0} % · mask {pct:.1} %", doc.name, self.view.zoom * ui.ctx().pixels_per_point() * 100.0));
+                ui.label(format!(
+                    "{} · {w}x{h} · {:.0} % · mask {pct:.1} %",
+                    doc.name,
+                    self.view.zoom * ui.ctx().pixels_per_point() * 100.0
+                ));
                 if let Some(p) = self.hover_image_pos {
                     ui.label(format!("x {} y {}", p.x.floor(), p.y.floor()));
                 }
@@ -741,26 +831,29 @@ impl App {
 
     fn shortcuts_window(&mut self, ctx: &egui::Context) {
         let mut open = self.show_shortcuts;
-        egui::Window::new("Keyboard shortcuts").open(&mut open).resizable(false).show(ctx, |ui| {
-            egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
-                for &c in Command::WITH_SHORTCUTS {
-                    if let Some(sc) = c.shortcut() {
-                        ui.label(c.label());
-                        ui.monospace(ui.ctx().format_shortcut(&sc));
+        egui::Window::new("Keyboard shortcuts")
+            .open(&mut open)
+            .resizable(false)
+            .show(ctx, |ui| {
+                egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                    for &c in Command::WITH_SHORTCUTS {
+                        if let Some(sc) = c.shortcut() {
+                            ui.label(c.label());
+                            ui.monospace(ui.ctx().format_shortcut(&sc));
+                            ui.end_row();
+                        }
+                    }
+                    for (what, how) in [
+                        ("Straight line from the last point", "Shift+click"),
+                        ("Pan", "Space+drag, middle-drag"),
+                        ("Zoom at the pointer", "Wheel, pinch"),
+                    ] {
+                        ui.label(what);
+                        ui.monospace(how);
                         ui.end_row();
                     }
-                }
-                for (what, how) in [
-                    ("Straight line from the last point", "Shift+click"),
-                    ("Pan", "Space+drag, middle-drag"),
-                    ("Zoom at the pointer", "Wheel, pinch"),
-                ] {
-                    ui.label(what);
-                    ui.monospace(how);
-                    ui.end_row();
-                }
+                });
             });
-        });
         self.show_shortcuts = open;
     }
 
@@ -771,12 +864,23 @@ impl App {
         painter.rect_filled(canvas, 0.0, Color32::from_gray(38));
         let ctx = ui.ctx().clone();
         let Some(doc) = &mut self.doc else {
-            painter.text(canvas.center(), egui::Align2::CENTER_CENTER, "Open an image (Ctrl+O) or drop one here", egui::FontId::proportional(18.0), Color32::GRAY);
+            painter.text(
+                canvas.center(),
+                egui::Align2::CENTER_CENTER,
+                "Open an image (Ctrl+O) or drop one here",
+                egui::FontId::proportional(18.0),
+                Color32::GRAY,
+            );
             return;
         };
         if self.textures.is_none() {
             let max_side = ctx.input(|i| i.max_texture_side).max(1);
-            self.textures = Some(CanvasTextures::new(&ctx, &doc.image, doc.editor.mask(), max_side));
+            self.textures = Some(CanvasTextures::new(
+                &ctx,
+                &doc.image,
+                doc.editor.mask(),
+                max_side,
+            ));
         }
         if self.fit_pending && canvas.width() > 1.0 {
             self.view.fit(canvas, doc.size());
@@ -793,7 +897,9 @@ impl App {
         }
         // Pan: Space+drag or middle-drag.
         let space = ctx.input(|i| i.key_down(egui::Key::Space)) && !ctx.egui_wants_keyboard_input();
-        if response.dragged_by(egui::PointerButton::Middle) || (space && response.dragged_by(egui::PointerButton::Primary)) {
+        if response.dragged_by(egui::PointerButton::Middle)
+            || (space && response.dragged_by(egui::PointerButton::Primary))
+        {
             self.view.pan(response.drag_delta());
             self.panning = true;
         } else if !space {
@@ -829,11 +935,12 @@ impl App {
                         doc.editor.begin_stroke(brush, (ip.x, ip.y))
                     };
                 }
-            } else if down && doc.editor.is_stroking() {
-                if let Some(p) = pointer {
-                    let ip = to_image(p);
-                    dirty = doc.editor.continue_stroke((ip.x, ip.y));
-                }
+            } else if down
+                && doc.editor.is_stroking()
+                && let Some(p) = pointer
+            {
+                let ip = to_image(p);
+                dirty = doc.editor.continue_stroke((ip.x, ip.y));
             }
         }
         if (released || !down) && doc.editor.is_stroking() {
@@ -852,7 +959,12 @@ impl App {
             painter.image(tex.image.id(), image_rect, uv, Color32::WHITE);
             if self.settings.show_mask {
                 let [r, g, b] = self.settings.overlay_color;
-                let tint = Color32::from_rgba_unmultiplied(r, g, b, (self.settings.overlay_opacity.clamp(0.0, 1.0) * 255.0) as u8);
+                let tint = Color32::from_rgba_unmultiplied(
+                    r,
+                    g,
+                    b,
+                    (self.settings.overlay_opacity.clamp(0.0, 1.0) * 255.0) as u8,
+                );
                 painter.image(tex.overlay.id(), image_rect, uv, tint);
             }
         }
@@ -878,10 +990,15 @@ impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
-        egui::Panel::left("tools").resizable(true).default_size(260.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.tools_panel(ui));
-        });
-        egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| self.canvas(ui));
+        egui::Panel::left("tools")
+            .resizable(true)
+            .default_size(260.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| self.tools_panel(ui));
+            });
+        egui::CentralPanel::default()
+            .frame(egui::Frame::NONE)
+            .show(ui, |ui| self.canvas(ui));
         let ctx = ui.ctx().clone();
         self.shortcuts_window(&ctx);
     }

@@ -47,7 +47,9 @@ impl View {
             return;
         }
         let avail = (canvas.size() - Vec2::splat(16.0)).max(Vec2::splat(1.0));
-        self.zoom = (avail.x / size.x).min(avail.y / size.y).clamp(Self::MIN_ZOOM, Self::MAX_ZOOM);
+        self.zoom = (avail.x / size.x)
+            .min(avail.y / size.y)
+            .clamp(Self::MIN_ZOOM, Self::MAX_ZOOM);
         self.offset = (canvas.size() - size * self.zoom) * 0.5;
     }
 
@@ -135,7 +137,8 @@ impl CanvasTextures {
         };
         let pixels = overlay_pixels(mask, self.scale, self.size, d);
         let bytes = (d.w * d.h * 4) as u64;
-        self.overlay.set_partial([d.x, d.y], pixels, TEXTURE_OPTIONS);
+        self.overlay
+            .set_partial([d.x, d.y], pixels, TEXTURE_OPTIONS);
         self.overlay_bytes += bytes;
         self.frame_bytes += bytes;
     }
@@ -185,7 +188,11 @@ fn overlay_pixels(mask: &Mask, scale: f32, size: [usize; 2], d: DisplayRect) -> 
     for ty in d.y..d.y + d.h {
         if scale >= 1.0 {
             let row = mask.row(ty as u32);
-            pixels.extend(row[d.x..d.x + d.w].iter().map(|&c| Color32::from_rgba_premultiplied(c, c, c, c)));
+            pixels.extend(
+                row[d.x..d.x + d.w]
+                    .iter()
+                    .map(|&c| Color32::from_rgba_premultiplied(c, c, c, c)),
+            );
         } else {
             let my = (((ty as f32 + 0.5) / scale) as u32).min(mh.saturating_sub(1));
             for tx in d.x..d.x + d.w {

@@ -116,7 +116,10 @@ impl Command {
     /// Does the shortcut act while a text field has the keyboard? Single keys and editing
     /// chords (undo, paste) belong to the text field then.
     pub fn works_while_typing(self) -> bool {
-        matches!(self, Command::Open | Command::SaveMask | Command::CopyMaskDataUri)
+        matches!(
+            self,
+            Command::Open | Command::SaveMask | Command::CopyMaskDataUri
+        )
     }
 }
 
@@ -148,26 +151,61 @@ mod tests {
         let mut seen = std::collections::HashMap::new();
         for &c in Command::WITH_SHORTCUTS {
             let sc = c.shortcut().expect("listed commands have shortcuts");
-            if let Some(other) = seen.insert((sc.modifiers.command, sc.modifiers.shift, sc.modifiers.alt, sc.logical_key), c) {
+            if let Some(other) = seen.insert(
+                (
+                    sc.modifiers.command,
+                    sc.modifiers.shift,
+                    sc.modifiers.alt,
+                    sc.logical_key,
+                ),
+                c,
+            ) {
                 panic!("{c:?} and {other:?} share a shortcut");
             }
         }
         // Every command with a shortcut is in the table (so it is actually checked each frame).
         let all = [
-            Command::Open, Command::OpenDemo, Command::PasteImage, Command::LoadMask, Command::SaveMask,
-            Command::CopyMaskDataUri, Command::Undo, Command::Redo, Command::RedoAlt, Command::ToolBrush,
-            Command::ToolEraser, Command::SwapBrushEraser, Command::BrushSmaller, Command::BrushBigger,
-            Command::ToggleMask, Command::ClearMask, Command::InvertMask, Command::FillMask, Command::ZoomFit,
-            Command::ZoomActual, Command::ZoomIn, Command::ZoomOut, Command::ShowShortcuts,
+            Command::Open,
+            Command::OpenDemo,
+            Command::PasteImage,
+            Command::LoadMask,
+            Command::SaveMask,
+            Command::CopyMaskDataUri,
+            Command::Undo,
+            Command::Redo,
+            Command::RedoAlt,
+            Command::ToolBrush,
+            Command::ToolEraser,
+            Command::SwapBrushEraser,
+            Command::BrushSmaller,
+            Command::BrushBigger,
+            Command::ToggleMask,
+            Command::ClearMask,
+            Command::InvertMask,
+            Command::FillMask,
+            Command::ZoomFit,
+            Command::ZoomActual,
+            Command::ZoomIn,
+            Command::ZoomOut,
+            Command::ShowShortcuts,
         ];
         for c in all {
-            assert_eq!(c.shortcut().is_some(), Command::WITH_SHORTCUTS.contains(&c), "{c:?}");
+            assert_eq!(
+                c.shortcut().is_some(),
+                Command::WITH_SHORTCUTS.contains(&c),
+                "{c:?}"
+            );
         }
     }
 
     #[test]
     fn longer_chords_are_checked_before_their_prefixes() {
-        let pos = |c| Command::WITH_SHORTCUTS.iter().position(|&x| x == c).unwrap();
+        let pos = |c| {
+            Command::WITH_SHORTCUTS
+                .iter()
+                .position(|&x| x == c)
+                .unwrap()
+        };
         assert!(pos(Command::Redo) < pos(Command::Undo));
     }
 }

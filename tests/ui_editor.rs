@@ -1,0 +1,287 @@
+//! The editor driven the way a designer uses it, through egui_kittest and the real `App`.
+
+use std::time::{Duration, Instant};
+
+use egui::{Key, Modifiers, Pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use touchup::mask::{Polarity, export_data_uri};
+use touchup::ui::{App, AppOptions, StatusKind, Tool};
+
+fn harness(options: AppOptions) -> Harness<'static, App> {
+    let mut h = Harness::builder()
+        .with_size(egui::Vec2::new(1200.0, 800.0))
+        .build_eframe(move |cc| App::new(cc, options));
+    h.run_steps(3);
+    h
+}
+
+/// Steps until `done` holds (background work finishing), failing after a generous timeout.
+fn step_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
+    let start = Instant::now();
+    while !done(h.state()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.run_steps(2);
+}
+
+fn write_png(dir: &std::path::Path, name: &str, w: u32, h: u32) -> std::path::PathBuf {
+    let img = image::RgbaImage::from_fn(w, h, |x, y| {
+        image::Rgba([(x % 256) as u8, (y % 256) as u8, 128, 255])
+    });
+    let path = dir.join(name);
+    img.save(&path).unwrap();
+    path
+}
+
+/// The screen position of an image point.
+fn screen(app: &App, x: f32, y: f32) -> Pos2 {
+    app.view.image_to_screen(app.canvas_rect(), Pos2::new(x, y))
+}
+
+fn marked(app: &App) -> usize {
+    app.doc.as_ref().unwrap().editor.mask().count_at_least(128)
+}
+
+#[test]
+fn starts_on_the_demo_storefront() {
+    let h = harness(AppOptions::default());
+    let doc = h.state().doc.as_ref().expect("a document");
+    assert_eq!(
+        (doc.image.width(), doc.image.height()),
+        (touchup::demo::WIDTH, touchup::demo::HEIGHT)
+    );
+    assert_eq!(marked(h.state()), 0);
+    h.get_by_label("File");
+    h.get_by_role_and_label(egui::accesskit::Role::Slider, "Brush size");
+}
+
+#[test]
+fn opens_an_image_then_paints_undoes_and_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_png(dir.path(), "shopfront.png", 640, 400);
+    let mut h = harness(AppOptions {
+        image: Some(path),
+        runtime: None,
+    });
+    step_until(&mut h, "the image to open", |a| {
+        a.doc.as_ref().is_some_and(|d| d.name == "shopfront.png")
+    });
+    assert_eq!(h.state().doc.as_ref().unwrap().image.width(), 640);
+
+    // Drag across the canvas: the stroke paints continuously under the pointer.
+    let (a, b) = (
+        screen(h.state(), 100.0, 200.0),
+        screen(h.state(), 500.0, 200.0),
+    );
+    h.drag_at(a);
+    h.step();
+    for i in 1..=4 {
+        h.hover_at(a + (b - a) * (i as f32 / 4.0));
+        h.step();
+    }
+    h.drop_at(b);
+    h.run_steps(2);
+    {
+        let app = h.state();
+        let mask = app.doc.as_ref().unwrap().editor.mask();
+        for x in (110..490).step_by(10) {
+            assert!(mask.is_marked(x, 200), "column {x} painted");
+        }
+        assert!(!mask.is_marked(300, 20), "far away stays clear");
+        assert_eq!(
+            app.doc
+                .as_ref()
+                .unwrap()
+                .editor
+                .history()
+                .stats()
+                .undo_steps,
+            1,
+            "one stroke, one step"
+        );
+    }
+
+    // Ctrl+Shift+C copies exactly the exported data URI.
+    // One raw key event, so the frame that handles it is the one whose output we read.
+    h.event(egui::Event::Key {
+        key: Key::C,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: Modifiers::COMMAND | Modifiers::SHIFT,
+    });
+    h.step();
+    let expected = export_data_uri(
+        h.state().doc.as_ref().unwrap().editor.mask(),
+        Polarity::WhiteEdits,
+    )
+    .unwrap();
+    let copied: Vec<String> = h
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            egui::OutputCommand::CopyText(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(copied, vec![expected]);
+
+    // Ctrl+Z clears the stroke; Ctrl+Shift+Z and Ctrl+Y bring it back.
+    let painted = marked(h.state());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(2);
+    assert_eq!(marked(h.state()), 0);
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    h.run_steps(2);
+    assert_eq!(marked(h.state()), painted);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Y);
+    h.run_steps(1);
+    assert_eq!(marked(h.state()), painted);
+}
+
+#[test]
+fn shortcuts_change_the_brush_and_tool() {
+    let mut h = harness(AppOptions::default());
+    let size = h.state().settings.brush_size;
+    h.key_press(Key::CloseBracket);
+    h.step();
+    assert!(h.state().settings.brush_size > size);
+    h.key_press(Key::OpenBracket);
+    h.key_press(Key::OpenBracket);
+    h.step();
+    assert!(h.state().settings.brush_size < size);
+    h.key_press(Key::E);
+    h.step();
+    assert_eq!(h.state().tool, Tool::Eraser);
+    h.key_press(Key::X);
+    h.step();
+    assert_eq!(h.state().tool, Tool::Brush);
+    let shown = h.state().settings.show_mask;
+    h.key_press(Key::H);
+    h.step();
+    assert_eq!(h.state().settings.show_mask, !shown);
+}
+
+#[test]
+fn painting_uploads_only_the_changed_rectangle() {
+    let mut h = harness(AppOptions::default());
+    h.state_mut().settings.brush_size = 20.0;
+    h.run_steps(2);
+    let p = screen(h.state(), 700.0, 600.0);
+    h.drag_at(p);
+    h.step();
+    let first = h.state().overlay_frame_bytes();
+    let zoom = h.state().view.zoom;
+    // Move by 8 screen points: the segment's box is the brush box plus the move.
+    h.hover_at(p + egui::vec2(8.0, 0.0));
+    h.step();
+    let moved = h.state().overlay_frame_bytes();
+    h.drop_at(p + egui::vec2(8.0, 0.0));
+    h.step();
+    let brush_box = (20.0f64 + 2.0).powi(2) * 4.0;
+    assert!(first > 0, "the dab was uploaded");
+    assert!(
+        (first as f64) <= 2.0 * brush_box,
+        "dab frame sent {first} bytes, brush box is {brush_box}"
+    );
+    let step_px = 8.0 / zoom as f64;
+    let segment_box = (20.0 + 2.0 + step_px) * (20.0 + 2.0) * 4.0;
+    assert!(
+        (moved as f64) <= 2.0 * segment_box,
+        "segment frame sent {moved} bytes"
+    );
+    // Far less than the whole overlay (1536x1024x4 bytes).
+    assert!(h.state().overlay_total_bytes() < 1536 * 1024 * 4 / 50);
+}
+
+#[test]
+fn a_bad_file_is_explained_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("menu.jpg");
+    std::fs::write(&bad, b"this is not a jpeg").unwrap();
+    let mut h = harness(AppOptions::default());
+    h.state_mut().command(touchup::ui::Command::FillMask);
+    h.run_steps(2);
+    let before = marked(h.state());
+    assert!(before > 0);
+    let ctx = h.ctx.clone();
+    h.state_mut().open_path(&ctx, bad);
+    step_until(&mut h, "the error", |a| {
+        a.status
+            .as_ref()
+            .is_some_and(|s| s.kind == StatusKind::Error)
+    });
+    let status = h.state().status.clone().unwrap();
+    assert!(
+        status.text.contains("menu.jpg") && status.text.contains("not a picture"),
+        "{}",
+        status.text
+    );
+    assert_eq!(h.state().doc.as_ref().unwrap().name, "demo-storefront.png");
+    assert_eq!(marked(h.state()), before, "the mask is untouched");
+}
+
+#[test]
+fn menu_items_run_the_same_commands() {
+    let mut h = harness(AppOptions::default());
+    h.get_by_label("Edit").click();
+    h.run_steps(2);
+    h.get_by_label("Fill all").click();
+    h.run_steps(2);
+    let total = (touchup::demo::WIDTH * touchup::demo::HEIGHT) as usize;
+    assert_eq!(marked(h.state()), total);
+    // The panel's Invert button runs the same command as Edit > Invert mask.
+    h.get_by_label("Invert").click();
+    h.run_steps(2);
+    assert_eq!(marked(h.state()), 0);
+    h.get_by_label("Edit").click();
+    h.run_steps(2);
+    h.get_by_label("Invert mask").click();
+    h.run_steps(2);
+    assert_eq!(marked(h.state()), total);
+}
+
+#[test]
+fn zoom_shortcuts_fit_and_actual_size() {
+    let mut h = harness(AppOptions::default());
+    let fitted = h.state().view.zoom;
+    assert!(
+        fitted < 1.0,
+        "the demo is bigger than the canvas, so it is fitted"
+    );
+    h.key_press(Key::Num1);
+    h.step();
+    assert!(
+        (h.state().view.zoom - 1.0).abs() < 1e-3,
+        "100 % at 1 pixel per point"
+    );
+    h.key_press(Key::F);
+    h.run_steps(2);
+    assert!((h.state().view.zoom - fitted).abs() < 1e-3);
+    // Wheel zoom keeps the image point under the pointer in place.
+    let c = h.state().canvas_rect().center();
+    let before = h.state().view.screen_to_image(h.state().canvas_rect(), c);
+    h.hover_at(c);
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, 120.0),
+        modifiers: Modifiers::NONE,
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+    });
+    h.run_steps(10);
+    let app = h.state();
+    assert!(app.view.zoom > fitted);
+    let after = app.view.screen_to_image(app.canvas_rect(), c);
+    assert!((after - before).length() < 1.0, "{before:?} -> {after:?}");
+}
