@@ -78,7 +78,7 @@ impl Brush {
         self.segment(mask, p, p)
     }
 
-    /// Paints the segment from `a` to `b`; returns the rectangle of pixels that were visited.
+    /// Paints the segment from `a` to `b`; returns the rectangle of pixels that changed.
     pub fn segment(&self, mask: &mut Mask, a: (f32, f32), b: (f32, f32)) -> Option<DirtyRect> {
         if !(a.0.is_finite() && a.1.is_finite() && b.0.is_finite() && b.1.is_finite()) {
             return None;
@@ -99,7 +99,7 @@ impl Brush {
         dirty
     }
 
-    /// Paints a polyline; returns the visited rectangle.
+    /// Paints a polyline; returns the rectangle of pixels that changed.
     pub fn polyline(&self, mask: &mut Mask, points: &[(f32, f32)]) -> Option<DirtyRect> {
         match points {
             [] => None,
@@ -128,9 +128,12 @@ impl Brush {
             .map(|i| (self.coverage(i as f32 * 0.25) * 255.0).round() as u8)
             .collect();
         let last = table.len() - 1;
+        // Track the pixels that actually change, so callers upload and redraw only those.
+        let (mut cx0, mut cy0, mut cx1, mut cy1) = (u32::MAX, u32::MAX, 0u32, 0u32);
         for y in rect.y0..rect.y1 {
             let py = y as f32 + 0.5;
             let row = mask.row_mut(y);
+            let mut row_changed = false;
             for x in rect.x0..rect.x1 {
                 let px = x as f32 + 0.5;
                 let t = if len2 > 0.0 {
@@ -146,13 +149,19 @@ impl Brush {
                     continue;
                 }
                 let v = &mut row[x as usize];
-                if erase {
-                    *v = (*v).min(255 - c);
-                } else {
-                    *v = (*v).max(c);
+                let new = if erase { (*v).min(255 - c) } else { (*v).max(c) };
+                if new != *v {
+                    *v = new;
+                    row_changed = true;
+                    cx0 = cx0.min(x);
+                    cx1 = cx1.max(x + 1);
                 }
             }
+            if row_changed {
+                cy0 = cy0.min(y);
+                cy1 = cy1.max(y + 1);
+            }
         }
-        Some(rect)
+        (cx0 < cx1 && cy0 < cy1).then(|| DirtyRect::new(cx0, cy0, cx1, cy1))
     }
 }
