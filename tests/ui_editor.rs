@@ -285,3 +285,37 @@ fn zoom_shortcuts_fit_and_actual_size() {
     let after = app.view.screen_to_image(app.canvas_rect(), c);
     assert!((after - before).length() < 1.0, "{before:?} -> {after:?}");
 }
+
+#[test]
+fn opening_another_photo_asks_before_discarding_an_unsaved_mask() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = write_png(dir.path(), "other.png", 300, 200);
+    let mut h = harness(AppOptions::default());
+    h.state_mut().command(touchup::ui::Command::FillMask);
+    h.run_steps(2);
+    assert!(h.state().has_unsaved_mask());
+    let ctx = h.ctx.clone();
+
+    // Keep: nothing changes.
+    h.state_mut().open_path(&ctx, other.clone());
+    step_until(&mut h, "the question", |a| a.is_confirming_replace());
+    h.get_by_label("Keep the current photo").click();
+    h.run_steps(3);
+    assert_eq!(h.state().doc.as_ref().unwrap().name, "demo-storefront.png");
+    assert!(marked(h.state()) > 0);
+
+    // Discard: the new photo opens with an empty mask.
+    h.state_mut().open_path(&ctx, other.clone());
+    step_until(&mut h, "the question", |a| a.is_confirming_replace());
+    h.get_by_label("Discard mask and open").click();
+    h.run_steps(3);
+    assert_eq!(h.state().doc.as_ref().unwrap().name, "other.png");
+    assert_eq!(marked(h.state()), 0);
+
+    // After copying the mask it counts as saved: no question.
+    h.state_mut().command(touchup::ui::Command::FillMask);
+    h.run_steps(2);
+    h.state_mut().command(touchup::ui::Command::CopyMaskDataUri);
+    h.run_steps(2);
+    assert!(!h.state().has_unsaved_mask());
+}

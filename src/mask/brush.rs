@@ -149,7 +149,11 @@ impl Brush {
                     continue;
                 }
                 let v = &mut row[x as usize];
-                let new = if erase { (*v).min(255 - c) } else { (*v).max(c) };
+                let new = if erase {
+                    (*v).min(255 - c)
+                } else {
+                    (*v).max(c)
+                };
                 if new != *v {
                     *v = new;
                     row_changed = true;

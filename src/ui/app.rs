@@ -71,7 +71,7 @@ impl Document {
 enum Msg {
     Opened(Result<(RgbaImage, String, Option<PathBuf>), String>),
     MaskLoaded(Result<(crate::mask::Mask, String), String>),
-    Saved(Result<PathBuf, String>),
+    Saved(Result<(PathBuf, u64), String>),
     Picked(DialogKind, Option<PathBuf>),
     Pasted(Result<RgbaImage, String>),
 }
@@ -168,6 +168,13 @@ pub struct App {
     preview: Option<(egui::TextureHandle, u64)>,
     /// Bumped on every mask change; the export preview follows it.
     mask_generation: u64,
+    /// The mask generation last written out (saved or copied): later changes are unsaved work.
+    exported_generation: u64,
+    /// Marked-pixel count, cached per mask generation (counting an 8192x8192 mask every frame
+    /// would cost a frame's budget).
+    marked_cache: Option<(u64, usize)>,
+    /// A newly opened photo waiting for the user to confirm discarding the current mask.
+    replace_pending: Option<Document>,
     /// The view must be fitted once the canvas size is known.
     fit_pending: bool,
     pending: Vec<Command>,
@@ -204,6 +211,9 @@ impl App {
             textures: None,
             preview: None,
             mask_generation: 0,
+            exported_generation: 0,
+            marked_cache: None,
+            replace_pending: None,
             fit_pending: true,
             pending: Vec::new(),
             tx,
@@ -230,6 +240,37 @@ impl App {
     /// Queues a command; it runs at the start of the next frame's logic.
     pub fn command(&mut self, command: Command) {
         self.pending.push(command);
+    }
+
+    /// Is there a painted mask that was changed since it was last saved or copied?
+    pub fn has_unsaved_mask(&self) -> bool {
+        self.mask_generation != self.exported_generation
+            && self
+                .doc
+                .as_ref()
+                .is_some_and(|d| !d.editor.mask().is_empty())
+    }
+
+    /// Is a newly opened photo waiting for "discard the current mask?"
+    pub fn is_confirming_replace(&self) -> bool {
+        self.replace_pending.is_some()
+    }
+
+    /// How many pixels the current mask marks (cached per change).
+    pub fn marked_pixels(&mut self) -> usize {
+        let Some(doc) = &self.doc else { return 0 };
+        match self.marked_cache {
+            Some((generation, n))
+                if generation == self.mask_generation || doc.editor.is_stroking() =>
+            {
+                n
+            }
+            _ => {
+                let n = doc.editor.mask().count_at_least(crate::mask::THRESHOLD);
+                self.marked_cache = Some((self.mask_generation, n));
+                n
+            }
+        }
     }
 
     /// Where the canvas was drawn in the last frame (screen points).
@@ -268,6 +309,8 @@ impl App {
 
     fn set_document(&mut self, doc: Document) {
         self.doc = Some(doc);
+        self.marked_cache = None;
+        self.exported_generation = self.mask_generation + 1;
         self.textures = None;
         self.preview = None;
         self.fit_pending = true;
@@ -352,9 +395,11 @@ impl App {
         };
         let tx = self.tx.clone();
         let ctx = ctx.clone();
+        let generation = self.mask_generation;
+        self.busy = Some("Saving the mask…".into());
         std::thread::spawn(move || {
             let result = std::fs::write(&path, png)
-                .map(|()| path.clone())
+                .map(|()| (path.clone(), generation))
                 .map_err(|e| format!("could not save the mask to {}: {e}", path.display()));
             let _ = tx.send(Msg::Saved(result));
             ctx.request_repaint();
@@ -446,6 +491,7 @@ impl App {
                 Some(uri) => {
                     let kib = uri.len() / 1024;
                     ctx.copy_text(uri);
+                    self.exported_generation = self.mask_generation;
                     self.info(format!(
                         "Copied the mask as a data URI ({kib} KiB, {}).",
                         self.settings.polarity.label()
@@ -533,8 +579,13 @@ impl App {
                         if let Some(dir) = path.as_ref().and_then(|p| p.parent()) {
                             self.settings.last_dir = Some(dir.to_path_buf());
                         }
-                        self.set_document(Document::new(img, name.clone(), path));
-                        self.info(format!("Opened {name} ({w}x{h})."));
+                        let doc = Document::new(img, name.clone(), path);
+                        if self.has_unsaved_mask() {
+                            self.replace_pending = Some(doc);
+                        } else {
+                            self.set_document(doc);
+                            self.info(format!("Opened {name} ({w}x{h})."));
+                        }
                     }
                     Err(e) => self.error(e),
                 }
@@ -543,9 +594,14 @@ impl App {
                 self.busy = None;
                 match result {
                     Ok(img) => {
-                        let (w, h) = img.dimensions();
-                        self.set_document(Document::new(img, "pasted-image.png".into(), None));
-                        self.info(format!("Pasted an image ({w}x{h})."));
+                        let doc = Document::new(img, "pasted-image.png".into(), None);
+                        if self.has_unsaved_mask() {
+                            self.replace_pending = Some(doc);
+                        } else {
+                            let (w, h) = doc.image.dimensions();
+                            self.set_document(doc);
+                            self.info(format!("Pasted an image ({w}x{h})."));
+                        }
                     }
                     Err(e) => self.error(e),
                 }
@@ -563,7 +619,10 @@ impl App {
             Msg::Saved(result) => {
                 self.busy = None;
                 match result {
-                    Ok(path) => self.info(format!("Saved the mask to {}.", path.display())),
+                    Ok((path, generation)) => {
+                        self.exported_generation = generation;
+                        self.info(format!("Saved the mask to {}.", path.display()));
+                    }
                     Err(e) => self.error(e),
                 }
             }
@@ -802,9 +861,9 @@ impl App {
                 ui.label(busy);
                 ui.separator();
             }
+            let marked = self.marked_pixels();
             if let Some(doc) = &self.doc {
                 let (w, h) = (doc.image.width(), doc.image.height());
-                let marked = doc.editor.mask().count_at_least(crate::mask::THRESHOLD);
                 let pct = 100.0 * marked as f64 / (w as f64 * h as f64).max(1.0);
                 ui.label(format!(
                     "{} · {w}x{h} · {:.0} % · mask {pct:.1} %",
@@ -827,6 +886,53 @@ impl App {
                 }
             }
         });
+    }
+
+    /// Asks before a newly opened photo replaces a mask that was never saved or copied.
+    fn confirm_replace_window(&mut self, ctx: &egui::Context) {
+        let Some(new_doc) = &self.replace_pending else {
+            return;
+        };
+        let new_name = new_doc.name.clone();
+        let mut choice = None;
+        egui::Modal::new(egui::Id::new("confirm-replace")).show(ctx, |ui| {
+            ui.heading("Discard the current mask?");
+            ui.label(format!(
+                "Opening {new_name} replaces the current photo. Its mask has changes that were not saved or copied."
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Save mask first").clicked() {
+                    choice = Some(0);
+                }
+                if ui.button("Discard mask and open").clicked() {
+                    choice = Some(1);
+                }
+                if ui.button("Keep the current photo").clicked() {
+                    choice = Some(2);
+                }
+            });
+        });
+        match choice {
+            Some(0) => {
+                self.replace_pending = None;
+                self.pending.push(Command::SaveMask);
+                self.info(format!("Save the mask, then open {new_name} again."));
+            }
+            Some(1) => {
+                if let Some(doc) = self.replace_pending.take() {
+                    let (w, h) = doc.image.dimensions();
+                    self.set_document(doc);
+                    self.info(format!("Opened {new_name} ({w}x{h})."));
+                }
+            }
+            Some(_) => {
+                self.replace_pending = None;
+                self.info(format!(
+                    "Kept the current photo; {new_name} was not opened."
+                ));
+            }
+            None => {}
+        }
     }
 
     fn shortcuts_window(&mut self, ctx: &egui::Context) {
@@ -969,6 +1075,16 @@ impl App {
             }
         }
         self.hover_image_pos = response.hover_pos().map(to_image);
+        if ctx.input(|i| !i.raw.hovered_files.is_empty()) {
+            painter.rect_filled(canvas, 0.0, Color32::from_black_alpha(140));
+            painter.text(
+                canvas.center(),
+                egui::Align2::CENTER_CENTER,
+                "Drop to open",
+                egui::FontId::proportional(24.0),
+                Color32::WHITE,
+            );
+        }
         if let Some(hover) = response.hover_pos() {
             let r = brush.radius() * self.view.zoom;
             painter.circle_stroke(hover, r, Stroke::new(2.5, Color32::from_black_alpha(160)));
@@ -1001,6 +1117,7 @@ impl eframe::App for App {
             .show(ui, |ui| self.canvas(ui));
         let ctx = ui.ctx().clone();
         self.shortcuts_window(&ctx);
+        self.confirm_replace_window(&ctx);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
