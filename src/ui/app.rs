@@ -895,7 +895,7 @@ impl App {
         };
         let new_name = new_doc.name.clone();
         let mut choice = None;
-        egui::Modal::new(egui::Id::new("confirm-replace")).show(ctx, |ui| {
+        egui::Modal::new(egui::Id::unique("confirm-replace")).show(ctx, |ui| {
             ui.heading("Discard the current mask?");
             ui.label(format!(
                 "Opening {new_name} replaces the current photo. Its mask has changes that were not saved or copied."
