@@ -86,8 +86,32 @@ pub fn threshold(mask: &Mask, polarity: Polarity) -> Vec<u8> {
 
 /// The mask as an 8-bit grayscale PNG holding only 0 and 255.
 pub fn export_png(mask: &Mask, polarity: Polarity) -> Result<Vec<u8>, ExportError> {
-    let pixels = threshold(mask, polarity);
-    encode_gray_png(mask.width(), mask.height(), &pixels)
+    let (on, off) = polarity.values();
+    let w = mask.width() as usize;
+    // Scanlines (filter byte 0, then the thresholded row) are built a band at a time and
+    // streamed into the compressor, so no full-size copy of the mask is ever made.
+    let band_rows = (256 * 1024 / (w + 1)).max(1);
+    let mut deflate = RleDeflate::new();
+    let mut band = Vec::with_capacity(band_rows * (w + 1));
+    let mut y = 0;
+    while y < mask.height() {
+        band.clear();
+        let end = (y + band_rows as u32).min(mask.height());
+        for row in y..end {
+            band.push(0);
+            band.extend(
+                mask.row(row)
+                    .iter()
+                    .map(|&v| if v >= THRESHOLD { on } else { off }),
+            );
+        }
+        deflate.push(&band, end == mask.height())?;
+        y = end;
+    }
+    if mask.height() == 0 {
+        deflate.push(&[], true)?;
+    }
+    encode_gray_png(mask.width(), mask.height(), &deflate.out)
 }
 
 /// `data:image/png;base64,...` of [`export_png`].
@@ -105,25 +129,86 @@ pub fn png_data_uri(png: &[u8]) -> String {
     out
 }
 
-fn encode_gray_png(width: u32, height: u32, pixels: &[u8]) -> Result<Vec<u8>, ExportError> {
-    let mut out = Vec::new();
-    let mut enc = png::Encoder::new(&mut out, width, height);
-    enc.set_color(png::ColorType::Grayscale);
-    enc.set_depth(png::BitDepth::Eight);
-    // Masks are long runs of 0 and 255: "Up" turns every row that repeats the one above into
-    // zeros, which the fast deflate squeezes to almost nothing.
-    enc.set_compression(png::Compression::Fast);
-    enc.set_filter(png::Filter::Up);
-    let mut writer = enc
-        .write_header()
-        .map_err(|e| ExportError::Encode(e.to_string()))?;
-    writer
-        .write_image_data(pixels)
-        .map_err(|e| ExportError::Encode(e.to_string()))?;
-    writer
-        .finish()
-        .map_err(|e| ExportError::Encode(e.to_string()))?;
-    Ok(out)
+/// A zlib stream with the run-length strategy: a mask is long runs of 0 and 255, which RLE
+/// matching finds in one pass and dynamic Huffman codes pack tightly. (The png crate's encoder
+/// offers no strategy setting, so the few chunks around the data are written here.)
+struct RleDeflate {
+    stream: zlib_rs::Deflate,
+    out: Vec<u8>,
+}
+
+impl RleDeflate {
+    fn new() -> Self {
+        let config = zlib_rs::DeflateConfig {
+            level: 6,
+            strategy: zlib_rs::Strategy::Rle,
+            ..zlib_rs::DeflateConfig::default()
+        };
+        Self {
+            stream: zlib_rs::Deflate::new_with_config(config),
+            out: Vec::new(),
+        }
+    }
+
+    /// Compresses `input`; with `last` the stream is finished.
+    fn push(&mut self, mut input: &[u8], last: bool) -> Result<(), ExportError> {
+        let flush = if last {
+            zlib_rs::DeflateFlush::Finish
+        } else {
+            zlib_rs::DeflateFlush::NoFlush
+        };
+        loop {
+            if self.out.capacity() - self.out.len() < 16 * 1024 {
+                self.out.reserve(64 * 1024 + self.out.len() / 2);
+            }
+            let start = self.out.len();
+            self.out.resize(self.out.capacity(), 0);
+            let (in_before, out_before) = (self.stream.total_in(), self.stream.total_out());
+            let status = self
+                .stream
+                .compress(input, &mut self.out[start..], flush)
+                .map_err(|e| ExportError::Encode(format!("deflate failed: {}", e.as_str())))?;
+            let consumed = (self.stream.total_in() - in_before) as usize;
+            let produced = (self.stream.total_out() - out_before) as usize;
+            self.out.truncate(start + produced);
+            input = &input[consumed..];
+            match status {
+                zlib_rs::Status::StreamEnd => return Ok(()),
+                _ if !last && input.is_empty() => return Ok(()),
+                // More output room needed (or more to finish): go round again.
+                _ => {}
+            }
+        }
+    }
+}
+
+fn push_chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) -> Result<(), ExportError> {
+    let len = u32::try_from(data.len()).map_err(|_| {
+        ExportError::Encode("the compressed mask is too large for one PNG chunk".into())
+    })?;
+    png.extend_from_slice(&len.to_be_bytes());
+    png.extend_from_slice(kind);
+    png.extend_from_slice(data);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(kind);
+    crc.update(data);
+    png.extend_from_slice(&crc.finalize().to_be_bytes());
+    Ok(())
+}
+
+/// An 8-bit grayscale PNG around an already compressed zlib stream of scanlines.
+fn encode_gray_png(width: u32, height: u32, zdata: &[u8]) -> Result<Vec<u8>, ExportError> {
+    let mut png = Vec::with_capacity(zdata.len() + 64);
+    png.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    // Bit depth 8, colour type 0 (grayscale), deflate, adaptive filtering, no interlace.
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    push_chunk(&mut png, b"IHDR", &ihdr)?;
+    push_chunk(&mut png, b"IDAT", zdata)?;
+    push_chunk(&mut png, b"IEND", &[])?;
+    Ok(png)
 }
 
 /// Loads a mask file (PNG, JPEG, or any format [`crate::imageio`] reads) of exactly
