@@ -85,6 +85,20 @@ impl ClientConfig {
         {
             config.endpoint = url.trim().to_string();
         }
+        // Tuning knobs (milliseconds), used by tests to keep retries and polls short.
+        let ms = |name: &str| {
+            std::env::var(name).ok().and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_millis)
+        };
+        if let Some(d) = ms("TOUCHUP_RETRY_BASE_MS") {
+            config.retry_base_delay = d;
+        }
+        if let Some(d) = ms("TOUCHUP_POLL_FIRST_MS") {
+            config.poll.first_delay = d;
+            config.poll.max_delay = config.poll.max_delay.min(d * 4).max(d);
+        }
+        if let Some(d) = ms("TOUCHUP_READ_TIMEOUT_MS") {
+            config.read_timeout = d;
+        }
         config
     }
 }
@@ -122,6 +136,18 @@ pub struct EditResult {
     pub image_url: Option<String>,
     /// The encoded picture.
     pub bytes: Vec<u8>,
+}
+
+impl EditResult {
+    /// The picture and its facts, for [`crate::edit::ResultFolder`].
+    pub fn to_result_image(&self) -> crate::edit::ResultImage {
+        crate::edit::ResultImage {
+            bytes: self.bytes.clone(),
+            image_uuid: self.image_uuid.clone(),
+            seed: self.seed,
+            cost: self.cost,
+        }
+    }
 }
 
 impl std::fmt::Debug for EditResult {
@@ -318,7 +344,7 @@ impl Client {
             match result {
                 Err(e) if e.is_transient() && attempt <= self.config.retries => {
                     let delay = self.config.retry_base_delay * 2u32.saturating_pow(attempt - 1);
-                    tracing::warn!("Runware attempt {attempt} failed ({e}); retrying in {delay:?}");
+                    tracing::info!("Runware attempt {attempt} failed ({e}); retrying in {delay:?}");
                     on_event(SubmitEvent::Retrying { attempt, delay, reason: e.to_string() });
                     tokio::select! {
                         _ = cancel.cancelled() => return Err(RunwareError::Cancelled),
@@ -557,7 +583,7 @@ impl Client {
             match outcome {
                 Ok(bytes) => return Ok(bytes),
                 Err((true, detail)) if attempt <= self.config.retries => {
-                    tracing::warn!("download {index} failed ({detail}); retrying");
+                    tracing::info!("download {index} failed ({detail}); retrying");
                     tokio::time::sleep(self.config.retry_base_delay * 2u32.pow(attempt - 1))
                         .await;
                 }
