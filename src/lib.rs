@@ -3,7 +3,9 @@
 //! face over it; nothing outside `ui` imports `ui`.
 
 pub mod demo;
+pub mod edit;
 pub mod fonts;
 pub mod imageio;
 pub mod mask;
+pub mod runware;
 pub mod ui;

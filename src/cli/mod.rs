@@ -1,6 +1,7 @@
 //! The command line: `touchup [IMAGE]` opens the editor, subcommands run headless. Data goes to
 //! stdout, messages to stderr; every expected failure is one line and a non-zero exit.
 
+mod edit;
 mod mask;
 
 use std::path::PathBuf;
@@ -28,6 +29,8 @@ struct Cli {
 enum Command {
     /// Make a mask for an image from rectangles, polygons and strokes, headless.
     Mask(mask::MaskArgs),
+    /// Edit the masked area of a photo with Ideogram 3.0 Edit on Runware, headless.
+    Edit(Box<edit::EditArgs>),
     /// Redraw the bundled demo photo (the storefront the editor opens by default).
     Demo {
         /// Where to write the PNG.
@@ -48,6 +51,10 @@ pub fn run() -> ExitCode {
         .unwrap_or_default();
     let result = match cli.command {
         Some(Command::Mask(args)) => mask::run(&args, &sub),
+        Some(Command::Edit(args)) => {
+            init_logging();
+            edit::run(&args)
+        }
         Some(Command::Demo { out }) => demo(&out),
         None => gui(cli.image),
     };

@@ -3,6 +3,7 @@
 mod app;
 mod canvas;
 pub mod commands;
+pub mod form;
 
 use std::path::PathBuf;
 

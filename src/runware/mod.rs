@@ -1,0 +1,17 @@
+//! The Runware REST client for Ideogram 3.0 Edit: sends [`crate::edit::EditRequest`]s, retries
+//! what is transient, polls async tasks, and turns answers into result pictures.
+//!
+//! The GUI starts a submission with [`spawn_submission`] on its tokio runtime and reads
+//! [`SubmitEvent`]s from a channel; the CLI awaits [`Client::submit`] directly.
+
+mod client;
+mod error;
+mod key;
+mod response;
+mod submission;
+
+pub use client::{Client, ClientConfig, DEFAULT_ENDPOINT, EditResult, PollConfig, SubmitEvent};
+pub use error::RunwareError;
+pub use key::{ApiKey, KEY_ENV, KeySource};
+pub use response::{ApiError, ResponseBody, ResultItem, parse_body};
+pub use submission::{Submission, SubmissionMessage, spawn_submission};

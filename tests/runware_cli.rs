@@ -1,0 +1,270 @@
+//! `touchup edit`, the real binary, against the stand-in Runware server.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::{KEY, Mode, StandIn};
+
+const W: u32 = 40;
+const H: u32 = 30;
+
+fn write_inputs(dir: &Path) {
+    let img = image::RgbaImage::from_fn(W, H, |x, y| image::Rgba([x as u8 * 6, y as u8 * 8, 120, 255]));
+    img.save(dir.join("photo.png")).unwrap();
+    let mut mask = image::GrayImage::new(W, H);
+    for y in 5..15 {
+        for x in 10..30 {
+            mask.put_pixel(x, y, image::Luma([255]));
+        }
+    }
+    mask.save(dir.join("mask.png")).unwrap();
+}
+
+fn touchup(dir: &Path, url: Option<&str>, key: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_touchup"));
+    cmd.current_dir(dir)
+        .arg("edit")
+        .args(args)
+        .env_remove("RUNWARE_API_KEY")
+        .env_remove("RUNWARE_API_URL")
+        .env("TOUCHUP_RETRY_BASE_MS", "5")
+        .env("TOUCHUP_POLL_FIRST_MS", "5");
+    if let Some(url) = url {
+        cmd.env("RUNWARE_API_URL", url);
+    }
+    if let Some(key) = key {
+        cmd.env("RUNWARE_API_KEY", key);
+    }
+    cmd.output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+const BASIC: [&str; 8] = ["--image", "photo.png", "--mask", "mask.png", "--prompt", "Write 'OPEN' on the sign", "--out", "out"];
+
+#[test]
+fn an_edit_saves_every_result_and_an_index() {
+    let server = StandIn::start();
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    let mut args = BASIC.to_vec();
+    args.extend([
+        "--results", "2", "--include-cost", "--style-preset", "magazine editorial",
+        "--style-type", "design", "--rendering-speed", "QUALITY", "--magic-prompt", "off",
+        "--format", "png", "--quality", "90",
+    ]);
+    let o = touchup(dir.path(), Some(&server.url), Some(KEY), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("out");
+    let index: Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let results = index["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    server.with(|s| {
+        assert!(s.rejections.is_empty(), "{:?}", s.rejections);
+        for (i, r) in results.iter().enumerate() {
+            assert_eq!(r["file"], format!("result-{}.png", i + 1));
+            let bytes = std::fs::read(out.join(r["file"].as_str().unwrap())).unwrap();
+            assert_eq!(&bytes, s.images.get(r["imageUUID"].as_str().unwrap()).unwrap());
+            assert_eq!(r["cost"], 0.09);
+            assert!(r["seed"].is_i64());
+        }
+        let task = &s.bodies[0][0];
+        let ideo = &task["providerSettings"]["ideogram"];
+        assert_eq!(ideo["stylePreset"], "MAGAZINE_EDITORIAL");
+        assert_eq!(ideo["styleType"], "DESIGN");
+        assert_eq!(ideo["renderingSpeed"], "QUALITY");
+        assert_eq!(ideo["magicPrompt"], "OFF");
+        assert_eq!(task["numberResults"], 2);
+        assert_eq!(task["outputFormat"], "PNG");
+        assert_eq!(task["outputQuality"], 90);
+        // The mask went as white-edits 0/255 PNG of the photo's size.
+        let mask = touchup::imageio::parse_data_uri(task["inputs"]["maskImage"].as_str().unwrap()).unwrap();
+        let mask = image::load_from_memory(&mask).unwrap().to_luma8();
+        assert_eq!(mask.dimensions(), (W, H));
+        assert_eq!(mask.get_pixel(12, 6).0[0], 255);
+        assert_eq!(mask.get_pixel(0, 0).0[0], 0);
+    });
+    // Data on stdout: the saved files.
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(!stderr(&o).contains(KEY) && !stdout.contains(KEY));
+    assert!(!std::fs::read_to_string(out.join("results.json")).unwrap().contains(KEY));
+}
+
+#[test]
+fn black_edits_polarity_inverts_the_sent_mask() {
+    let server = StandIn::start();
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    let mut args = BASIC.to_vec();
+    args.extend(["--polarity", "black-edits"]);
+    let o = touchup(dir.path(), Some(&server.url), Some(KEY), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    server.with(|s| {
+        let uri = s.bodies[0][0]["inputs"]["maskImage"].as_str().unwrap().to_string();
+        let mask = image::load_from_memory(&touchup::imageio::parse_data_uri(&uri).unwrap()).unwrap().to_luma8();
+        assert_eq!(mask.get_pixel(12, 6).0[0], 0);
+        assert_eq!(mask.get_pixel(0, 0).0[0], 255);
+    });
+}
+
+#[test]
+fn async_delivery_polls_until_all_pictures_are_saved() {
+    let server = StandIn::start();
+    server.with(|s| s.polls_before_ready = 2);
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    let mut args = BASIC.to_vec();
+    args.extend(["--async", "--results", "2"]);
+    let o = touchup(dir.path(), Some(&server.url), Some(KEY), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1/2 ready"), "{}", stderr(&o));
+    assert!(dir.path().join("out/result-2.png").exists());
+    assert_eq!(server.with(|s| s.bodies[0][0]["deliveryMethod"].clone()), "async");
+}
+
+#[test]
+fn a_request_file_is_sent_with_a_fresh_uuid_and_flags_override_it() {
+    let server = StandIn::start();
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    let fixture = format!("{}/tests/fixtures/runware/bakery-window-signage.request.json", env!("CARGO_MANIFEST_DIR"));
+    let original: Value = serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    // Remote URLs cannot be fetched here, so give the photo and mask locally; the rest comes
+    // from the file, with the style preset overridden.
+    let o = touchup(
+        dir.path(),
+        Some(&server.url),
+        Some(KEY),
+        &["--request", &fixture, "--image", "photo.png", "--mask", "mask.png", "--style-preset", "BAUHAUS", "--out", "out"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    server.with(|s| {
+        let task = &s.bodies[0][0];
+        assert_ne!(task["taskUUID"], original["taskUUID"]);
+        assert_eq!(task["positivePrompt"], original["positivePrompt"]);
+        assert_eq!(task["providerSettings"]["ideogram"]["stylePreset"], "BAUHAUS");
+        assert_eq!(task["providerSettings"]["ideogram"]["renderingSpeed"], "QUALITY");
+    });
+    // Without local images the task's own references are sent as written.
+    let o = touchup(dir.path(), Some(&server.url), Some(KEY), &["--request", &fixture, "--out", "out2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    server.with(|s| {
+        let task = &s.bodies[1][0];
+        assert_eq!(task["inputs"], original["inputs"]);
+    });
+}
+
+#[test]
+fn no_key_names_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    let mut args = BASIC.to_vec();
+    args.extend(["--backend", "runware"]);
+    let o = touchup(dir.path(), None, None, &args);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("RUNWARE_API_KEY"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // The default with no key is the local engine, which this build lacks: also explained.
+    let o = touchup(dir.path(), None, None, &BASIC);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("RUNWARE_API_KEY"));
+    let mut args = BASIC.to_vec();
+    args.extend(["--backend", "local"]);
+    let o = touchup(dir.path(), None, Some(KEY), &args);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not available in this build"), "{}", stderr(&o));
+}
+
+#[test]
+fn server_failures_are_one_line_with_code_message_and_what_to_do() {
+    let cases: Vec<(Mode, &str, Option<&str>, Vec<&str>)> = vec![
+        (Mode::Normal, "wrong-key-SECRET", None, vec!["invalidApiKey", "RUNWARE_API_KEY"]),
+        (Mode::NoCredits, KEY, None, vec!["insufficientCredits", "credits"]),
+        (Mode::RejectParameter("providerSettings.ideogram.stylePreset".into()), KEY, None, vec!["invalidParameter", "stylePreset", "--style-preset"]),
+        (Mode::Unavailable, KEY, None, vec!["503", "Service Temporarily Unavailable", "try again"]),
+        (Mode::Garbage, KEY, None, vec!["not JSON"]),
+    ];
+    for (mode, key, _, words) in cases {
+        let server = StandIn::start();
+        server.set_mode(mode.clone());
+        let dir = tempfile::tempdir().unwrap();
+        write_inputs(dir.path());
+        let o = touchup(dir.path(), Some(&server.url), Some(key), &BASIC);
+        assert!(!o.status.success(), "{mode:?}");
+        let err = stderr(&o);
+        let last = err.trim().lines().last().unwrap().to_string();
+        assert!(last.starts_with("touchup: the Runware edit failed"), "{mode:?}: {err}");
+        for w in words {
+            assert!(last.contains(w), "{mode:?}: '{w}' missing from {last}");
+        }
+        assert!(!err.contains("SECRET") && !err.contains(KEY), "{err}");
+        assert!(!err.contains("panicked"));
+    }
+}
+
+#[test]
+fn busy_server_is_retried_and_then_succeeds() {
+    let server = StandIn::start();
+    server.set_mode(Mode::TooManyRequests(2));
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    let o = touchup(dir.path(), Some(&server.url), Some(KEY), &BASIC);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let uuids = server.with(|s| s.inference_uuids.clone());
+    assert_eq!(uuids.len(), 3);
+    assert!(uuids.iter().all(|u| u == &uuids[0]));
+    assert!(stderr(&o).contains("will retry"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_input_is_refused_before_sending() {
+    let server = StandIn::start();
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    image::GrayImage::new(W + 2, H).save(dir.path().join("wrong.png")).unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--image", "photo.png", "--mask", "wrong.png", "--prompt", "x", "--out", "o"], "does not fit"),
+        (vec!["--image", "photo.png", "--mask", "mask.png", "--out", "o"], "--prompt"),
+        (vec!["--image", "photo.png", "--mask", "mask.png", "--prompt", "x", "--style-code", "XYZ", "--out", "o"], "--style-code"),
+        (vec!["--image", "photo.png", "--mask", "mask.png", "--prompt", "x", "--results", "21", "--out", "o"], "--results"),
+        (vec!["--image", "photo.png", "--mask", "mask.png", "--prompt", "x", "--style-preset", "NOPE", "--out", "o"], "--style-preset"),
+        (vec!["--image", "missing.png", "--mask", "mask.png", "--prompt", "x", "--out", "o"], "missing.png"),
+    ];
+    for (args, words) in cases {
+        let o = touchup(dir.path(), Some(&server.url), Some(KEY), &args);
+        assert!(!o.status.success(), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.contains(words), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    assert_eq!(server.with(|s| s.bodies.len()), 0);
+}
+
+#[test]
+fn a_timeout_is_explained() {
+    let server = StandIn::start();
+    server.set_mode(Mode::Slow(std::time::Duration::from_secs(5)));
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_touchup"));
+    let o = cmd
+        .current_dir(dir.path())
+        .arg("edit")
+        .args(BASIC)
+        .env("RUNWARE_API_URL", &server.url)
+        .env("RUNWARE_API_KEY", KEY)
+        .env("TOUCHUP_RETRY_BASE_MS", "5")
+        .env("TOUCHUP_READ_TIMEOUT_MS", "100")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("did not answer in time"), "{}", stderr(&o));
+    assert_eq!(server.with(|s| s.inference_attempts()), 4);
+}

@@ -1,0 +1,223 @@
+//! The task JSON: built from a request, imported from the product spec's examples, validated.
+
+use serde_json::Value;
+use touchup::edit::{
+    EditRequest, Field, ImageInput, OutputFormat, OutputType, RenderingSpeed, StyleType,
+    abbreviate_image,
+};
+use uuid::Uuid;
+
+const FIXTURES: [&str; 4] = [
+    "aquarium-kiosk-menu",
+    "bakery-window-signage",
+    "retro-vending-rebrand",
+    "wayfinding-mural",
+];
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/runware/{name}.request.json", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn without_uuid(mut v: Value) -> Value {
+    v.as_object_mut().unwrap().remove("taskUUID");
+    v
+}
+
+/// The fixture's options typed in by hand (as the form would), not imported.
+fn typed_request(name: &str) -> EditRequest {
+    let spec: Value = serde_json::from_str(&fixture(name)).unwrap();
+    let ideo = &spec["providerSettings"]["ideogram"];
+    let mut r = EditRequest {
+        prompt: spec["positivePrompt"].as_str().unwrap().to_string(),
+        ..EditRequest::default()
+    };
+    r.settings.rendering_speed = Some(RenderingSpeed::Quality);
+    r.settings.magic_prompt = Some(touchup::edit::MagicPrompt::Off);
+    r.settings.style_type = Some(StyleType::Design);
+    r.settings.style_preset = Some(ideo["stylePreset"].as_str().unwrap().to_string());
+    r.seed_image = Some(ImageInput::Reference(spec["inputs"]["seedImage"].as_str().unwrap().into()));
+    r.mask_image = Some(ImageInput::Reference(spec["inputs"]["maskImage"].as_str().unwrap().into()));
+    r
+}
+
+#[test]
+fn built_tasks_equal_the_fixtures_except_the_uuid() {
+    for name in FIXTURES {
+        let expected: Value = serde_json::from_str(&fixture(name)).unwrap();
+        let request = typed_request(name);
+        assert!(request.validate().is_empty(), "{name}: {:?}", request.validate());
+        let uuid = Uuid::new_v4();
+        let built = request.to_task_json(uuid);
+        assert_eq!(built["taskUUID"], Value::String(uuid.to_string()));
+        assert_eq!(without_uuid(built), without_uuid(expected), "{name}");
+    }
+}
+
+#[test]
+fn import_then_export_round_trips() {
+    for name in FIXTURES {
+        let expected: Value = serde_json::from_str(&fixture(name)).unwrap();
+        let request = EditRequest::from_task_json(&fixture(name)).unwrap();
+        assert!(request.ignored_fields.is_empty(), "{name}: {:?}", request.ignored_fields);
+        assert_eq!(request.settings.style_type, Some(StyleType::Design));
+        let uuid: Uuid = expected["taskUUID"].as_str().unwrap().parse().unwrap();
+        assert_eq!(request.to_task_json(uuid), expected, "{name}");
+        // An array holding the task imports the same way.
+        let wrapped = format!("[{}]", fixture(name));
+        assert_eq!(EditRequest::from_task_json(&wrapped).unwrap(), request);
+    }
+}
+
+#[test]
+fn every_option_goes_where_runware_expects_it() {
+    let mut r = typed_request("bakery-window-signage");
+    r.settings.style_type = None;
+    r.settings.style_code = Some("0a1B2c3D".into());
+    r.settings.number_results = Some(3);
+    r.settings.output_format = Some(OutputFormat::Webp);
+    r.settings.output_quality = Some(80);
+    r.settings.output_type = Some(OutputType::Url);
+    r.settings.include_cost = Some(true);
+    r.settings.delivery = Some(touchup::edit::Delivery::Async);
+    r.settings.webhook_url = Some("https://example.com/hook".into());
+    r.settings.upload_endpoint = Some("https://example.com/put".into());
+    r.settings.ttl = Some(120);
+    r.settings.safety = Some(touchup::edit::Safety {
+        check_content: Some(true),
+        mode: Some(touchup::edit::SafetyMode::Fast),
+    });
+    r.character_reference_image = Some(ImageInput::Reference("char-uuid".into()));
+    r.character_reference_mask = Some(ImageInput::Reference("char-mask-uuid".into()));
+    assert_eq!(r.validate(), vec![]);
+    let t = r.to_task_json(Uuid::new_v4());
+    assert_eq!(t["numberResults"], 3);
+    assert_eq!(t["outputFormat"], "WEBP");
+    assert_eq!(t["outputQuality"], 80);
+    assert_eq!(t["outputType"], "URL");
+    assert_eq!(t["includeCost"], true);
+    assert_eq!(t["deliveryMethod"], "async");
+    assert_eq!(t["webhookURL"], "https://example.com/hook");
+    assert_eq!(t["uploadEndpoint"], "https://example.com/put");
+    assert_eq!(t["ttl"], 120);
+    assert_eq!(t["safety"]["checkContent"], true);
+    assert_eq!(t["safety"]["mode"], "fast");
+    assert_eq!(t["providerSettings"]["ideogram"]["styleCode"], "0a1B2c3D");
+    assert_eq!(t["providerSettings"]["ideogram"]["characterReferenceImages"][0], "char-uuid");
+    assert_eq!(
+        t["providerSettings"]["ideogram"]["characterReferenceImagesMask"][0],
+        "char-mask-uuid"
+    );
+    for forbidden in ["width", "height", "seed", "negativePrompt"] {
+        assert!(t.get(forbidden).is_none(), "{forbidden} must not be sent");
+    }
+    // And it imports back to the same request.
+    let back = EditRequest::from_task_value(t.clone()).unwrap();
+    assert_eq!(back.to_task_json(Uuid::nil()), r.to_task_json(Uuid::nil()));
+}
+
+#[test]
+fn validation_names_each_field() {
+    let mut r = typed_request("wayfinding-mural");
+    r.prompt = "x".repeat(2001);
+    r.settings.style_code = Some("12345G78".into());
+    r.settings.number_results = Some(21);
+    r.settings.output_quality = Some(19);
+    r.settings.ttl = Some(59);
+    r.settings.output_type = Some(OutputType::Base64Data);
+    r.settings.style_preset = Some("NOT_A_PRESET".into());
+    r.settings.webhook_url = Some("ftp://x".into());
+    r.style_reference_images = vec![ImageInput::Reference("a".into()); 5];
+    r.character_reference_mask = Some(ImageInput::Reference("m".into()));
+    let fields: Vec<Field> = r.validate().into_iter().map(|e| e.field).collect();
+    for f in [
+        Field::Prompt,
+        Field::StyleCode,
+        Field::StyleType,
+        Field::StyleReferenceImages,
+        Field::NumberResults,
+        Field::OutputQuality,
+        Field::Ttl,
+        Field::StylePreset,
+        Field::WebhookUrl,
+        Field::CharacterReferenceMask,
+    ] {
+        assert!(fields.contains(&f), "{f:?} missing from {fields:?}");
+    }
+    // Exactly 2000 characters (multi-byte ones count once) is fine.
+    let mut ok = typed_request("wayfinding-mural");
+    ok.prompt = "é".repeat(2000);
+    assert!(ok.validate().is_empty());
+    ok.prompt = "  ".into();
+    assert_eq!(ok.validate()[0].field, Field::Prompt);
+    ok.prompt = "x".into();
+    ok.mask_image = None;
+    assert_eq!(ok.validate()[0].field, Field::MaskImage);
+}
+
+#[test]
+fn mask_and_seed_must_match_in_size() {
+    let png = |w: u32, h: u32| {
+        let img = image::RgbaImage::new(w, h);
+        touchup::imageio::encode(&img, touchup::imageio::Format::Png, 100).unwrap()
+    };
+    let mut r = typed_request("wayfinding-mural");
+    r.seed_image = Some(ImageInput::bytes(png(8, 6)));
+    r.mask_image = Some(ImageInput::bytes(png(6, 8)));
+    let errors = r.validate();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].field, Field::MaskImage);
+    assert!(errors[0].message.contains("6x8"), "{}", errors[0].message);
+    r.mask_image = Some(ImageInput::bytes(png(8, 6)));
+    assert!(r.validate().is_empty());
+    // Bytes go out as data URIs.
+    let t = r.to_task_json(Uuid::new_v4());
+    assert!(t["inputs"]["seedImage"].as_str().unwrap().starts_with("data:image/png;base64,"));
+}
+
+#[test]
+fn view_request_abbreviates_and_curl_hides_the_key() {
+    let mut r = typed_request("wayfinding-mural");
+    let big = vec![7u8; 30_000];
+    r.seed_image = Some(ImageInput::Reference(touchup::imageio::data_uri(&big, "image/png")));
+    let view = r.view_request(Uuid::nil());
+    assert!(view.len() < 3000, "{} characters", view.len());
+    assert!(view.contains("data:image/png;base64,…"));
+    assert!(view.contains("assets.runware.ai")); // URLs stay
+    let parsed: Value = serde_json::from_str(&view).unwrap();
+    assert!(parsed.is_array());
+    assert_eq!(abbreviate_image("https://x/y.png"), "https://x/y.png");
+
+    let curl = r.curl_command(Uuid::nil(), "https://api.runware.ai/v1");
+    assert!(curl.contains("\"Authorization: Bearer $RUNWARE_API_KEY\""));
+    assert!(curl.starts_with("curl "));
+    // The body in the command is the full task (not abbreviated), single-quoted.
+    let body_start = curl.find("--data-binary '").unwrap() + "--data-binary '".len();
+    let body = &curl[body_start..curl.len() - 1];
+    let sent: Value = serde_json::from_str(&body.replace("'\\''", "'")).unwrap();
+    assert_eq!(sent[0], r.to_task_json(Uuid::nil()));
+}
+
+#[test]
+fn settings_persist_and_tolerate_missing_fields() {
+    let r = typed_request("retro-vending-rebrand");
+    let text = serde_json::to_string(&r.settings).unwrap();
+    let back: touchup::edit::EditSettings = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, r.settings);
+    let partial: touchup::edit::EditSettings =
+        serde_json::from_str(r#"{"number_results": 4}"#).unwrap();
+    assert_eq!(partial.number_results, Some(4));
+    assert_eq!(partial.style_type, None);
+}
+
+#[test]
+fn import_rejects_other_models_and_reports_unknown_fields() {
+    let mut v: Value = serde_json::from_str(&fixture("retro-vending-rebrand")).unwrap();
+    v["width"] = 1024.into();
+    let r = EditRequest::from_task_value(v.clone()).unwrap();
+    assert_eq!(r.ignored_fields, vec!["width".to_string()]);
+    assert!(r.to_task_json(Uuid::nil()).get("width").is_none());
+    v["model"] = "runware:100@1".into();
+    assert!(EditRequest::from_task_value(v).is_err());
+    assert!(EditRequest::from_task_json("not json").is_err());
+}
