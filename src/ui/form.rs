@@ -109,7 +109,7 @@ impl FormState {
 
 fn show_errors(ui: &mut Ui, errors: &[FieldError], field: Field) {
     for e in errors.iter().filter(|e| e.field == field) {
-        ui.label(RichText::new(format!("⚠ {}", e.message)).color(Color32::from_rgb(220, 80, 60)));
+        ui.label(RichText::new(e.message.clone()).color(Color32::from_rgb(220, 80, 60)));
     }
 }
 
@@ -263,7 +263,7 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
             action = Some(FormAction::RemoveStyleReference(i));
         }
         let room = state.request.style_reference_images.len() < crate::edit::STYLE_REFERENCES_MAX;
-        if ui.add_enabled(room, egui::Button::new("Add style reference image…")).clicked() {
+        if ui.add_enabled(room, egui::Button::new("Add style reference image...")).clicked() {
             action = Some(FormAction::AddStyleReference);
         }
     });
@@ -275,10 +275,10 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
         let has_char = state.request.character_reference_image.is_some();
         let text = if has_char { "Character reference: set" } else { "Character reference: none" };
         ui.label(text);
-        if ui.button("Choose character reference…").clicked() {
+        if ui.button("Choose character reference...").clicked() {
             action = Some(FormAction::ChooseCharacterReference);
         }
-        if ui.add_enabled(has_char, egui::Button::new("Choose character mask…")).clicked() {
+        if ui.add_enabled(has_char, egui::Button::new("Choose character mask...")).clicked() {
             action = Some(FormAction::ChooseCharacterMask);
         }
         if ui.add_enabled(has_char, egui::Button::new("Clear character reference")).clicked() {
@@ -295,9 +295,9 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
         option_combo(ui, "Delivery", &mut settings.delivery, Delivery::ALL, Delivery::label, "Default (wait)");
         option_combo(ui, "Output type", &mut settings.output_type, OutputType::ALL, OutputType::label, "Default (URL)");
         edited |= before != (settings.delivery, settings.output_type);
-        edited |= labelled_text(ui, "Webhook URL", &mut settings.webhook_url, "https://…");
+        edited |= labelled_text(ui, "Webhook URL", &mut settings.webhook_url, "https://...");
         show_errors(ui, &state.errors, Field::WebhookUrl);
-        edited |= labelled_text(ui, "Upload endpoint", &mut settings.upload_endpoint, "https://… (PUT)");
+        edited |= labelled_text(ui, "Upload endpoint", &mut settings.upload_endpoint, "https://... (PUT)");
         show_errors(ui, &state.errors, Field::UploadEndpoint);
         ui.horizontal(|ui| {
             let mut has_ttl = settings.ttl.is_some();
@@ -372,7 +372,7 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
             if ui.add_enabled(!state.import_text.trim().is_empty(), egui::Button::new("Import pasted JSON")).clicked() {
                 action = Some(FormAction::Import(state.import_text.clone()));
             }
-            if ui.button("Import from file…").clicked() {
+            if ui.button("Import from file...").clicked() {
                 action = Some(FormAction::ImportFile);
             }
         });
