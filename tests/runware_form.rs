@@ -10,20 +10,24 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use support::{KEY, Mode, StandIn};
 use touchup::edit::{Field, ImageInput, StyleType};
-use touchup::runware::{ApiKey, Client, ClientConfig, RunwareError, SubmissionMessage, spawn_submission};
+use touchup::runware::{
+    ApiKey, Client, ClientConfig, RunwareError, SubmissionMessage, spawn_submission,
+};
 use touchup::ui::form::{self, FormAction, FormState};
 
 type State = (FormState, Vec<FormAction>);
 
 fn harness() -> Harness<'static, State> {
-    Harness::builder().with_size(egui::vec2(420.0, 1400.0)).build_ui_state(
-        |ui, s: &mut State| {
-            if let Some(a) = form::show(ui, &mut s.0) {
-                s.1.push(a);
-            }
-        },
-        (FormState::default(), Vec::new()),
-    )
+    Harness::builder()
+        .with_size(egui::vec2(420.0, 1400.0))
+        .build_ui_state(
+            |ui, s: &mut State| {
+                if let Some(a) = form::show(ui, &mut s.0) {
+                    s.1.push(a);
+                }
+            },
+            (FormState::default(), Vec::new()),
+        )
 }
 
 fn png(w: u32, h: u32, value: u8) -> Vec<u8> {
@@ -34,7 +38,8 @@ fn png(w: u32, h: u32, value: u8) -> Vec<u8> {
         }
     }
     let mut out = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
     out
 }
 
@@ -63,7 +68,8 @@ fn filling_the_form_and_submitting_gets_results() {
     let mut h = harness();
     h.run();
     h.get_by_label("Prompt").focus();
-    h.get_by_label("Prompt").type_text("Paint 'OPEN' on the door");
+    h.get_by_label("Prompt")
+        .type_text("Paint 'OPEN' on the door");
     h.run();
     h.get_by_label("Submit").click();
     h.run();
@@ -90,7 +96,10 @@ fn a_style_code_disables_style_type_and_bad_input_is_shown_beside_its_field() {
     h.get_by_label("Style code").type_text("XYZ");
     h.run();
     assert!(h.query_by_label_contains("exactly 8 hexadecimal").is_some());
-    assert!(h.query_by_label_contains("Style type is off while a style code is set").is_some());
+    assert!(
+        h.query_by_label_contains("Style type is off while a style code is set")
+            .is_some()
+    );
     h.get_by_label("Submit").click();
     h.run();
     assert!(h.state().1.is_empty(), "an invalid form must not submit");
@@ -100,7 +109,9 @@ fn a_style_code_disables_style_type_and_bad_input_is_shown_beside_its_field() {
 #[test]
 fn a_server_error_keeps_everything_and_is_shown() {
     let server = StandIn::start();
-    server.set_mode(Mode::RejectParameter("providerSettings.ideogram.styleType".into()));
+    server.set_mode(Mode::RejectParameter(
+        "providerSettings.ideogram.styleType".into(),
+    ));
     let mut h = harness();
     {
         let state = &mut h.state_mut().0;
@@ -116,12 +127,22 @@ fn a_server_error_keeps_everything_and_is_shown() {
     h.state_mut().0.show_failure(&err);
     h.run();
     let state = &h.state().0;
-    assert_eq!(state.request, before, "prompt, settings and images unchanged");
+    assert_eq!(
+        state.request, before,
+        "prompt, settings and images unchanged"
+    );
     assert!(!state.busy);
-    assert_eq!(state.errors.iter().map(|e| e.field).collect::<Vec<_>>(), vec![Field::StyleType]);
+    assert_eq!(
+        state.errors.iter().map(|e| e.field).collect::<Vec<_>>(),
+        vec![Field::StyleType]
+    );
     assert!(h.query_by_label_contains("invalidParameter").is_some());
     // Once in the message above the buttons, once beside the style type.
-    assert_eq!(h.query_all_by_label_contains("This value is not accepted").count(), 2);
+    assert_eq!(
+        h.query_all_by_label_contains("This value is not accepted")
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -140,16 +161,31 @@ fn importing_a_task_fills_the_form() {
     h.get_by_label("Import pasted JSON").click();
     h.run();
     let action = h.state_mut().1.pop().unwrap();
-    let FormAction::Import(pasted) = action else { panic!("{action:?}") };
+    let FormAction::Import(pasted) = action else {
+        panic!("{action:?}")
+    };
     h.state_mut().0.import(&pasted).unwrap();
     h.run();
-    assert_eq!(h.state().0.request.settings.style_preset.as_deref(), Some("MAGAZINE_EDITORIAL"));
-    assert_eq!(h.state().0.request.settings.style_type, Some(StyleType::Design));
-    assert!(h.state().0.request.prompt.starts_with("Edit only the masked hanging menu"));
+    assert_eq!(
+        h.state().0.request.settings.style_preset.as_deref(),
+        Some("MAGAZINE_EDITORIAL")
+    );
+    assert_eq!(
+        h.state().0.request.settings.style_type,
+        Some(StyleType::Design)
+    );
+    assert!(
+        h.state()
+            .0
+            .request
+            .prompt
+            .starts_with("Edit only the masked hanging menu")
+    );
     assert_eq!(
         h.state().0.request.seed_image,
         Some(ImageInput::Reference(
-            "https://assets.runware.ai/assets/inputs/a68c7d4b-3570-4ed8-8ecd-b545479cf8e2.jpg".into()
+            "https://assets.runware.ai/assets/inputs/a68c7d4b-3570-4ed8-8ecd-b545479cf8e2.jpg"
+                .into()
         ))
     );
 }

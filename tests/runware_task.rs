@@ -15,7 +15,10 @@ const FIXTURES: [&str; 4] = [
 ];
 
 fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/runware/{name}.request.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/runware/{name}.request.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -36,8 +39,12 @@ fn typed_request(name: &str) -> EditRequest {
     r.settings.magic_prompt = Some(touchup::edit::MagicPrompt::Off);
     r.settings.style_type = Some(StyleType::Design);
     r.settings.style_preset = Some(ideo["stylePreset"].as_str().unwrap().to_string());
-    r.seed_image = Some(ImageInput::Reference(spec["inputs"]["seedImage"].as_str().unwrap().into()));
-    r.mask_image = Some(ImageInput::Reference(spec["inputs"]["maskImage"].as_str().unwrap().into()));
+    r.seed_image = Some(ImageInput::Reference(
+        spec["inputs"]["seedImage"].as_str().unwrap().into(),
+    ));
+    r.mask_image = Some(ImageInput::Reference(
+        spec["inputs"]["maskImage"].as_str().unwrap().into(),
+    ));
     r
 }
 
@@ -46,7 +53,11 @@ fn built_tasks_equal_the_fixtures_except_the_uuid() {
     for name in FIXTURES {
         let expected: Value = serde_json::from_str(&fixture(name)).unwrap();
         let request = typed_request(name);
-        assert!(request.validate().is_empty(), "{name}: {:?}", request.validate());
+        assert!(
+            request.validate().is_empty(),
+            "{name}: {:?}",
+            request.validate()
+        );
         let uuid = Uuid::new_v4();
         let built = request.to_task_json(uuid);
         assert_eq!(built["taskUUID"], Value::String(uuid.to_string()));
@@ -59,7 +70,11 @@ fn import_then_export_round_trips() {
     for name in FIXTURES {
         let expected: Value = serde_json::from_str(&fixture(name)).unwrap();
         let request = EditRequest::from_task_json(&fixture(name)).unwrap();
-        assert!(request.ignored_fields.is_empty(), "{name}: {:?}", request.ignored_fields);
+        assert!(
+            request.ignored_fields.is_empty(),
+            "{name}: {:?}",
+            request.ignored_fields
+        );
         assert_eq!(request.settings.style_type, Some(StyleType::Design));
         let uuid: Uuid = expected["taskUUID"].as_str().unwrap().parse().unwrap();
         assert_eq!(request.to_task_json(uuid), expected, "{name}");
@@ -103,7 +118,10 @@ fn every_option_goes_where_runware_expects_it() {
     assert_eq!(t["safety"]["checkContent"], true);
     assert_eq!(t["safety"]["mode"], "fast");
     assert_eq!(t["providerSettings"]["ideogram"]["styleCode"], "0a1B2c3D");
-    assert_eq!(t["providerSettings"]["ideogram"]["characterReferenceImages"][0], "char-uuid");
+    assert_eq!(
+        t["providerSettings"]["ideogram"]["characterReferenceImages"][0],
+        "char-uuid"
+    );
     assert_eq!(
         t["providerSettings"]["ideogram"]["characterReferenceImagesMask"][0],
         "char-mask-uuid"
@@ -172,14 +190,22 @@ fn mask_and_seed_must_match_in_size() {
     assert!(r.validate().is_empty());
     // Bytes go out as data URIs.
     let t = r.to_task_json(Uuid::new_v4());
-    assert!(t["inputs"]["seedImage"].as_str().unwrap().starts_with("data:image/png;base64,"));
+    assert!(
+        t["inputs"]["seedImage"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,")
+    );
 }
 
 #[test]
 fn view_request_abbreviates_and_curl_hides_the_key() {
     let mut r = typed_request("wayfinding-mural");
     let big = vec![7u8; 30_000];
-    r.seed_image = Some(ImageInput::Reference(touchup::imageio::data_uri(&big, "image/png")));
+    r.seed_image = Some(ImageInput::Reference(touchup::imageio::data_uri(
+        &big,
+        "image/png",
+    )));
     let view = r.view_request(Uuid::nil());
     assert!(view.len() < 3000, "{} characters", view.len());
     assert!(view.contains("data:image/png;base64,…"));
