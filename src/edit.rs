@@ -284,14 +284,20 @@ impl ImageInput {
         }
     }
 
-    /// Width and height when the picture is local and its header can be read.
+    /// Width and height when the picture is local and its header can be read (only the
+    /// header is parsed; cheap enough to run while the user types).
     pub fn dimensions(&self) -> Option<(u32, u32)> {
-        let bytes = self.local_bytes()?;
-        image::ImageReader::new(std::io::Cursor::new(bytes))
-            .with_guessed_format()
-            .ok()?
-            .into_dimensions()
-            .ok()
+        let header_size = |bytes: &[u8]| {
+            image::ImageReader::new(std::io::Cursor::new(bytes))
+                .with_guessed_format()
+                .ok()?
+                .into_dimensions()
+                .ok()
+        };
+        match self {
+            ImageInput::Bytes(bytes) => header_size(bytes),
+            ImageInput::Reference(_) => header_size(&self.local_bytes()?),
+        }
     }
 }
 
@@ -945,6 +951,41 @@ pub struct Inputs {
     pub seed_image: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mask_image: Option<String>,
+}
+
+/// Runware stores uploads at most this many pixels on the long side.
+pub const RUNWARE_MAX_SIDE: u32 = 2048;
+
+/// Whether a photo of this size should be offered a downscale before sending.
+pub fn needs_downscale(width: u32, height: u32) -> bool {
+    width.max(height) > RUNWARE_MAX_SIDE
+}
+
+/// Scales a photo and its mask together so the long side is at most `max_side`, keeping them
+/// exactly the same size (the mask's coverage is filtered, and thresholded again on export).
+/// Returns copies unchanged when they already fit. `None` when the two differ in size.
+pub fn downscale_together(
+    photo: &image::RgbaImage,
+    mask: &crate::mask::Mask,
+    max_side: u32,
+) -> Option<(image::RgbaImage, crate::mask::Mask)> {
+    let (w, h) = photo.dimensions();
+    if mask.size() != (w, h) {
+        return None;
+    }
+    let longest = w.max(h);
+    if longest <= max_side || max_side == 0 {
+        return Some((photo.clone(), mask.clone()));
+    }
+    let scale = f64::from(max_side) / f64::from(longest);
+    let nw = ((f64::from(w) * scale).round() as u32).clamp(1, max_side);
+    let nh = ((f64::from(h) * scale).round() as u32).clamp(1, max_side);
+    let filter = image::imageops::FilterType::Triangle;
+    let small_photo = image::imageops::resize(photo, nw, nh, filter);
+    let coverage = image::GrayImage::from_raw(w, h, mask.as_raw().to_vec())?;
+    let small_cov = image::imageops::resize(&coverage, nw, nh, filter);
+    let small_mask = crate::mask::Mask::from_raw(nw, nh, small_cov.into_raw())?;
+    Some((small_photo, small_mask))
 }
 
 /// A finished picture from any engine, with what the engine said about it.

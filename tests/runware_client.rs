@@ -548,3 +548,80 @@ fn plain_http_to_a_remote_host_is_refused() {
     assert!(matches!(err, RunwareError::InsecureEndpoint(_)));
     assert!(Client::new(ClientConfig::default(), ApiKey::new("k").unwrap()).is_ok());
 }
+
+#[tokio::test]
+async fn the_stand_in_is_strict_about_what_it_accepts() {
+    let server = StandIn::start();
+    let client = client_with(config(&server.url), KEY);
+    let cancel = CancellationToken::new();
+    let mut ignore = |_e: SubmitEvent| {};
+    let good = request().to_task_json(Uuid::new_v4());
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            {
+                let mut t = good.clone();
+                t["width"] = 1024.into();
+                serde_json::json!([t])
+            },
+            "width",
+        ),
+        (
+            {
+                let mut t = good.clone();
+                t["seed"] = 7.into();
+                serde_json::json!([t])
+            },
+            "seed",
+        ),
+        (
+            {
+                let mut t = good.clone();
+                t["taskUUID"] = Uuid::nil().to_string().into();
+                serde_json::json!([t])
+            },
+            "taskUUID",
+        ),
+        (
+            {
+                let mut t = good.clone();
+                t["model"] = "runware:100@1".into();
+                serde_json::json!([t])
+            },
+            "model",
+        ),
+        (
+            {
+                let mut t = good.clone();
+                t["providerSettings"]["ideogram"]["styleType"] = "ANIME".into();
+                serde_json::json!([t])
+            },
+            "styleType",
+        ),
+        (good.clone(), "body"),
+    ];
+    for (body, parameter) in cases {
+        let err = client
+            .post_tasks(&body, &cancel, &mut ignore)
+            .await
+            .unwrap_err();
+        match &err {
+            RunwareError::Api {
+                status: 400,
+                errors,
+            } => {
+                assert!(
+                    errors[0].parameter.iter().any(|p| p.contains(parameter)),
+                    "{parameter}: {err}"
+                );
+            }
+            other => panic!("{parameter}: {other:?}"),
+        }
+    }
+    // And the good one passes.
+    let answer = client
+        .post_tasks(&serde_json::json!([good]), &cancel, &mut ignore)
+        .await
+        .unwrap();
+    assert_eq!(answer.data.len(), 1);
+    assert_eq!(server.with(|s| s.rejections.len()), 6);
+}

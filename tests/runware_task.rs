@@ -247,3 +247,42 @@ fn import_rejects_other_models_and_reports_unknown_fields() {
     assert!(EditRequest::from_task_value(v).is_err());
     assert!(EditRequest::from_task_json("not json").is_err());
 }
+
+#[test]
+fn a_large_photo_and_its_mask_shrink_together() {
+    use touchup::edit::{RUNWARE_MAX_SIDE, downscale_together, needs_downscale};
+    use touchup::mask::{Mask, Polarity, export_png};
+    let photo = image::RgbaImage::from_pixel(3000, 1000, image::Rgba([10, 20, 30, 255]));
+    let mut mask = Mask::new(3000, 1000);
+    mask.fill_rect(300, 100, 1500, 500, 255);
+    assert!(needs_downscale(3000, 1000));
+    assert!(!needs_downscale(2048, 2048));
+    let (p, m) = downscale_together(&photo, &mask, RUNWARE_MAX_SIDE).unwrap();
+    assert_eq!(p.dimensions(), (2048, 683));
+    assert_eq!(m.size(), p.dimensions());
+    // The marked block scales with the picture and the export is still pure 0/255.
+    assert!(m.is_marked(1000, 300) && !m.is_marked(100, 50) && !m.is_marked(1400, 600));
+    let png = export_png(&m, Polarity::WhiteEdits).unwrap();
+    let gray = image::load_from_memory(&png).unwrap().to_luma8();
+    assert!(gray.pixels().all(|px| px.0[0] == 0 || px.0[0] == 255));
+    assert!(downscale_together(&photo, &Mask::new(10, 10), 2048).is_none());
+    let (same, _) = downscale_together(&p, &m, RUNWARE_MAX_SIDE).unwrap();
+    assert_eq!(same, p);
+}
+
+#[test]
+fn the_stand_in_style_checks_are_mirrored_by_validation_of_all_presets() {
+    // Every preset and style type the form offers is one the API spelling accepts.
+    for preset in touchup::edit::STYLE_PRESETS {
+        let mut r = typed_request("bakery-window-signage");
+        r.settings.style_preset = Some(preset.to_string());
+        assert!(r.validate().is_empty(), "{preset}");
+        assert_eq!(
+            touchup::edit::find_style_preset(&touchup::edit::style_preset_label(preset)),
+            Some(preset)
+        );
+    }
+    for t in StyleType::ALL {
+        assert_eq!(StyleType::parse(t.as_api()), Some(*t));
+    }
+}
