@@ -284,14 +284,20 @@ impl ImageInput {
         }
     }
 
-    /// Width and height when the picture is local and its header can be read.
+    /// Width and height when the picture is local and its header can be read (only the
+    /// header is parsed; cheap enough to run while the user types).
     pub fn dimensions(&self) -> Option<(u32, u32)> {
-        let bytes = self.local_bytes()?;
-        image::ImageReader::new(std::io::Cursor::new(bytes))
-            .with_guessed_format()
-            .ok()?
-            .into_dimensions()
-            .ok()
+        let header_size = |bytes: &[u8]| {
+            image::ImageReader::new(std::io::Cursor::new(bytes))
+                .with_guessed_format()
+                .ok()?
+                .into_dimensions()
+                .ok()
+        };
+        match self {
+            ImageInput::Bytes(bytes) => header_size(bytes),
+            ImageInput::Reference(_) => header_size(&self.local_bytes()?),
+        }
     }
 }
 
@@ -481,7 +487,10 @@ impl EditRequest {
 
         let chars = self.prompt.chars().count();
         if self.prompt.trim().is_empty() {
-            push(Field::Prompt, "describe the edit (1 to 2000 characters)".into());
+            push(
+                Field::Prompt,
+                "describe the edit (1 to 2000 characters)".into(),
+            );
         } else if chars > PROMPT_MAX_CHARS {
             push(
                 Field::Prompt,
@@ -491,7 +500,10 @@ impl EditRequest {
         if let Some(preset) = &s.style_preset
             && !STYLE_PRESETS.contains(&preset.as_str())
         {
-            push(Field::StylePreset, format!("'{preset}' is not one of the 62 style presets"));
+            push(
+                Field::StylePreset,
+                format!("'{preset}' is not one of the 62 style presets"),
+            );
         }
         if let Some(code) = &s.style_code {
             if code.len() != 8 || !code.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -516,12 +528,18 @@ impl EditRequest {
         if let Some(n) = s.number_results
             && !RESULTS_RANGE.contains(&n)
         {
-            push(Field::NumberResults, format!("{n} is out of range; choose 1 to 20"));
+            push(
+                Field::NumberResults,
+                format!("{n} is out of range; choose 1 to 20"),
+            );
         }
         if let Some(q) = s.output_quality
             && !QUALITY_RANGE.contains(&q)
         {
-            push(Field::OutputQuality, format!("{q} is out of range; choose 20 to 99"));
+            push(
+                Field::OutputQuality,
+                format!("{q} is out of range; choose 20 to 99"),
+            );
         }
         if self.style_reference_images.len() > STYLE_REFERENCES_MAX {
             push(
@@ -532,7 +550,10 @@ impl EditRequest {
                 ),
             );
         }
-        match (&self.character_reference_image, &self.character_reference_mask) {
+        match (
+            &self.character_reference_image,
+            &self.character_reference_mask,
+        ) {
             (None, Some(_)) => push(
                 Field::CharacterReferenceMask,
                 "a character mask needs a character reference image".into(),
@@ -560,14 +581,23 @@ impl EditRequest {
         if let Some(url) = &s.upload_endpoint
             && !is_http_url(url)
         {
-            push(Field::UploadEndpoint, format!("'{url}' is not an http(s) URL"));
+            push(
+                Field::UploadEndpoint,
+                format!("'{url}' is not an http(s) URL"),
+            );
         }
         if let Some(ttl) = s.ttl {
             if ttl < TTL_MIN {
-                push(Field::Ttl, format!("{ttl} s is too short; at least {TTL_MIN} s"));
+                push(
+                    Field::Ttl,
+                    format!("{ttl} s is too short; at least {TTL_MIN} s"),
+                );
             }
             if s.output_type.is_some_and(|t| t != OutputType::Url) {
-                push(Field::Ttl, "a TTL applies only to URL output; clear it or choose URL".into());
+                push(
+                    Field::Ttl,
+                    "a TTL applies only to URL output; clear it or choose URL".into(),
+                );
             }
         }
         match &self.seed_image {
@@ -578,14 +608,18 @@ impl EditRequest {
             _ => {}
         }
         match &self.mask_image {
-            None => push(Field::MaskImage, "paint or import a mask of the area to edit".into()),
+            None => push(
+                Field::MaskImage,
+                "paint or import a mask of the area to edit".into(),
+            ),
             Some(ImageInput::Reference(r)) if r.trim().is_empty() => {
                 push(Field::MaskImage, "the mask reference is empty".into())
             }
             Some(mask) => {
-                if let (Some(seed), Some(m)) =
-                    (self.seed_image.as_ref().and_then(|s| s.dimensions()), mask.dimensions())
-                    && seed != m
+                if let (Some(seed), Some(m)) = (
+                    self.seed_image.as_ref().and_then(|s| s.dimensions()),
+                    mask.dimensions(),
+                ) && seed != m
                 {
                     push(
                         Field::MaskImage,
@@ -620,7 +654,7 @@ impl EditRequest {
                 .map(|i| vec![i.to_wire()]),
         };
         let provider_settings =
-            (ideogram != IdeogramSettings::default()).then(|| ProviderSettings { ideogram });
+            (ideogram != IdeogramSettings::default()).then_some(ProviderSettings { ideogram });
         let inputs = (self.seed_image.is_some() || self.mask_image.is_some()).then(|| Inputs {
             seed_image: self.seed_image.as_ref().map(ImageInput::to_wire),
             mask_image: self.mask_image.as_ref().map(ImageInput::to_wire),
@@ -680,7 +714,10 @@ impl EditRequest {
             return Err(ImportError::Model(task.model));
         }
         let mut ignored: Vec<String> = task.extra.keys().cloned().collect();
-        let ideogram = task.provider_settings.map(|p| p.ideogram).unwrap_or_default();
+        let ideogram = task
+            .provider_settings
+            .map(|p| p.ideogram)
+            .unwrap_or_default();
         let reference = |s: String| ImageInput::Reference(s);
         let inputs = task.inputs.unwrap_or_default();
         let first = |v: Option<Vec<String>>, name: &str, ignored: &mut Vec<String>| {
@@ -717,7 +754,10 @@ impl EditRequest {
                 webhook_url: task.webhook_url,
                 upload_endpoint: task.upload_endpoint,
                 ttl: task.ttl,
-                safety: task.safety.map(|s| Safety { check_content: s.check_content, mode: s.mode }),
+                safety: task.safety.map(|s| Safety {
+                    check_content: s.check_content,
+                    mode: s.mode,
+                }),
             },
             seed_image: inputs.seed_image.map(reference),
             mask_image: inputs.mask_image.map(reference),
@@ -845,7 +885,11 @@ pub struct InferenceTask {
     pub output_format: Option<OutputFormat>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_quality: Option<u8>,
-    #[serde(default, rename = "webhookURL", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "webhookURL",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub webhook_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_method: Option<Delivery>,
@@ -909,6 +953,41 @@ pub struct Inputs {
     pub mask_image: Option<String>,
 }
 
+/// Runware stores uploads at most this many pixels on the long side.
+pub const RUNWARE_MAX_SIDE: u32 = 2048;
+
+/// Whether a photo of this size should be offered a downscale before sending.
+pub fn needs_downscale(width: u32, height: u32) -> bool {
+    width.max(height) > RUNWARE_MAX_SIDE
+}
+
+/// Scales a photo and its mask together so the long side is at most `max_side`, keeping them
+/// exactly the same size (the mask's coverage is filtered, and thresholded again on export).
+/// Returns copies unchanged when they already fit. `None` when the two differ in size.
+pub fn downscale_together(
+    photo: &image::RgbaImage,
+    mask: &crate::mask::Mask,
+    max_side: u32,
+) -> Option<(image::RgbaImage, crate::mask::Mask)> {
+    let (w, h) = photo.dimensions();
+    if mask.size() != (w, h) {
+        return None;
+    }
+    let longest = w.max(h);
+    if longest <= max_side || max_side == 0 {
+        return Some((photo.clone(), mask.clone()));
+    }
+    let scale = f64::from(max_side) / f64::from(longest);
+    let nw = ((f64::from(w) * scale).round() as u32).clamp(1, max_side);
+    let nh = ((f64::from(h) * scale).round() as u32).clamp(1, max_side);
+    let filter = image::imageops::FilterType::Triangle;
+    let small_photo = image::imageops::resize(photo, nw, nh, filter);
+    let coverage = image::GrayImage::from_raw(w, h, mask.as_raw().to_vec())?;
+    let small_cov = image::imageops::resize(&coverage, nw, nh, filter);
+    let small_mask = crate::mask::Mask::from_raw(nw, nh, small_cov.into_raw())?;
+    Some((small_photo, small_mask))
+}
+
 /// A finished picture from any engine, with what the engine said about it.
 #[derive(Clone, PartialEq)]
 pub struct ResultImage {
@@ -934,9 +1013,15 @@ impl fmt::Debug for ResultImage {
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
     #[error("could not create the output folder {path}: {source}; check the path and permissions")]
-    CreateDir { path: std::path::PathBuf, source: std::io::Error },
+    CreateDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("could not write {path}: {source}; check free space and permissions")]
-    Write { path: std::path::PathBuf, source: std::io::Error },
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// An output folder that takes results one at a time: `result-1.<ext>`, `result-2.<ext>`, ...
@@ -953,11 +1038,17 @@ impl ResultFolder {
     /// Creates the folder if needed. `request` is the task as sent (no key ever is; image
     /// payloads are abbreviated here).
     pub fn create(dir: &std::path::Path, request: Value) -> Result<ResultFolder, SaveError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|source| SaveError::CreateDir { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| SaveError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let mut request = request;
         abbreviate_payloads(&mut request);
-        Ok(ResultFolder { dir: dir.to_path_buf(), request, entries: Vec::new() })
+        Ok(ResultFolder {
+            dir: dir.to_path_buf(),
+            request,
+            entries: Vec::new(),
+        })
     }
 
     /// Saves one picture (its extension from its bytes) and updates `results.json`.
@@ -969,8 +1060,10 @@ impl ResultFolder {
         };
         let name = format!("result-{}.{ext}", self.entries.len() + 1);
         let path = self.dir.join(&name);
-        std::fs::write(&path, &image.bytes)
-            .map_err(|source| SaveError::Write { path: path.clone(), source })?;
+        std::fs::write(&path, &image.bytes).map_err(|source| SaveError::Write {
+            path: path.clone(),
+            source,
+        })?;
         self.entries.push(serde_json::json!({
             "file": name,
             "imageUUID": image.image_uuid,
@@ -986,7 +1079,10 @@ impl ResultFolder {
         let path = self.dir.join("results.json");
         let index = serde_json::json!({ "results": self.entries, "request": self.request });
         let text = serde_json::to_string_pretty(&index).unwrap_or_default();
-        std::fs::write(&path, text).map_err(|source| SaveError::Write { path: path.clone(), source })?;
+        std::fs::write(&path, text).map_err(|source| SaveError::Write {
+            path: path.clone(),
+            source,
+        })?;
         Ok(path)
     }
 
@@ -1006,7 +1102,10 @@ pub fn save_results(
     images: &[ResultImage],
 ) -> Result<Vec<std::path::PathBuf>, SaveError> {
     let mut folder = ResultFolder::create(dir, request)?;
-    let mut paths = images.iter().map(|i| folder.add(i)).collect::<Result<Vec<_>, _>>()?;
+    let mut paths = images
+        .iter()
+        .map(|i| folder.add(i))
+        .collect::<Result<Vec<_>, _>>()?;
     if paths.is_empty() {
         paths.push(folder.write_index()?);
     }
@@ -1023,7 +1122,10 @@ mod tests {
         assert_eq!(style_preset_label("COLORING_BOOK_II"), "Coloring Book II");
         assert_eq!(style_preset_label("C4D_CARTOON"), "C4D Cartoon");
         assert_eq!(style_preset_label("SPOTLIGHT_80S"), "Spotlight 80s");
-        assert_eq!(find_style_preset("magazine editorial"), Some("MAGAZINE_EDITORIAL"));
+        assert_eq!(
+            find_style_preset("magazine editorial"),
+            Some("MAGAZINE_EDITORIAL")
+        );
         assert_eq!(find_style_preset("nope"), None);
         let mut sorted = STYLE_PRESETS.to_vec();
         sorted.dedup();
@@ -1037,7 +1139,10 @@ mod tests {
             Some(Field::StyleCode)
         );
         assert_eq!(Field::from_parameter("positivePrompt"), Some(Field::Prompt));
-        assert_eq!(Field::from_parameter("inputs.maskImage"), Some(Field::MaskImage));
+        assert_eq!(
+            Field::from_parameter("inputs.maskImage"),
+            Some(Field::MaskImage)
+        );
         assert_eq!(Field::from_parameter("whatever"), None);
     }
 }

@@ -12,7 +12,9 @@ const W: u32 = 40;
 const H: u32 = 30;
 
 fn write_inputs(dir: &Path) {
-    let img = image::RgbaImage::from_fn(W, H, |x, y| image::Rgba([x as u8 * 6, y as u8 * 8, 120, 255]));
+    let img = image::RgbaImage::from_fn(W, H, |x, y| {
+        image::Rgba([x as u8 * 6, y as u8 * 8, 120, 255])
+    });
     img.save(dir.join("photo.png")).unwrap();
     let mut mask = image::GrayImage::new(W, H);
     for y in 5..15 {
@@ -45,7 +47,16 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
-const BASIC: [&str; 8] = ["--image", "photo.png", "--mask", "mask.png", "--prompt", "Write 'OPEN' on the sign", "--out", "out"];
+const BASIC: [&str; 8] = [
+    "--image",
+    "photo.png",
+    "--mask",
+    "mask.png",
+    "--prompt",
+    "Write 'OPEN' on the sign",
+    "--out",
+    "out",
+];
 
 #[test]
 fn an_edit_saves_every_result_and_an_index() {
@@ -54,14 +65,27 @@ fn an_edit_saves_every_result_and_an_index() {
     write_inputs(dir.path());
     let mut args = BASIC.to_vec();
     args.extend([
-        "--results", "2", "--include-cost", "--style-preset", "magazine editorial",
-        "--style-type", "design", "--rendering-speed", "QUALITY", "--magic-prompt", "off",
-        "--format", "png", "--quality", "90",
+        "--results",
+        "2",
+        "--include-cost",
+        "--style-preset",
+        "magazine editorial",
+        "--style-type",
+        "design",
+        "--rendering-speed",
+        "QUALITY",
+        "--magic-prompt",
+        "off",
+        "--format",
+        "png",
+        "--quality",
+        "90",
     ]);
     let o = touchup(dir.path(), Some(&server.url), Some(KEY), &args);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = dir.path().join("out");
-    let index: Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     let results = index["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
     server.with(|s| {
@@ -69,7 +93,10 @@ fn an_edit_saves_every_result_and_an_index() {
         for (i, r) in results.iter().enumerate() {
             assert_eq!(r["file"], format!("result-{}.png", i + 1));
             let bytes = std::fs::read(out.join(r["file"].as_str().unwrap())).unwrap();
-            assert_eq!(&bytes, s.images.get(r["imageUUID"].as_str().unwrap()).unwrap());
+            assert_eq!(
+                &bytes,
+                s.images.get(r["imageUUID"].as_str().unwrap()).unwrap()
+            );
             assert_eq!(r["cost"], 0.09);
             assert!(r["seed"].is_i64());
         }
@@ -83,7 +110,8 @@ fn an_edit_saves_every_result_and_an_index() {
         assert_eq!(task["outputFormat"], "PNG");
         assert_eq!(task["outputQuality"], 90);
         // The mask went as white-edits 0/255 PNG of the photo's size.
-        let mask = touchup::imageio::parse_data_uri(task["inputs"]["maskImage"].as_str().unwrap()).unwrap();
+        let mask = touchup::imageio::parse_data_uri(task["inputs"]["maskImage"].as_str().unwrap())
+            .unwrap();
         let mask = image::load_from_memory(&mask).unwrap().to_luma8();
         assert_eq!(mask.dimensions(), (W, H));
         assert_eq!(mask.get_pixel(12, 6).0[0], 255);
@@ -93,7 +121,11 @@ fn an_edit_saves_every_result_and_an_index() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
     assert!(!stderr(&o).contains(KEY) && !stdout.contains(KEY));
-    assert!(!std::fs::read_to_string(out.join("results.json")).unwrap().contains(KEY));
+    assert!(
+        !std::fs::read_to_string(out.join("results.json"))
+            .unwrap()
+            .contains(KEY)
+    );
 }
 
 #[test]
@@ -106,8 +138,13 @@ fn black_edits_polarity_inverts_the_sent_mask() {
     let o = touchup(dir.path(), Some(&server.url), Some(KEY), &args);
     assert!(o.status.success(), "{}", stderr(&o));
     server.with(|s| {
-        let uri = s.bodies[0][0]["inputs"]["maskImage"].as_str().unwrap().to_string();
-        let mask = image::load_from_memory(&touchup::imageio::parse_data_uri(&uri).unwrap()).unwrap().to_luma8();
+        let uri = s.bodies[0][0]["inputs"]["maskImage"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mask = image::load_from_memory(&touchup::imageio::parse_data_uri(&uri).unwrap())
+            .unwrap()
+            .to_luma8();
         assert_eq!(mask.get_pixel(12, 6).0[0], 0);
         assert_eq!(mask.get_pixel(0, 0).0[0], 255);
     });
@@ -125,7 +162,10 @@ fn async_delivery_polls_until_all_pictures_are_saved() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("1/2 ready"), "{}", stderr(&o));
     assert!(dir.path().join("out/result-2.png").exists());
-    assert_eq!(server.with(|s| s.bodies[0][0]["deliveryMethod"].clone()), "async");
+    assert_eq!(
+        server.with(|s| s.bodies[0][0]["deliveryMethod"].clone()),
+        "async"
+    );
 }
 
 #[test]
@@ -133,26 +173,52 @@ fn a_request_file_is_sent_with_a_fresh_uuid_and_flags_override_it() {
     let server = StandIn::start();
     let dir = tempfile::tempdir().unwrap();
     write_inputs(dir.path());
-    let fixture = format!("{}/tests/fixtures/runware/bakery-window-signage.request.json", env!("CARGO_MANIFEST_DIR"));
-    let original: Value = serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    let fixture = format!(
+        "{}/tests/fixtures/runware/bakery-window-signage.request.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let original: Value =
+        serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
     // Remote URLs cannot be fetched here, so give the photo and mask locally; the rest comes
     // from the file, with the style preset overridden.
     let o = touchup(
         dir.path(),
         Some(&server.url),
         Some(KEY),
-        &["--request", &fixture, "--image", "photo.png", "--mask", "mask.png", "--style-preset", "BAUHAUS", "--out", "out"],
+        &[
+            "--request",
+            &fixture,
+            "--image",
+            "photo.png",
+            "--mask",
+            "mask.png",
+            "--style-preset",
+            "BAUHAUS",
+            "--out",
+            "out",
+        ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     server.with(|s| {
         let task = &s.bodies[0][0];
         assert_ne!(task["taskUUID"], original["taskUUID"]);
         assert_eq!(task["positivePrompt"], original["positivePrompt"]);
-        assert_eq!(task["providerSettings"]["ideogram"]["stylePreset"], "BAUHAUS");
-        assert_eq!(task["providerSettings"]["ideogram"]["renderingSpeed"], "QUALITY");
+        assert_eq!(
+            task["providerSettings"]["ideogram"]["stylePreset"],
+            "BAUHAUS"
+        );
+        assert_eq!(
+            task["providerSettings"]["ideogram"]["renderingSpeed"],
+            "QUALITY"
+        );
     });
     // Without local images the task's own references are sent as written.
-    let o = touchup(dir.path(), Some(&server.url), Some(KEY), &["--request", &fixture, "--out", "out2"]);
+    let o = touchup(
+        dir.path(),
+        Some(&server.url),
+        Some(KEY),
+        &["--request", &fixture, "--out", "out2"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     server.with(|s| {
         let task = &s.bodies[1][0];
@@ -179,16 +245,40 @@ fn no_key_names_the_variable() {
     args.extend(["--backend", "local"]);
     let o = touchup(dir.path(), None, Some(KEY), &args);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("not available in this build"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not available in this build"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn server_failures_are_one_line_with_code_message_and_what_to_do() {
     let cases: Vec<(Mode, &str, Option<&str>, Vec<&str>)> = vec![
-        (Mode::Normal, "wrong-key-SECRET", None, vec!["invalidApiKey", "RUNWARE_API_KEY"]),
-        (Mode::NoCredits, KEY, None, vec!["insufficientCredits", "credits"]),
-        (Mode::RejectParameter("providerSettings.ideogram.stylePreset".into()), KEY, None, vec!["invalidParameter", "stylePreset", "--style-preset"]),
-        (Mode::Unavailable, KEY, None, vec!["503", "Service Temporarily Unavailable", "try again"]),
+        (
+            Mode::Normal,
+            "wrong-key-SECRET",
+            None,
+            vec!["invalidApiKey", "RUNWARE_API_KEY"],
+        ),
+        (
+            Mode::NoCredits,
+            KEY,
+            None,
+            vec!["insufficientCredits", "credits"],
+        ),
+        (
+            Mode::RejectParameter("providerSettings.ideogram.stylePreset".into()),
+            KEY,
+            None,
+            vec!["invalidParameter", "stylePreset", "--style-preset"],
+        ),
+        (
+            Mode::Unavailable,
+            KEY,
+            None,
+            vec!["503", "Service Temporarily Unavailable", "try again"],
+        ),
         (Mode::Garbage, KEY, None, vec!["not JSON"]),
     ];
     for (mode, key, _, words) in cases {
@@ -200,7 +290,10 @@ fn server_failures_are_one_line_with_code_message_and_what_to_do() {
         assert!(!o.status.success(), "{mode:?}");
         let err = stderr(&o);
         let last = err.trim().lines().last().unwrap().to_string();
-        assert!(last.starts_with("touchup: the Runware edit failed"), "{mode:?}: {err}");
+        assert!(
+            last.starts_with("touchup: the Runware edit failed"),
+            "{mode:?}: {err}"
+        );
         for w in words {
             assert!(last.contains(w), "{mode:?}: '{w}' missing from {last}");
         }
@@ -228,14 +321,85 @@ fn bad_input_is_refused_before_sending() {
     let server = StandIn::start();
     let dir = tempfile::tempdir().unwrap();
     write_inputs(dir.path());
-    image::GrayImage::new(W + 2, H).save(dir.path().join("wrong.png")).unwrap();
+    image::GrayImage::new(W + 2, H)
+        .save(dir.path().join("wrong.png"))
+        .unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["--image", "photo.png", "--mask", "wrong.png", "--prompt", "x", "--out", "o"], "does not fit"),
-        (vec!["--image", "photo.png", "--mask", "mask.png", "--out", "o"], "--prompt"),
-        (vec!["--image", "photo.png", "--mask", "mask.png", "--prompt", "x", "--style-code", "XYZ", "--out", "o"], "--style-code"),
-        (vec!["--image", "photo.png", "--mask", "mask.png", "--prompt", "x", "--results", "21", "--out", "o"], "--results"),
-        (vec!["--image", "photo.png", "--mask", "mask.png", "--prompt", "x", "--style-preset", "NOPE", "--out", "o"], "--style-preset"),
-        (vec!["--image", "missing.png", "--mask", "mask.png", "--prompt", "x", "--out", "o"], "missing.png"),
+        (
+            vec![
+                "--image",
+                "photo.png",
+                "--mask",
+                "wrong.png",
+                "--prompt",
+                "x",
+                "--out",
+                "o",
+            ],
+            "does not fit",
+        ),
+        (
+            vec!["--image", "photo.png", "--mask", "mask.png", "--out", "o"],
+            "--prompt",
+        ),
+        (
+            vec![
+                "--image",
+                "photo.png",
+                "--mask",
+                "mask.png",
+                "--prompt",
+                "x",
+                "--style-code",
+                "XYZ",
+                "--out",
+                "o",
+            ],
+            "--style-code",
+        ),
+        (
+            vec![
+                "--image",
+                "photo.png",
+                "--mask",
+                "mask.png",
+                "--prompt",
+                "x",
+                "--results",
+                "21",
+                "--out",
+                "o",
+            ],
+            "--results",
+        ),
+        (
+            vec![
+                "--image",
+                "photo.png",
+                "--mask",
+                "mask.png",
+                "--prompt",
+                "x",
+                "--style-preset",
+                "NOPE",
+                "--out",
+                "o",
+            ],
+            "--style-preset",
+        ),
+        (
+            vec![
+                "--image",
+                "missing.png",
+                "--mask",
+                "mask.png",
+                "--prompt",
+                "x",
+                "--out",
+                "o",
+            ],
+            "missing.png",
+        ),
     ];
     for (args, words) in cases {
         let o = touchup(dir.path(), Some(&server.url), Some(KEY), &args);
@@ -265,6 +429,10 @@ fn a_timeout_is_explained() {
         .output()
         .unwrap();
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("did not answer in time"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did not answer in time"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(server.with(|s| s.inference_attempts()), 4);
 }

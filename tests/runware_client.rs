@@ -20,7 +20,9 @@ const W: u32 = 32;
 const H: u32 = 24;
 
 fn seed_png() -> Vec<u8> {
-    let img = image::RgbaImage::from_fn(W, H, |x, y| image::Rgba([x as u8 * 8, y as u8 * 10, 90, 255]));
+    let img = image::RgbaImage::from_fn(W, H, |x, y| {
+        image::Rgba([x as u8 * 8, y as u8 * 10, 90, 255])
+    });
     touchup::imageio::encode(&img, touchup::imageio::Format::Png, 100).unwrap()
 }
 
@@ -31,7 +33,10 @@ fn mask_png(w: u32, h: u32) -> Vec<u8> {
 }
 
 fn request() -> EditRequest {
-    let mut r = EditRequest { prompt: "Replace the sign with 'BRAMBLE & RYE'".into(), ..Default::default() };
+    let mut r = EditRequest {
+        prompt: "Replace the sign with 'BRAMBLE & RYE'".into(),
+        ..Default::default()
+    };
     r.settings.style_type = Some(StyleType::Design);
     r.settings.style_preset = Some("EDITORIAL".into());
     r.seed_image = Some(ImageInput::bytes(seed_png()));
@@ -58,15 +63,23 @@ fn client_with(config: ClientConfig, key: &str) -> Client {
     Client::new(config, ApiKey::new(key).unwrap()).unwrap()
 }
 
-async fn submit(client: &Client, r: &EditRequest) -> (Result<Vec<EditResult>, RunwareError>, Vec<SubmitEvent>) {
+async fn submit(
+    client: &Client,
+    r: &EditRequest,
+) -> (Result<Vec<EditResult>, RunwareError>, Vec<SubmitEvent>) {
     let mut events = Vec::new();
     let mut on_event = |e: SubmitEvent| events.push(e);
-    let out = client.submit(r, Uuid::new_v4(), &CancellationToken::new(), &mut on_event).await;
+    let out = client
+        .submit(r, Uuid::new_v4(), &CancellationToken::new(), &mut on_event)
+        .await;
     (out, events)
 }
 
 fn retries(events: &[SubmitEvent]) -> usize {
-    events.iter().filter(|e| matches!(e, SubmitEvent::Retrying { .. })).count()
+    events
+        .iter()
+        .filter(|e| matches!(e, SubmitEvent::Retrying { .. }))
+        .count()
 }
 
 #[tokio::test]
@@ -90,12 +103,20 @@ async fn url_results_are_downloaded_and_match_what_the_server_made() {
         }
         // The body was an array with the mask and seed inline as data URIs.
         let body = &s.bodies[0];
-        assert!(body[0]["inputs"]["maskImage"].as_str().unwrap().starts_with("data:image/png;base64,"));
+        assert!(
+            body[0]["inputs"]["maskImage"]
+                .as_str()
+                .unwrap()
+                .starts_with("data:image/png;base64,")
+        );
         assert_eq!(body[0]["model"], "ideogram:4@3");
     });
     assert_eq!(results[0].index, 1);
     assert_eq!(results[1].index, 2);
-    let reported = events.iter().filter(|e| matches!(e, SubmitEvent::Result(_))).count();
+    let reported = events
+        .iter()
+        .filter(|e| matches!(e, SubmitEvent::Result(_)))
+        .count();
     assert_eq!(reported, 2);
     let picture = image::load_from_memory(&results[0].bytes).unwrap();
     assert_eq!((picture.width(), picture.height()), (W, H));
@@ -112,7 +133,12 @@ async fn base64_and_data_uri_results_are_decoded() {
         assert_eq!(results.len(), 1);
         server.with(|s| {
             assert_eq!(s.downloads, 0, "{output:?} needs no download");
-            assert_eq!(&results[0].bytes, s.images.get(results[0].image_uuid.as_ref().unwrap()).unwrap());
+            assert_eq!(
+                &results[0].bytes,
+                s.images
+                    .get(results[0].image_uuid.as_ref().unwrap())
+                    .unwrap()
+            );
         });
     }
 }
@@ -123,9 +149,15 @@ async fn a_wrong_key_is_not_retried_and_never_printed() {
     let client = client_with(config(&server.url), "wrong-key-SECRET");
     let (out, events) = submit(&client, &request()).await;
     let err = out.unwrap_err();
-    assert!(matches!(err, RunwareError::Api { status: 401, .. }), "{err:?}");
+    assert!(
+        matches!(err, RunwareError::Api { status: 401, .. }),
+        "{err:?}"
+    );
     let text = err.to_string();
-    assert!(text.contains("invalidApiKey") && text.contains("RUNWARE_API_KEY"), "{text}");
+    assert!(
+        text.contains("invalidApiKey") && text.contains("RUNWARE_API_KEY"),
+        "{text}"
+    );
     assert!(!text.contains("SECRET") && !format!("{err:?} {client:?}").contains("SECRET"));
     assert_eq!(retries(&events), 0);
     assert_eq!(server.with(|s| s.bodies.len()), 1);
@@ -136,7 +168,11 @@ async fn client_errors_are_never_retried() {
     for (mode, status, words) in [
         (Mode::NoCredits, 402, "credits"),
         (Mode::Forbidden, 403, "forbidden"),
-        (Mode::RejectParameter("providerSettings.ideogram.stylePreset".into()), 400, "stylePreset"),
+        (
+            Mode::RejectParameter("providerSettings.ideogram.stylePreset".into()),
+            400,
+            "stylePreset",
+        ),
     ] {
         let server = StandIn::start();
         server.set_mode(mode.clone());
@@ -151,7 +187,11 @@ async fn client_errors_are_never_retried() {
             other => panic!("{mode:?}: {other:?}"),
         }
         assert!(err.to_string().contains(words), "{err}");
-        assert_eq!(server.with(|s| s.inference_attempts()), 1, "{mode:?} was retried");
+        assert_eq!(
+            server.with(|s| s.inference_attempts()),
+            1,
+            "{mode:?} was retried"
+        );
         assert_eq!(retries(&events), 0);
     }
 }
@@ -159,11 +199,16 @@ async fn client_errors_are_never_retried() {
 #[tokio::test]
 async fn a_named_parameter_points_at_its_form_field() {
     let server = StandIn::start();
-    server.set_mode(Mode::RejectParameter("providerSettings.ideogram.stylePreset".into()));
+    server.set_mode(Mode::RejectParameter(
+        "providerSettings.ideogram.stylePreset".into(),
+    ));
     let client = client_with(config(&server.url), KEY);
     let err = submit(&client, &request()).await.0.unwrap_err();
     assert_eq!(err.fields(), vec![Field::StylePreset]);
-    assert_eq!(err.api_errors()[0].code.as_deref(), Some("invalidParameter"));
+    assert_eq!(
+        err.api_errors()[0].code.as_deref(),
+        Some("invalidParameter")
+    );
 
     server.set_mode(Mode::RejectParameters(vec![
         "providerSettings.ideogram.styleCode".into(),
@@ -171,13 +216,21 @@ async fn a_named_parameter_points_at_its_form_field() {
     ]));
     let err = submit(&client, &request()).await.0.unwrap_err();
     assert_eq!(err.fields(), vec![Field::StyleCode, Field::StyleType]);
-    assert!(err.to_string().contains("styleCode, providerSettings.ideogram.styleType"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("styleCode, providerSettings.ideogram.styleType"),
+        "{err}"
+    );
 
     server.set_mode(Mode::SingularError);
     let err = submit(&client, &request()).await.0.unwrap_err();
     assert!(matches!(err, RunwareError::Api { status: 400, .. }));
     assert_eq!(err.fields(), vec![Field::Prompt]);
-    assert!(err.to_string().contains("invalidPositivePrompt: Prompt rejected"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("invalidPositivePrompt: Prompt rejected"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -188,7 +241,10 @@ async fn busy_answers_are_retried_with_the_same_task_uuid() {
     let uuid = Uuid::new_v4();
     let mut events = Vec::new();
     let mut on_event = |e: SubmitEvent| events.push(e);
-    let results = client.submit(&request(), uuid, &CancellationToken::new(), &mut on_event).await.unwrap();
+    let results = client
+        .submit(&request(), uuid, &CancellationToken::new(), &mut on_event)
+        .await
+        .unwrap();
     assert_eq!(results.len(), 1);
     let uuids = server.with(|s| s.inference_uuids.clone());
     assert_eq!(uuids, vec![uuid.to_string(); 3]);
@@ -201,7 +257,10 @@ async fn busy_answers_are_retried_with_the_same_task_uuid() {
             _ => None,
         })
         .collect();
-    assert_eq!(delays, vec![Duration::from_millis(5), Duration::from_millis(10)]);
+    assert_eq!(
+        delays,
+        vec![Duration::from_millis(5), Duration::from_millis(10)]
+    );
 }
 
 #[tokio::test]
@@ -211,8 +270,15 @@ async fn an_html_503_is_retried_three_times_then_explained() {
     let client = client_with(config(&server.url), KEY);
     let (out, events) = submit(&client, &request()).await;
     let err = out.unwrap_err();
-    assert!(matches!(err, RunwareError::Http { status: 503, .. }), "{err:?}");
-    assert!(err.to_string().contains("503 Service Temporarily Unavailable"), "{err}");
+    assert!(
+        matches!(err, RunwareError::Http { status: 503, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("503 Service Temporarily Unavailable"),
+        "{err}"
+    );
     assert_eq!(server.with(|s| s.inference_attempts()), 4);
     assert_eq!(retries(&events), 3);
     let uuids = server.with(|s| s.inference_uuids.clone());
@@ -246,7 +312,11 @@ async fn a_slow_answer_times_out_and_is_retried() {
 
 #[tokio::test]
 async fn a_refused_connection_is_retried_then_explained() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let client = client_with(config(&format!("http://127.0.0.1:{port}/v1")), KEY);
     let (out, events) = submit(&client, &request()).await;
     let err = out.unwrap_err();
@@ -267,7 +337,10 @@ async fn async_results_arrive_one_by_one() {
     let (out, events) = submit(&client, &r).await;
     let results = out.unwrap();
     assert_eq!(results.len(), 3);
-    let uuids: Vec<_> = results.iter().map(|r| r.image_uuid.clone().unwrap()).collect();
+    let uuids: Vec<_> = results
+        .iter()
+        .map(|r| r.image_uuid.clone().unwrap())
+        .collect();
     assert!(uuids[0] != uuids[1] && uuids[1] != uuids[2]);
     // A result is reported between polls, not all at the end.
     let trail: Vec<String> = events
@@ -286,7 +359,11 @@ async fn async_results_arrive_one_by_one() {
         // Every poll asked for the original task.
         let polled: Vec<&Value> = s.bodies[1..].iter().map(|b| &b[0]["taskUUID"]).collect();
         assert!(polled.iter().all(|u| **u == s.bodies[0][0]["taskUUID"]));
-        assert!(s.bodies[1..].iter().all(|b| b[0]["taskType"] == "getResponse"));
+        assert!(
+            s.bodies[1..]
+                .iter()
+                .all(|b| b[0]["taskType"] == "getResponse")
+        );
     });
 }
 
@@ -301,7 +378,11 @@ async fn an_async_failure_is_reported_with_its_code() {
     let mut r = request();
     r.settings.delivery = Some(Delivery::Async);
     let err = submit(&client, &r).await.0.unwrap_err();
-    assert!(err.to_string().contains("timeoutProvider: The provider did not answer"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("timeoutProvider: The provider did not answer"),
+        "{err}"
+    );
     assert_eq!(server.with(|s| s.polls), 2);
 }
 
@@ -319,7 +400,9 @@ async fn polling_gives_up_after_its_budget() {
     assert!(server.with(|s| s.polls) >= 1);
 }
 
-fn drain_until_finished(sub: &touchup::runware::Submission) -> (Vec<SubmitEvent>, Result<Vec<EditResult>, RunwareError>) {
+fn drain_until_finished(
+    sub: &touchup::runware::Submission,
+) -> (Vec<SubmitEvent>, Result<Vec<EditResult>, RunwareError>) {
     let mut events = Vec::new();
     loop {
         match sub.messages.recv_timeout(Duration::from_secs(20)).unwrap() {
@@ -371,7 +454,11 @@ fn cancel_stops_polling() {
     assert!(matches!(out, Err(RunwareError::Cancelled)), "{out:?}");
     let polls = server.with(|s| s.polls);
     std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(server.with(|s| s.polls), polls, "polling went on after cancel");
+    assert_eq!(
+        server.with(|s| s.polls),
+        polls,
+        "polling went on after cancel"
+    );
 }
 
 #[tokio::test]
@@ -393,7 +480,10 @@ async fn a_seed_is_uploaded_once_and_reused() {
             .collect();
         assert_eq!(sent.len(), 2);
         assert_eq!(sent[0], sent[1]);
-        assert!(s.images.contains_key(sent[0].as_str().unwrap()), "seedImage is the uploaded imageUUID");
+        assert!(
+            s.images.contains_key(sent[0].as_str().unwrap()),
+            "seedImage is the uploaded imageUUID"
+        );
     });
 }
 
@@ -404,7 +494,8 @@ async fn a_grey_mask_is_refused_by_the_strict_server() {
     let mut r = request();
     let grey = image::GrayImage::from_pixel(W, H, image::Luma([128]));
     let mut png = Vec::new();
-    grey.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    grey.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
     r.mask_image = Some(ImageInput::bytes(png));
     let err = submit(&client, &r).await.0.unwrap_err();
     assert_eq!(err.fields(), vec![Field::MaskImage]);
@@ -437,17 +528,100 @@ async fn a_partial_answer_keeps_the_results_and_reports_the_error() {
     let (out, events) = submit(&client, &r).await;
     let err = out.unwrap_err();
     assert!(err.to_string().contains("timeoutProvider"), "{err}");
-    let delivered = events.iter().filter(|e| matches!(e, SubmitEvent::Result(_))).count();
+    let delivered = events
+        .iter()
+        .filter(|e| matches!(e, SubmitEvent::Result(_)))
+        .count();
     assert_eq!(delivered, 1);
 }
 
 #[test]
 fn plain_http_to_a_remote_host_is_refused() {
     let err = Client::new(
-        ClientConfig { endpoint: "http://api.runware.ai/v1".into(), ..ClientConfig::default() },
+        ClientConfig {
+            endpoint: "http://api.runware.ai/v1".into(),
+            ..ClientConfig::default()
+        },
         ApiKey::new("k").unwrap(),
     )
     .unwrap_err();
     assert!(matches!(err, RunwareError::InsecureEndpoint(_)));
     assert!(Client::new(ClientConfig::default(), ApiKey::new("k").unwrap()).is_ok());
+}
+
+#[tokio::test]
+async fn the_stand_in_is_strict_about_what_it_accepts() {
+    let server = StandIn::start();
+    let client = client_with(config(&server.url), KEY);
+    let cancel = CancellationToken::new();
+    let mut ignore = |_e: SubmitEvent| {};
+    let good = request().to_task_json(Uuid::new_v4());
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            {
+                let mut t = good.clone();
+                t["width"] = 1024.into();
+                serde_json::json!([t])
+            },
+            "width",
+        ),
+        (
+            {
+                let mut t = good.clone();
+                t["seed"] = 7.into();
+                serde_json::json!([t])
+            },
+            "seed",
+        ),
+        (
+            {
+                let mut t = good.clone();
+                t["taskUUID"] = Uuid::nil().to_string().into();
+                serde_json::json!([t])
+            },
+            "taskUUID",
+        ),
+        (
+            {
+                let mut t = good.clone();
+                t["model"] = "runware:100@1".into();
+                serde_json::json!([t])
+            },
+            "model",
+        ),
+        (
+            {
+                let mut t = good.clone();
+                t["providerSettings"]["ideogram"]["styleType"] = "ANIME".into();
+                serde_json::json!([t])
+            },
+            "styleType",
+        ),
+        (good.clone(), "body"),
+    ];
+    for (body, parameter) in cases {
+        let err = client
+            .post_tasks(&body, &cancel, &mut ignore)
+            .await
+            .unwrap_err();
+        match &err {
+            RunwareError::Api {
+                status: 400,
+                errors,
+            } => {
+                assert!(
+                    errors[0].parameter.iter().any(|p| p.contains(parameter)),
+                    "{parameter}: {err}"
+                );
+            }
+            other => panic!("{parameter}: {other:?}"),
+        }
+    }
+    // And the good one passes.
+    let answer = client
+        .post_tasks(&serde_json::json!([good]), &cancel, &mut ignore)
+        .await
+        .unwrap();
+    assert_eq!(answer.data.len(), 1);
+    assert_eq!(server.with(|s| s.rejections.len()), 6);
 }

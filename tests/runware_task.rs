@@ -15,7 +15,10 @@ const FIXTURES: [&str; 4] = [
 ];
 
 fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/runware/{name}.request.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/runware/{name}.request.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -36,8 +39,12 @@ fn typed_request(name: &str) -> EditRequest {
     r.settings.magic_prompt = Some(touchup::edit::MagicPrompt::Off);
     r.settings.style_type = Some(StyleType::Design);
     r.settings.style_preset = Some(ideo["stylePreset"].as_str().unwrap().to_string());
-    r.seed_image = Some(ImageInput::Reference(spec["inputs"]["seedImage"].as_str().unwrap().into()));
-    r.mask_image = Some(ImageInput::Reference(spec["inputs"]["maskImage"].as_str().unwrap().into()));
+    r.seed_image = Some(ImageInput::Reference(
+        spec["inputs"]["seedImage"].as_str().unwrap().into(),
+    ));
+    r.mask_image = Some(ImageInput::Reference(
+        spec["inputs"]["maskImage"].as_str().unwrap().into(),
+    ));
     r
 }
 
@@ -46,7 +53,11 @@ fn built_tasks_equal_the_fixtures_except_the_uuid() {
     for name in FIXTURES {
         let expected: Value = serde_json::from_str(&fixture(name)).unwrap();
         let request = typed_request(name);
-        assert!(request.validate().is_empty(), "{name}: {:?}", request.validate());
+        assert!(
+            request.validate().is_empty(),
+            "{name}: {:?}",
+            request.validate()
+        );
         let uuid = Uuid::new_v4();
         let built = request.to_task_json(uuid);
         assert_eq!(built["taskUUID"], Value::String(uuid.to_string()));
@@ -59,7 +70,11 @@ fn import_then_export_round_trips() {
     for name in FIXTURES {
         let expected: Value = serde_json::from_str(&fixture(name)).unwrap();
         let request = EditRequest::from_task_json(&fixture(name)).unwrap();
-        assert!(request.ignored_fields.is_empty(), "{name}: {:?}", request.ignored_fields);
+        assert!(
+            request.ignored_fields.is_empty(),
+            "{name}: {:?}",
+            request.ignored_fields
+        );
         assert_eq!(request.settings.style_type, Some(StyleType::Design));
         let uuid: Uuid = expected["taskUUID"].as_str().unwrap().parse().unwrap();
         assert_eq!(request.to_task_json(uuid), expected, "{name}");
@@ -103,7 +118,10 @@ fn every_option_goes_where_runware_expects_it() {
     assert_eq!(t["safety"]["checkContent"], true);
     assert_eq!(t["safety"]["mode"], "fast");
     assert_eq!(t["providerSettings"]["ideogram"]["styleCode"], "0a1B2c3D");
-    assert_eq!(t["providerSettings"]["ideogram"]["characterReferenceImages"][0], "char-uuid");
+    assert_eq!(
+        t["providerSettings"]["ideogram"]["characterReferenceImages"][0],
+        "char-uuid"
+    );
     assert_eq!(
         t["providerSettings"]["ideogram"]["characterReferenceImagesMask"][0],
         "char-mask-uuid"
@@ -172,14 +190,22 @@ fn mask_and_seed_must_match_in_size() {
     assert!(r.validate().is_empty());
     // Bytes go out as data URIs.
     let t = r.to_task_json(Uuid::new_v4());
-    assert!(t["inputs"]["seedImage"].as_str().unwrap().starts_with("data:image/png;base64,"));
+    assert!(
+        t["inputs"]["seedImage"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,")
+    );
 }
 
 #[test]
 fn view_request_abbreviates_and_curl_hides_the_key() {
     let mut r = typed_request("wayfinding-mural");
     let big = vec![7u8; 30_000];
-    r.seed_image = Some(ImageInput::Reference(touchup::imageio::data_uri(&big, "image/png")));
+    r.seed_image = Some(ImageInput::Reference(touchup::imageio::data_uri(
+        &big,
+        "image/png",
+    )));
     let view = r.view_request(Uuid::nil());
     assert!(view.len() < 3000, "{} characters", view.len());
     assert!(view.contains("data:image/png;base64,…"));
@@ -220,4 +246,43 @@ fn import_rejects_other_models_and_reports_unknown_fields() {
     v["model"] = "runware:100@1".into();
     assert!(EditRequest::from_task_value(v).is_err());
     assert!(EditRequest::from_task_json("not json").is_err());
+}
+
+#[test]
+fn a_large_photo_and_its_mask_shrink_together() {
+    use touchup::edit::{RUNWARE_MAX_SIDE, downscale_together, needs_downscale};
+    use touchup::mask::{Mask, Polarity, export_png};
+    let photo = image::RgbaImage::from_pixel(3000, 1000, image::Rgba([10, 20, 30, 255]));
+    let mut mask = Mask::new(3000, 1000);
+    mask.fill_rect(300, 100, 1500, 500, 255);
+    assert!(needs_downscale(3000, 1000));
+    assert!(!needs_downscale(2048, 2048));
+    let (p, m) = downscale_together(&photo, &mask, RUNWARE_MAX_SIDE).unwrap();
+    assert_eq!(p.dimensions(), (2048, 683));
+    assert_eq!(m.size(), p.dimensions());
+    // The marked block scales with the picture and the export is still pure 0/255.
+    assert!(m.is_marked(1000, 300) && !m.is_marked(100, 50) && !m.is_marked(1400, 600));
+    let png = export_png(&m, Polarity::WhiteEdits).unwrap();
+    let gray = image::load_from_memory(&png).unwrap().to_luma8();
+    assert!(gray.pixels().all(|px| px.0[0] == 0 || px.0[0] == 255));
+    assert!(downscale_together(&photo, &Mask::new(10, 10), 2048).is_none());
+    let (same, _) = downscale_together(&p, &m, RUNWARE_MAX_SIDE).unwrap();
+    assert_eq!(same, p);
+}
+
+#[test]
+fn the_stand_in_style_checks_are_mirrored_by_validation_of_all_presets() {
+    // Every preset and style type the form offers is one the API spelling accepts.
+    for preset in touchup::edit::STYLE_PRESETS {
+        let mut r = typed_request("bakery-window-signage");
+        r.settings.style_preset = Some(preset.to_string());
+        assert!(r.validate().is_empty(), "{preset}");
+        assert_eq!(
+            touchup::edit::find_style_preset(&touchup::edit::style_preset_label(preset)),
+            Some(preset)
+        );
+    }
+    for t in StyleType::ALL {
+        assert_eq!(StyleType::parse(t.as_api()), Some(*t));
+    }
 }

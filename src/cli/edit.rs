@@ -65,7 +65,11 @@ pub struct EditArgs {
     #[arg(long = "async")]
     asynchronous: bool,
     /// Which colour marks the edit in the mask sent to Runware.
-    #[arg(long, default_value = "white-edits", value_name = "white-edits|black-edits")]
+    #[arg(
+        long,
+        default_value = "white-edits",
+        value_name = "white-edits|black-edits"
+    )]
     polarity: Polarity,
     /// runware or local; by default runware when RUNWARE_API_KEY is set, else local.
     #[arg(long, value_enum)]
@@ -105,7 +109,12 @@ fn describe_problems(problems: &[FieldError]) -> String {
         .join("; ")
 }
 
-fn parse_choice<T>(value: &Option<String>, flag: &str, parse: fn(&str) -> Option<T>, names: String) -> anyhow::Result<Option<T>> {
+fn parse_choice<T>(
+    value: &Option<String>,
+    flag: &str,
+    parse: fn(&str) -> Option<T>,
+    names: String,
+) -> anyhow::Result<Option<T>> {
     match value {
         None => Ok(None),
         Some(text) => match parse(text) {
@@ -160,15 +169,28 @@ fn build_request(args: &EditArgs) -> anyhow::Result<EditRequest> {
         })?;
         s.style_preset = Some(preset.to_string());
     }
-    if let Some(t) = parse_choice(&args.style_type, "--style-type", StyleType::parse, StyleType::names())? {
+    if let Some(t) = parse_choice(
+        &args.style_type,
+        "--style-type",
+        StyleType::parse,
+        StyleType::names(),
+    )? {
         s.style_type = Some(t);
     }
-    if let Some(v) =
-        parse_choice(&args.rendering_speed, "--rendering-speed", RenderingSpeed::parse, RenderingSpeed::names())?
-    {
+    if let Some(v) = parse_choice(
+        &args.rendering_speed,
+        "--rendering-speed",
+        RenderingSpeed::parse,
+        RenderingSpeed::names(),
+    )? {
         s.rendering_speed = Some(v);
     }
-    if let Some(v) = parse_choice(&args.magic_prompt, "--magic-prompt", MagicPrompt::parse, MagicPrompt::names())? {
+    if let Some(v) = parse_choice(
+        &args.magic_prompt,
+        "--magic-prompt",
+        MagicPrompt::parse,
+        MagicPrompt::names(),
+    )? {
         s.magic_prompt = Some(v);
     }
     if let Some(code) = &args.style_code {
@@ -181,7 +203,12 @@ fn build_request(args: &EditArgs) -> anyhow::Result<EditRequest> {
     if let Some(n) = args.results {
         s.number_results = Some(n);
     }
-    if let Some(f) = parse_choice(&args.format, "--format", OutputFormat::parse, "jpg, png, webp".into())? {
+    if let Some(f) = parse_choice(
+        &args.format,
+        "--format",
+        OutputFormat::parse,
+        "jpg, png, webp".into(),
+    )? {
         s.output_format = Some(f);
     }
     if let Some(q) = args.quality {
@@ -207,10 +234,17 @@ fn build_request(args: &EditArgs) -> anyhow::Result<EditRequest> {
             let mask_file = touchup::imageio::read_file(mask_path)?;
             let mask = touchup::mask::import_mask(&mask_file, w, h, Polarity::WhiteEdits)
                 .with_context(|| {
-                    format!("the mask {} does not fit the image {} ({w}x{h})", mask_path.display(), path.display())
+                    format!(
+                        "the mask {} does not fit the image {} ({w}x{h})",
+                        mask_path.display(),
+                        path.display()
+                    )
                 })?;
             if mask.is_empty() {
-                bail!("the mask {} marks nothing (white marks the area to edit)", mask_path.display());
+                bail!(
+                    "the mask {} marks nothing (white marks the area to edit)",
+                    mask_path.display()
+                );
             }
             let png = touchup::mask::export_png(&mask, args.polarity)?;
             request.mask_image = Some(ImageInput::bytes(png));
@@ -234,7 +268,11 @@ fn build_request(args: &EditArgs) -> anyhow::Result<EditRequest> {
 
 pub fn run(args: &EditArgs) -> anyhow::Result<()> {
     let key = ApiKey::configured().map(|(k, _)| k);
-    let backend = args.backend.unwrap_or(if key.is_some() { Backend::Runware } else { Backend::Local });
+    let backend = args.backend.unwrap_or(if key.is_some() {
+        Backend::Runware
+    } else {
+        Backend::Local
+    });
     let request = build_request(args)?;
     match backend {
         Backend::Local => {
@@ -243,11 +281,15 @@ pub fn run(args: &EditArgs) -> anyhow::Result<()> {
                     "{KEY_ENV} is not set and the local engine is not available in this build: set {KEY_ENV} to use Runware"
                 );
             }
-            bail!("the local engine is not available in this build; use --backend runware with {KEY_ENV} set")
+            bail!(
+                "the local engine is not available in this build; use --backend runware with {KEY_ENV} set"
+            )
         }
         Backend::Runware => {
             let Some(key) = key else {
-                bail!("--backend runware needs a Runware API key: set {KEY_ENV} (get one at https://my.runware.ai)");
+                bail!(
+                    "--backend runware needs a Runware API key: set {KEY_ENV} (get one at https://my.runware.ai)"
+                );
             };
             run_runware(args, &request, key)
         }
@@ -273,13 +315,19 @@ fn run_runware(args: &EditArgs, request: &EditRequest, key: ApiKey) -> anyhow::R
     let outcome = {
         let mut on_event = |event: SubmitEvent| match event {
             SubmitEvent::Uploading => eprintln!("uploading the image..."),
-            SubmitEvent::Sending { attempt } if attempt > 1 => eprintln!("sending again (attempt {attempt})..."),
+            SubmitEvent::Sending { attempt } if attempt > 1 => {
+                eprintln!("sending again (attempt {attempt})...")
+            }
             SubmitEvent::Sending { .. } => {}
             SubmitEvent::Retrying { delay, reason, .. } => {
                 eprintln!("will retry in {:.1} s: {reason}", delay.as_secs_f64())
             }
             SubmitEvent::Queued => eprintln!("queued; waiting for the pictures..."),
-            SubmitEvent::Polling { done, wanted, progress } => match progress {
+            SubmitEvent::Polling {
+                done,
+                wanted,
+                progress,
+            } => match progress {
                 Some(p) => eprintln!("{done}/{wanted} ready ({p:.0} %)"),
                 None => eprintln!("{done}/{wanted} ready"),
             },
@@ -306,7 +354,12 @@ fn run_runware(args: &EditArgs, request: &EditRequest, key: ApiKey) -> anyhow::R
                 }
             },
         };
-        runtime.block_on(client.submit(request, task_uuid, &CancellationToken::new(), &mut on_event))
+        runtime.block_on(client.submit(
+            request,
+            task_uuid,
+            &CancellationToken::new(),
+            &mut on_event,
+        ))
     };
     if let Some(e) = save_error {
         return Err(e);
@@ -314,16 +367,28 @@ fn run_runware(args: &EditArgs, request: &EditRequest, key: ApiKey) -> anyhow::R
     folder.write_index()?;
     match outcome {
         Ok(results) => {
-            eprintln!("done: {} picture{} in {}", results.len(), if results.len() == 1 { "" } else { "s" }, args.out.display());
+            eprintln!(
+                "done: {} picture{} in {}",
+                results.len(),
+                if results.len() == 1 { "" } else { "s" },
+                args.out.display()
+            );
             Ok(())
         }
         Err(e) => {
             let kept = if folder.is_empty() {
                 String::new()
             } else {
-                format!(" ({} picture(s) already saved in {})", folder.len(), args.out.display())
+                format!(
+                    " ({} picture(s) already saved in {})",
+                    folder.len(),
+                    args.out.display()
+                )
             };
-            Err(anyhow::anyhow!("the Runware edit failed: {}{kept}", explain(&e)))
+            Err(anyhow::anyhow!(
+                "the Runware edit failed: {}{kept}",
+                explain(&e)
+            ))
         }
     }
 }

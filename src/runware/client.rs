@@ -87,7 +87,10 @@ impl ClientConfig {
         }
         // Tuning knobs (milliseconds), used by tests to keep retries and polls short.
         let ms = |name: &str| {
-            std::env::var(name).ok().and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_millis)
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_millis)
         };
         if let Some(d) = ms("TOUCHUP_RETRY_BASE_MS") {
             config.retry_base_delay = d;
@@ -111,11 +114,19 @@ pub enum SubmitEvent {
     /// The task is being sent (attempt 1 is the first).
     Sending { attempt: u32 },
     /// A transient failure; the same task will be sent again after `delay`.
-    Retrying { attempt: u32, delay: Duration, reason: String },
+    Retrying {
+        attempt: u32,
+        delay: Duration,
+        reason: String,
+    },
     /// An async task was accepted; polling starts.
     Queued,
     /// A poll answered: `done` of `wanted` pictures are ready; `progress` 0..100 if given.
-    Polling { done: u32, wanted: u32, progress: Option<f64> },
+    Polling {
+        done: u32,
+        wanted: u32,
+        progress: Option<f64>,
+    },
     /// A result is being fetched from its URL.
     Downloading { index: usize },
     /// A finished picture.
@@ -185,7 +196,8 @@ fn is_loopback_host(host: &str) -> bool {
     if h.eq_ignore_ascii_case("localhost") {
         return true;
     }
-    h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    h.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Accepts https URLs, and http only to loopback addresses.
@@ -209,7 +221,10 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
 
 fn classify(e: reqwest::Error) -> RunwareError {
     // reqwest's messages name the URL (never the key, which travels only in a header).
-    let (timeout, connect) = (e.is_timeout(), e.is_connect() || e.is_request() || e.is_body());
+    let (timeout, connect) = (
+        e.is_timeout(),
+        e.is_connect() || e.is_request() || e.is_body(),
+    );
     let detail = describe(e);
     if timeout {
         RunwareError::Timeout(detail)
@@ -288,7 +303,12 @@ impl Client {
             .user_agent(concat!("touchup/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| RunwareError::Setup(e.to_string()))?;
-        Ok(Client { http, config, key, uploads: Mutex::new(HashMap::new()) })
+        Ok(Client {
+            http,
+            config,
+            key,
+            uploads: Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -306,22 +326,28 @@ impl Client {
             .await
             .map_err(classify)?;
         let status = response.status().as_u16();
-        let bytes = read_capped(response, self.config.max_body_bytes).await.map_err(|d| {
-            if d.starts_with("timed out") {
-                RunwareError::Timeout(d)
-            } else {
-                RunwareError::Connect(d)
-            }
-        })?;
+        let bytes = read_capped(response, self.config.max_body_bytes)
+            .await
+            .map_err(|d| {
+                if d.starts_with("timed out") {
+                    RunwareError::Timeout(d)
+                } else {
+                    RunwareError::Connect(d)
+                }
+            })?;
         let parsed = parse_body(&bytes);
         if (200..300).contains(&status) {
             return parsed.map_err(RunwareError::Garbage);
         }
         match parsed {
-            Ok(body) if !body.errors.is_empty() => {
-                Err(RunwareError::Api { status, errors: body.errors })
-            }
-            _ => Err(RunwareError::Http { status, detail: short_text(&bytes) }),
+            Ok(body) if !body.errors.is_empty() => Err(RunwareError::Api {
+                status,
+                errors: body.errors,
+            }),
+            _ => Err(RunwareError::Http {
+                status,
+                detail: short_text(&bytes),
+            }),
         }
     }
 
@@ -345,7 +371,11 @@ impl Client {
                 Err(e) if e.is_transient() && attempt <= self.config.retries => {
                     let delay = self.config.retry_base_delay * 2u32.saturating_pow(attempt - 1);
                     tracing::info!("Runware attempt {attempt} failed ({e}); retrying in {delay:?}");
-                    on_event(SubmitEvent::Retrying { attempt, delay, reason: e.to_string() });
+                    on_event(SubmitEvent::Retrying {
+                        attempt,
+                        delay,
+                        reason: e.to_string(),
+                    });
                     tokio::select! {
                         _ = cancel.cancelled() => return Err(RunwareError::Cancelled),
                         _ = tokio::time::sleep(delay) => {}
@@ -421,10 +451,14 @@ impl Client {
 
         if request.settings.is_async() {
             if !answer.errors.is_empty() {
-                return Err(RunwareError::Api { status: 200, errors: answer.errors });
+                return Err(RunwareError::Api {
+                    status: 200,
+                    errors: answer.errors,
+                });
             }
             on_event(SubmitEvent::Queued);
-            self.poll(&task_uuid, wanted, cancel, on_event, &mut results).await?;
+            self.poll(&task_uuid, wanted, cancel, on_event, &mut results)
+                .await?;
             return Ok(results);
         }
 
@@ -432,15 +466,22 @@ impl Client {
             if item.task_uuid.as_deref().is_some_and(|u| u != task_uuid) || !item.has_image() {
                 continue;
             }
-            let result = self.finish(item, results.len() + 1, cancel, on_event).await?;
+            let result = self
+                .finish(item, results.len() + 1, cancel, on_event)
+                .await?;
             on_event(SubmitEvent::Result(result.clone()));
             results.push(result);
         }
         if !answer.errors.is_empty() {
-            return Err(RunwareError::Api { status: 200, errors: answer.errors });
+            return Err(RunwareError::Api {
+                status: 200,
+                errors: answer.errors,
+            });
         }
         if results.is_empty() {
-            return Err(RunwareError::Garbage("the answer holds no result picture".into()));
+            return Err(RunwareError::Garbage(
+                "the answer holds no result picture".into(),
+            ));
         }
         Ok(results)
     }
@@ -473,12 +514,12 @@ impl Client {
                     continue;
                 }
                 match item.status.as_deref() {
-                    Some("error") | Some("failed") => failures.push(item.error.clone().unwrap_or(
-                        ApiError {
+                    Some("error") | Some("failed") => {
+                        failures.push(item.error.clone().unwrap_or(ApiError {
                             message: Some("a picture failed without details".into()),
                             ..ApiError::default()
-                        },
-                    )),
+                        }))
+                    }
                     Some("success") | None if item.has_image() => {
                         let id = item
                             .image_uuid
@@ -489,7 +530,9 @@ impl Client {
                             continue;
                         }
                         seen.push(id);
-                        let result = self.finish(item, results.len() + 1, cancel, on_event).await?;
+                        let result = self
+                            .finish(item, results.len() + 1, cancel, on_event)
+                            .await?;
                         on_event(SubmitEvent::Result(result.clone()));
                         results.push(result);
                     }
@@ -501,10 +544,17 @@ impl Client {
                 }
             }
             if !failures.is_empty() {
-                return Err(RunwareError::Api { status: 200, errors: failures });
+                return Err(RunwareError::Api {
+                    status: 200,
+                    errors: failures,
+                });
             }
             let done = results.len() as u32;
-            on_event(SubmitEvent::Polling { done, wanted, progress });
+            on_event(SubmitEvent::Polling {
+                done,
+                wanted,
+                progress,
+            });
             if done >= wanted {
                 return Ok(());
             }
@@ -525,11 +575,15 @@ impl Client {
     ) -> Result<EditResult, RunwareError> {
         let cap = self.config.max_result_bytes;
         let bytes = if let Some(uri) = &item.image_data_uri {
-            crate::imageio::parse_data_uri(uri)
-                .map_err(|e| RunwareError::Decode { index, detail: e.to_string() })?
+            crate::imageio::parse_data_uri(uri).map_err(|e| RunwareError::Decode {
+                index,
+                detail: e.to_string(),
+            })?
         } else if let Some(b64) = &item.image_base64_data {
-            crate::imageio::parse_data_uri(b64)
-                .map_err(|e| RunwareError::Decode { index, detail: e.to_string() })?
+            crate::imageio::parse_data_uri(b64).map_err(|e| RunwareError::Decode {
+                index,
+                detail: e.to_string(),
+            })?
         } else if let Some(url) = &item.image_url {
             on_event(SubmitEvent::Downloading { index });
             tokio::select! {
@@ -537,7 +591,10 @@ impl Client {
                 r = self.download(url, index) => r?,
             }
         } else {
-            return Err(RunwareError::Decode { index, detail: "no picture in the answer".into() });
+            return Err(RunwareError::Decode {
+                index,
+                detail: "no picture in the answer".into(),
+            });
         };
         if bytes.len() as u64 > cap {
             return Err(RunwareError::Decode {
@@ -565,15 +622,19 @@ impl Client {
 
     /// Fetches a result URL (https, or http on loopback) up to the size cap. No key is sent.
     async fn download(&self, url: &str, index: usize) -> Result<Vec<u8>, RunwareError> {
-        let fail = |detail: String| RunwareError::Download { index, url: url.to_string(), detail };
+        let fail = |detail: String| RunwareError::Download {
+            index,
+            url: url.to_string(),
+            detail,
+        };
         let parsed = check_url(url).map_err(|e| fail(e.to_string()))?;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let outcome = match self.http.get(parsed.clone()).send().await {
-                Ok(r) if r.status().is_success() => {
-                    read_capped(r, self.config.max_result_bytes).await.map_err(|d| (false, d))
-                }
+                Ok(r) if r.status().is_success() => read_capped(r, self.config.max_result_bytes)
+                    .await
+                    .map_err(|d| (false, d)),
                 Ok(r) => {
                     let s = r.status().as_u16();
                     Err((matches!(s, 408 | 429 | 500..=599), format!("HTTP {s}")))
@@ -584,8 +645,7 @@ impl Client {
                 Ok(bytes) => return Ok(bytes),
                 Err((true, detail)) if attempt <= self.config.retries => {
                     tracing::info!("download {index} failed ({detail}); retrying");
-                    tokio::time::sleep(self.config.retry_base_delay * 2u32.pow(attempt - 1))
-                        .await;
+                    tokio::time::sleep(self.config.retry_base_delay * 2u32.pow(attempt - 1)).await;
                 }
                 Err((_, detail)) => return Err(fail(detail)),
             }
@@ -607,13 +667,20 @@ mod tests {
             check_url("http://api.runware.ai/v1"),
             Err(RunwareError::InsecureEndpoint(_))
         ));
-        assert!(matches!(check_url("ftp://x/"), Err(RunwareError::BadEndpoint(_))));
-        assert!(matches!(check_url("not a url"), Err(RunwareError::BadEndpoint(_))));
+        assert!(matches!(
+            check_url("ftp://x/"),
+            Err(RunwareError::BadEndpoint(_))
+        ));
+        assert!(matches!(
+            check_url("not a url"),
+            Err(RunwareError::BadEndpoint(_))
+        ));
     }
 
     #[test]
     fn html_pages_are_summarised() {
-        let page = b"<html><head><title>503 Service Unavailable</title></head><body>x</body></html>";
+        let page =
+            b"<html><head><title>503 Service Unavailable</title></head><body>x</body></html>";
         assert_eq!(short_text(page), "an HTML page: 503 Service Unavailable");
         assert_eq!(short_text(b""), "an empty body");
     }

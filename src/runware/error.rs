@@ -37,7 +37,11 @@ pub enum RunwareError {
     )]
     PollBudget(Duration),
     #[error("could not fetch result {index} from {url}: {detail}")]
-    Download { index: usize, url: String, detail: String },
+    Download {
+        index: usize,
+        url: String,
+        detail: String,
+    },
     #[error("result {index} is not a readable picture: {detail}")]
     Decode { index: usize, detail: String },
     #[error("could not upload the image to Runware: {0}")]
@@ -47,14 +51,22 @@ pub enum RunwareError {
 }
 
 fn join_fields(errors: &[FieldError]) -> String {
-    errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+    errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn join_errors(errors: &[ApiError]) -> String {
     if errors.is_empty() {
         return "no details given".into();
     }
-    errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+    errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn hint(status: u16) -> &'static str {

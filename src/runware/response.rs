@@ -32,10 +32,9 @@ impl ApiError {
             Value::Object(map) => {
                 let parameter = match map.get("parameter") {
                     Some(Value::String(s)) => vec![s.clone()],
-                    Some(Value::Array(items)) => items
-                        .iter()
-                        .filter_map(|i| text(Some(i)))
-                        .collect(),
+                    Some(Value::Array(items)) => {
+                        items.iter().filter_map(|i| text(Some(i))).collect()
+                    }
                     _ => Vec::new(),
                 };
                 ApiError {
@@ -48,8 +47,14 @@ impl ApiError {
                     allowed_values: map.get("allowedValues").cloned(),
                 }
             }
-            Value::String(s) => ApiError { message: Some(s.clone()), ..ApiError::default() },
-            other => ApiError { message: Some(other.to_string()), ..ApiError::default() },
+            Value::String(s) => ApiError {
+                message: Some(s.clone()),
+                ..ApiError::default()
+            },
+            other => ApiError {
+                message: Some(other.to_string()),
+                ..ApiError::default()
+            },
         }
     }
 }
@@ -96,8 +101,10 @@ pub fn parse_body(bytes: &[u8]) -> Result<ResponseBody, String> {
         return Err("the answer is JSON but not an object".into());
     };
     let data = as_list(map.get("data"));
-    let mut errors: Vec<ApiError> =
-        as_list(map.get("errors")).iter().map(ApiError::from_value).collect();
+    let mut errors: Vec<ApiError> = as_list(map.get("errors"))
+        .iter()
+        .map(ApiError::from_value)
+        .collect();
     errors.extend(as_list(map.get("error")).iter().map(ApiError::from_value));
     if !map.contains_key("data") && !map.contains_key("errors") && !map.contains_key("error") {
         return Err("the answer has neither 'data' nor 'errors'".into());
@@ -132,18 +139,27 @@ impl ResultItem {
             image_url: get("imageURL"),
             image_base64_data: get("imageBase64Data"),
             image_data_uri: get("imageDataURI"),
-            seed: v.get("seed").and_then(|s| s.as_i64().or_else(|| s.as_str()?.parse().ok())),
-            cost: v.get("cost").and_then(|c| c.as_f64().or_else(|| c.as_str()?.parse().ok())),
+            seed: v
+                .get("seed")
+                .and_then(|s| s.as_i64().or_else(|| s.as_str()?.parse().ok())),
+            cost: v
+                .get("cost")
+                .and_then(|c| c.as_f64().or_else(|| c.as_str()?.parse().ok())),
             nsfw_content: v.get("NSFWContent").and_then(Value::as_bool),
             status: get("status").map(|s| s.to_ascii_lowercase()),
             progress: v.get("progress").and_then(Value::as_f64),
-            error: v.get("error").filter(|e| !e.is_null()).map(ApiError::from_value),
+            error: v
+                .get("error")
+                .filter(|e| !e.is_null())
+                .map(ApiError::from_value),
         }
     }
 
     /// Whether the item carries a picture.
     pub fn has_image(&self) -> bool {
-        self.image_url.is_some() || self.image_base64_data.is_some() || self.image_data_uri.is_some()
+        self.image_url.is_some()
+            || self.image_base64_data.is_some()
+            || self.image_data_uri.is_some()
     }
 }
 
@@ -156,7 +172,10 @@ mod tests {
         let b = parse_body(br#"{"data":[{"taskUUID":"a"}],"errors":[{"code":"x","message":"m","parameter":["a","b"],"zzz":1}]}"#).unwrap();
         assert_eq!(b.data.len(), 1);
         assert_eq!(b.errors[0].parameter, vec!["a", "b"]);
-        let b = parse_body(br#"{"error":{"code":"invalidApiKey","message":"bad","parameter":"apiKey"}}"#).unwrap();
+        let b = parse_body(
+            br#"{"error":{"code":"invalidApiKey","message":"bad","parameter":"apiKey"}}"#,
+        )
+        .unwrap();
         assert_eq!(b.errors[0].code.as_deref(), Some("invalidApiKey"));
         assert_eq!(b.errors[0].parameter, vec!["apiKey"]);
         let b = parse_body(br#"{"data":{"imageUUID":"u"}}"#).unwrap();

@@ -62,9 +62,15 @@ pub fn spawn_submission(
             let _ = events_tx.send(SubmissionMessage::Event(event));
             events_notify();
         };
-        let outcome = client.submit(&request, task_uuid, &token, &mut on_event).await;
+        let outcome = client
+            .submit(&request, task_uuid, &token, &mut on_event)
+            .await;
         let _ = tx.send(SubmissionMessage::Finished(outcome));
         notify();
     });
-    Submission { task_uuid, messages: rx, cancel }
+    Submission {
+        task_uuid,
+        messages: rx,
+        cancel,
+    }
 }

@@ -65,7 +65,11 @@ fn from_editor(field: Field) -> bool {
 impl FormState {
     /// Problems with the form's own fields (the App checks the photo and the mask).
     pub fn form_problems(&self) -> Vec<FieldError> {
-        self.request.validate().into_iter().filter(|e| !from_editor(e.field)).collect()
+        self.request
+            .validate()
+            .into_iter()
+            .filter(|e| !from_editor(e.field))
+            .collect()
     }
 
     /// Shows a failed submission: the message, and each named parameter beside its field.
@@ -101,7 +105,10 @@ impl FormState {
         self.message = if self.request.ignored_fields.is_empty() {
             None
         } else {
-            Some(format!("Not imported (not taken by this model): {}", self.request.ignored_fields.join(", ")))
+            Some(format!(
+                "Not imported (not taken by this model): {}",
+                self.request.ignored_fields.join(", ")
+            ))
         };
         Ok(())
     }
@@ -109,7 +116,7 @@ impl FormState {
 
 fn show_errors(ui: &mut Ui, errors: &[FieldError], field: Field) {
     for e in errors.iter().filter(|e| e.field == field) {
-        ui.label(RichText::new(format!("⚠ {}", e.message)).color(Color32::from_rgb(220, 80, 60)));
+        ui.label(RichText::new(e.message.clone()).color(Color32::from_rgb(220, 80, 60)));
     }
 }
 
@@ -122,12 +129,14 @@ fn option_combo<T: Copy + PartialEq>(
     default_name: &str,
 ) {
     let selected = value.map(name).unwrap_or(default_name);
-    ComboBox::from_label(label).selected_text(selected).show_ui(ui, |ui| {
-        ui.selectable_value(value, None, default_name);
-        for v in all {
-            ui.selectable_value(value, Some(*v), name(*v));
-        }
-    });
+    ComboBox::from_label(label)
+        .selected_text(selected)
+        .show_ui(ui, |ui| {
+            ui.selectable_value(value, None, default_name);
+            for v in all {
+                ui.selectable_value(value, Some(*v), name(*v));
+            }
+        });
 }
 
 fn labelled_text(ui: &mut Ui, label: &str, value: &mut Option<String>, hint: &str) -> bool {
@@ -135,9 +144,13 @@ fn labelled_text(ui: &mut Ui, label: &str, value: &mut Option<String>, hint: &st
     let changed = ui
         .horizontal(|ui| {
             let l = ui.label(label);
-            ui.add(TextEdit::singleline(&mut text).hint_text(hint).desired_width(180.0))
-                .labelled_by(l.id)
-                .changed()
+            ui.add(
+                TextEdit::singleline(&mut text)
+                    .hint_text(hint)
+                    .desired_width(180.0),
+            )
+            .labelled_by(l.id)
+            .changed()
         })
         .inner;
     if changed {
@@ -165,7 +178,11 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
         )
         .labelled_by(prompt_label.id)
         .changed();
-    let count_color = if count > PROMPT_MAX_CHARS { Color32::from_rgb(220, 80, 60) } else { ui.visuals().weak_text_color() };
+    let count_color = if count > PROMPT_MAX_CHARS {
+        Color32::from_rgb(220, 80, 60)
+    } else {
+        ui.visuals().weak_text_color()
+    };
     ui.label(RichText::new(format!("{count} / {PROMPT_MAX_CHARS} characters")).color(count_color));
     show_errors(ui, &state.errors, Field::Prompt);
     ui.separator();
@@ -175,20 +192,31 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
     // Style preset, searchable.
     ui.horizontal(|ui| {
         let l = ui.label("Search presets");
-        ui.add(TextEdit::singleline(&mut state.preset_filter).desired_width(140.0)).labelled_by(l.id);
+        ui.add(TextEdit::singleline(&mut state.preset_filter).desired_width(140.0))
+            .labelled_by(l.id);
     });
-    let selected = settings.style_preset.as_deref().map(style_preset_label).unwrap_or_else(|| "None".into());
+    let selected = settings
+        .style_preset
+        .as_deref()
+        .map(style_preset_label)
+        .unwrap_or_else(|| "None".into());
     let filter = state.preset_filter.to_lowercase();
     let before = settings.style_preset.clone();
-    ComboBox::from_label("Style preset").selected_text(selected).height(300.0).show_ui(ui, |ui| {
-        ui.selectable_value(&mut settings.style_preset, None, "None");
-        for code in STYLE_PRESETS {
-            let label = style_preset_label(code);
-            if filter.is_empty() || label.to_lowercase().contains(&filter) || code.to_lowercase().contains(&filter) {
-                ui.selectable_value(&mut settings.style_preset, Some(code.to_string()), label);
+    ComboBox::from_label("Style preset")
+        .selected_text(selected)
+        .height(300.0)
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut settings.style_preset, None, "None");
+            for code in STYLE_PRESETS {
+                let label = style_preset_label(code);
+                if filter.is_empty()
+                    || label.to_lowercase().contains(&filter)
+                    || code.to_lowercase().contains(&filter)
+                {
+                    ui.selectable_value(&mut settings.style_preset, Some(code.to_string()), label);
+                }
             }
-        }
-    });
+        });
     if let Some(p) = &settings.style_preset
         && find_style_preset(p).is_none()
     {
@@ -199,19 +227,52 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
 
     // Style type: disabled while a style code is set.
     let code_set = settings.style_code.is_some();
-    let before = (settings.style_type, settings.rendering_speed, settings.magic_prompt);
+    let before = (
+        settings.style_type,
+        settings.rendering_speed,
+        settings.magic_prompt,
+    );
     ui.add_enabled_ui(!code_set, |ui| {
-        option_combo(ui, "Style type", &mut settings.style_type, StyleType::ALL, StyleType::label, "Default (Auto)");
+        option_combo(
+            ui,
+            "Style type",
+            &mut settings.style_type,
+            StyleType::ALL,
+            StyleType::label,
+            "Default (Auto)",
+        );
     });
     if code_set {
-        ui.label(RichText::new("Style type is off while a style code is set (the API refuses both).").weak());
+        ui.label(
+            RichText::new("Style type is off while a style code is set (the API refuses both).")
+                .weak(),
+        );
     }
     show_errors(ui, &state.errors, Field::StyleType);
-    option_combo(ui, "Rendering speed", &mut settings.rendering_speed, RenderingSpeed::ALL, RenderingSpeed::label, "Default");
+    option_combo(
+        ui,
+        "Rendering speed",
+        &mut settings.rendering_speed,
+        RenderingSpeed::ALL,
+        RenderingSpeed::label,
+        "Default",
+    );
     show_errors(ui, &state.errors, Field::RenderingSpeed);
-    option_combo(ui, "Magic prompt", &mut settings.magic_prompt, MagicPrompt::ALL, MagicPrompt::label, "Default (Auto)");
+    option_combo(
+        ui,
+        "Magic prompt",
+        &mut settings.magic_prompt,
+        MagicPrompt::ALL,
+        MagicPrompt::label,
+        "Default (Auto)",
+    );
     show_errors(ui, &state.errors, Field::MagicPrompt);
-    edited |= before != (settings.style_type, settings.rendering_speed, settings.magic_prompt);
+    edited |= before
+        != (
+            settings.style_type,
+            settings.rendering_speed,
+            settings.magic_prompt,
+        );
 
     edited |= labelled_text(ui, "Style code", &mut settings.style_code, "8 hex digits");
     show_errors(ui, &state.errors, Field::StyleCode);
@@ -221,19 +282,34 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
     ui.horizontal(|ui| {
         let l = ui.label("Number of results");
         let mut n = settings.number_results.unwrap_or(1);
-        if ui.add(DragValue::new(&mut n).range(1..=20)).labelled_by(l.id).changed() {
+        if ui
+            .add(DragValue::new(&mut n).range(1..=20))
+            .labelled_by(l.id)
+            .changed()
+        {
             settings.number_results = Some(n);
             edited = true;
         }
     });
     show_errors(ui, &state.errors, Field::NumberResults);
     let before = settings.output_format;
-    option_combo(ui, "Output format", &mut settings.output_format, OutputFormat::ALL, OutputFormat::label, "Default (JPG)");
+    option_combo(
+        ui,
+        "Output format",
+        &mut settings.output_format,
+        OutputFormat::ALL,
+        OutputFormat::label,
+        "Default (JPG)",
+    );
     edited |= before != settings.output_format;
     ui.horizontal(|ui| {
         let l = ui.label("Quality");
         let mut q = settings.output_quality.unwrap_or(95);
-        if ui.add(DragValue::new(&mut q).range(20..=99)).labelled_by(l.id).changed() {
+        if ui
+            .add(DragValue::new(&mut q).range(20..=99))
+            .labelled_by(l.id)
+            .changed()
+        {
             settings.output_quality = Some(q);
             edited = true;
         }
@@ -252,7 +328,10 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
         let mut remove = None;
         for (i, image) in state.request.style_reference_images.iter().enumerate() {
             ui.horizontal(|ui| {
-                let size = image.local_bytes().map(|b| format!("{} kB", b.len() / 1024)).unwrap_or_else(|| "reference".into());
+                let size = image
+                    .local_bytes()
+                    .map(|b| format!("{} kB", b.len() / 1024))
+                    .unwrap_or_else(|| "reference".into());
                 ui.label(format!("Style image {} ({size})", i + 1));
                 if ui.button(format!("Remove style image {}", i + 1)).clicked() {
                     remove = Some(i);
@@ -263,7 +342,10 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
             action = Some(FormAction::RemoveStyleReference(i));
         }
         let room = state.request.style_reference_images.len() < crate::edit::STYLE_REFERENCES_MAX;
-        if ui.add_enabled(room, egui::Button::new("Add style reference image…")).clicked() {
+        if ui
+            .add_enabled(room, egui::Button::new("Add style reference image..."))
+            .clicked()
+        {
             action = Some(FormAction::AddStyleReference);
         }
     });
@@ -273,15 +355,25 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
     show_errors(ui, &state.errors, Field::StyleReferenceImages);
     ui.horizontal(|ui| {
         let has_char = state.request.character_reference_image.is_some();
-        let text = if has_char { "Character reference: set" } else { "Character reference: none" };
+        let text = if has_char {
+            "Character reference: set"
+        } else {
+            "Character reference: none"
+        };
         ui.label(text);
-        if ui.button("Choose character reference…").clicked() {
+        if ui.button("Choose character reference...").clicked() {
             action = Some(FormAction::ChooseCharacterReference);
         }
-        if ui.add_enabled(has_char, egui::Button::new("Choose character mask…")).clicked() {
+        if ui
+            .add_enabled(has_char, egui::Button::new("Choose character mask..."))
+            .clicked()
+        {
             action = Some(FormAction::ChooseCharacterMask);
         }
-        if ui.add_enabled(has_char, egui::Button::new("Clear character reference")).clicked() {
+        if ui
+            .add_enabled(has_char, egui::Button::new("Clear character reference"))
+            .clicked()
+        {
             action = Some(FormAction::ClearCharacterReference);
         }
     });
@@ -290,36 +382,68 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
 
     // Advanced.
     let settings = &mut state.request.settings;
-    egui::CollapsingHeader::new("Advanced").default_open(false).show(ui, |ui| {
-        let before = (settings.delivery, settings.output_type);
-        option_combo(ui, "Delivery", &mut settings.delivery, Delivery::ALL, Delivery::label, "Default (wait)");
-        option_combo(ui, "Output type", &mut settings.output_type, OutputType::ALL, OutputType::label, "Default (URL)");
-        edited |= before != (settings.delivery, settings.output_type);
-        edited |= labelled_text(ui, "Webhook URL", &mut settings.webhook_url, "https://…");
-        show_errors(ui, &state.errors, Field::WebhookUrl);
-        edited |= labelled_text(ui, "Upload endpoint", &mut settings.upload_endpoint, "https://… (PUT)");
-        show_errors(ui, &state.errors, Field::UploadEndpoint);
-        ui.horizontal(|ui| {
-            let mut has_ttl = settings.ttl.is_some();
-            if ui.checkbox(&mut has_ttl, "Set TTL").changed() {
-                settings.ttl = has_ttl.then_some(settings.ttl.unwrap_or(3600));
+    egui::CollapsingHeader::new("Advanced")
+        .default_open(false)
+        .show(ui, |ui| {
+            let before = (settings.delivery, settings.output_type);
+            option_combo(
+                ui,
+                "Delivery",
+                &mut settings.delivery,
+                Delivery::ALL,
+                Delivery::label,
+                "Default (wait)",
+            );
+            option_combo(
+                ui,
+                "Output type",
+                &mut settings.output_type,
+                OutputType::ALL,
+                OutputType::label,
+                "Default (URL)",
+            );
+            edited |= before != (settings.delivery, settings.output_type);
+            edited |= labelled_text(ui, "Webhook URL", &mut settings.webhook_url, "https://...");
+            show_errors(ui, &state.errors, Field::WebhookUrl);
+            edited |= labelled_text(
+                ui,
+                "Upload endpoint",
+                &mut settings.upload_endpoint,
+                "https://... (PUT)",
+            );
+            show_errors(ui, &state.errors, Field::UploadEndpoint);
+            ui.horizontal(|ui| {
+                let mut has_ttl = settings.ttl.is_some();
+                if ui.checkbox(&mut has_ttl, "Set TTL").changed() {
+                    settings.ttl = has_ttl.then_some(settings.ttl.unwrap_or(3600));
+                    edited = true;
+                }
+                let l = ui.label("TTL (seconds)");
+                let mut ttl = settings.ttl.unwrap_or(3600);
+                if ui
+                    .add_enabled(has_ttl, DragValue::new(&mut ttl).range(60..=u32::MAX))
+                    .labelled_by(l.id)
+                    .changed()
+                {
+                    settings.ttl = Some(ttl);
+                    edited = true;
+                }
+            });
+            show_errors(ui, &state.errors, Field::Ttl);
+            let mut check = settings
+                .safety
+                .as_ref()
+                .and_then(|s| s.check_content)
+                .unwrap_or(false);
+            if ui.checkbox(&mut check, "Content safety check").changed() {
+                settings.safety = check.then_some(Safety {
+                    check_content: Some(true),
+                    mode: Some(SafetyMode::Fast),
+                });
                 edited = true;
             }
-            let l = ui.label("TTL (seconds)");
-            let mut ttl = settings.ttl.unwrap_or(3600);
-            if ui.add_enabled(has_ttl, DragValue::new(&mut ttl).range(60..=u32::MAX)).labelled_by(l.id).changed() {
-                settings.ttl = Some(ttl);
-                edited = true;
-            }
+            show_errors(ui, &state.errors, Field::Safety);
         });
-        show_errors(ui, &state.errors, Field::Ttl);
-        let mut check = settings.safety.as_ref().and_then(|s| s.check_content).unwrap_or(false);
-        if ui.checkbox(&mut check, "Content safety check").changed() {
-            settings.safety = check.then(|| Safety { check_content: Some(true), mode: Some(SafetyMode::Fast) });
-            edited = true;
-        }
-        show_errors(ui, &state.errors, Field::Safety);
-    });
     ui.separator();
 
     if edited {
@@ -338,18 +462,27 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
         });
     }
     ui.horizontal(|ui| {
-        if ui.add_enabled(!state.busy, egui::Button::new("Submit")).clicked() {
+        if ui
+            .add_enabled(!state.busy, egui::Button::new("Submit"))
+            .clicked()
+        {
             let problems = state.form_problems();
             if problems.is_empty() {
                 state.errors.clear();
                 state.message = None;
                 action = Some(FormAction::Submit);
             } else {
-                state.message = Some(format!("{} problem(s) to fix before sending", problems.len()));
+                state.message = Some(format!(
+                    "{} problem(s) to fix before sending",
+                    problems.len()
+                ));
                 state.errors = problems;
             }
         }
-        if ui.add_enabled(state.busy, egui::Button::new("Cancel")).clicked() {
+        if ui
+            .add_enabled(state.busy, egui::Button::new("Cancel"))
+            .clicked()
+        {
             action = Some(FormAction::Cancel);
         }
     });
@@ -366,13 +499,24 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
     });
     if state.import_open {
         let l = ui.label("Task JSON to import");
-        ui.add(TextEdit::multiline(&mut state.import_text).desired_rows(4).desired_width(f32::INFINITY).code_editor())
-            .labelled_by(l.id);
+        ui.add(
+            TextEdit::multiline(&mut state.import_text)
+                .desired_rows(4)
+                .desired_width(f32::INFINITY)
+                .code_editor(),
+        )
+        .labelled_by(l.id);
         ui.horizontal(|ui| {
-            if ui.add_enabled(!state.import_text.trim().is_empty(), egui::Button::new("Import pasted JSON")).clicked() {
+            if ui
+                .add_enabled(
+                    !state.import_text.trim().is_empty(),
+                    egui::Button::new("Import pasted JSON"),
+                )
+                .clicked()
+            {
                 action = Some(FormAction::Import(state.import_text.clone()));
             }
-            if ui.button("Import from file…").clicked() {
+            if ui.button("Import from file...").clicked() {
                 action = Some(FormAction::ImportFile);
             }
         });

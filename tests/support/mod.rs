@@ -2,6 +2,8 @@
 //! RUNWARE.md describes the real service. Each test starts its own on a free port; it runs on
 //! its own thread and runtime so both async tests and tests of the binary can use it.
 #![allow(dead_code)]
+// Handlers return the finished HTTP reply as their error: the size does not matter here.
+#![allow(clippy::result_large_err)]
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -133,7 +135,11 @@ impl StandIn {
                 }
             });
         });
-        StandIn { url: format!("http://127.0.0.1:{port}/v1"), state, stop: Some(stop_tx) }
+        StandIn {
+            url: format!("http://127.0.0.1:{port}/v1"),
+            state,
+            stop: Some(stop_tx),
+        }
     }
 
     pub fn set_mode(&self, mode: Mode) {
@@ -165,7 +171,13 @@ fn json_reply(status: u16, value: Value) -> Response<Full<Bytes>> {
     reply(status, "application/json", value.to_string())
 }
 
-fn error(status: u16, code: &str, message: &str, parameter: Value, uuid: &str) -> Response<Full<Bytes>> {
+fn error(
+    status: u16,
+    code: &str,
+    message: &str,
+    parameter: Value,
+    uuid: &str,
+) -> Response<Full<Bytes>> {
     json_reply(
         status,
         json!({"errors": [{
@@ -179,7 +191,10 @@ fn error(status: u16, code: &str, message: &str, parameter: Value, uuid: &str) -
 async fn handle(req: Request<Incoming>, state: Arc<Mutex<State>>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     if req.method() == hyper::Method::GET && path.starts_with("/images/") {
-        let uuid = path.trim_start_matches("/images/").trim_end_matches(".png").to_string();
+        let uuid = path
+            .trim_start_matches("/images/")
+            .trim_end_matches(".png")
+            .to_string();
         let mut s = state.lock().unwrap();
         s.downloads += 1;
         return match s.images.get(&uuid) {
@@ -207,8 +222,18 @@ async fn handle(req: Request<Incoming>, state: Arc<Mutex<State>>) -> Response<Fu
     let value: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(_) => {
-            state.lock().unwrap().rejections.push("body is not JSON".into());
-            return error(400, "invalidJson", "The body is not JSON", json!("body"), "");
+            state
+                .lock()
+                .unwrap()
+                .rejections
+                .push("body is not JSON".into());
+            return error(
+                400,
+                "invalidJson",
+                "The body is not JSON",
+                json!("body"),
+                "",
+            );
         }
     };
     state.lock().unwrap().bodies.push(value.clone());
@@ -219,25 +244,65 @@ async fn handle(req: Request<Incoming>, state: Arc<Mutex<State>>) -> Response<Fu
         );
     }
     if !content_type_ok {
-        state.lock().unwrap().rejections.push("content-type is not JSON".into());
-        return error(400, "invalidContentType", "Send application/json", json!("body"), "");
+        state
+            .lock()
+            .unwrap()
+            .rejections
+            .push("content-type is not JSON".into());
+        return error(
+            400,
+            "invalidContentType",
+            "Send application/json",
+            json!("body"),
+            "",
+        );
     }
     let Value::Array(tasks) = value else {
-        state.lock().unwrap().rejections.push("body is not an array".into());
-        return error(400, "invalidBody", "The body must be an array of tasks", json!("body"), "");
+        state
+            .lock()
+            .unwrap()
+            .rejections
+            .push("body is not an array".into());
+        return error(
+            400,
+            "invalidBody",
+            "The body must be an array of tasks",
+            json!("body"),
+            "",
+        );
     };
     let mut data = Vec::new();
     for task in &tasks {
-        let uuid = task.get("taskUUID").and_then(Value::as_str).unwrap_or("").to_string();
+        let uuid = task
+            .get("taskUUID")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         if !is_uuid_v4(&uuid) {
-            state.lock().unwrap().rejections.push(format!("taskUUID '{uuid}' is not a UUID v4"));
-            return error(400, "invalidTaskUUID", "taskUUID must be a UUID v4", json!("taskUUID"), &uuid);
+            state
+                .lock()
+                .unwrap()
+                .rejections
+                .push(format!("taskUUID '{uuid}' is not a UUID v4"));
+            return error(
+                400,
+                "invalidTaskUUID",
+                "taskUUID must be a UUID v4",
+                json!("taskUUID"),
+                &uuid,
+            );
         }
         let response = match task.get("taskType").and_then(Value::as_str) {
             Some("imageInference") => inference(task, &uuid, &state).await,
             Some("imageUpload") => upload(task, &uuid, &state),
             Some("getResponse") => get_response(&uuid, &state),
-            _ => Err(error(400, "invalidTaskType", "Unknown taskType", json!("taskType"), &uuid)),
+            _ => Err(error(
+                400,
+                "invalidTaskType",
+                "Unknown taskType",
+                json!("taskType"),
+                &uuid,
+            )),
         };
         match response {
             Ok(items) => data.extend(items),
@@ -252,17 +317,39 @@ fn is_uuid_v4(text: &str) -> bool {
 }
 
 const INFERENCE_KEYS: [&str; 16] = [
-    "taskType", "taskUUID", "model", "positivePrompt", "providerSettings", "inputs",
-    "outputType", "outputFormat", "outputQuality", "webhookURL", "deliveryMethod",
-    "uploadEndpoint", "safety", "ttl", "includeCost", "numberResults",
+    "taskType",
+    "taskUUID",
+    "model",
+    "positivePrompt",
+    "providerSettings",
+    "inputs",
+    "outputType",
+    "outputFormat",
+    "outputQuality",
+    "webhookURL",
+    "deliveryMethod",
+    "uploadEndpoint",
+    "safety",
+    "ttl",
+    "includeCost",
+    "numberResults",
 ];
 const IDEOGRAM_KEYS: [&str; 8] = [
-    "renderingSpeed", "magicPrompt", "styleType", "stylePreset", "styleCode",
-    "styleReferenceImages", "characterReferenceImages", "characterReferenceImagesMask",
+    "renderingSpeed",
+    "magicPrompt",
+    "styleType",
+    "stylePreset",
+    "styleCode",
+    "styleReferenceImages",
+    "characterReferenceImages",
+    "characterReferenceImagesMask",
 ];
 
 /// The picture a reference stands for, if the stand-in can see it.
-fn resolve_image(reference: &str, state: &Arc<Mutex<State>>) -> Result<Option<image::DynamicImage>, String> {
+fn resolve_image(
+    reference: &str,
+    state: &Arc<Mutex<State>>,
+) -> Result<Option<image::DynamicImage>, String> {
     let bytes = if reference.starts_with("data:") {
         touchup::imageio::parse_data_uri(reference).map_err(|e| e.to_string())?
     } else if reference.starts_with("https://") {
@@ -270,13 +357,18 @@ fn resolve_image(reference: &str, state: &Arc<Mutex<State>>) -> Result<Option<im
     } else if let Some(bytes) = state.lock().unwrap().images.get(reference) {
         bytes.clone()
     } else {
-        touchup::imageio::parse_data_uri(reference).map_err(|_| format!("unknown image '{reference}'"))?
+        touchup::imageio::parse_data_uri(reference)
+            .map_err(|_| format!("unknown image '{reference}'"))?
     };
-    image::load_from_memory(&bytes).map(Some).map_err(|e| e.to_string())
+    image::load_from_memory(&bytes)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 fn check_inference(task: &Value, state: &Arc<Mutex<State>>) -> Result<(u32, u32), (String, Value)> {
-    let obj = task.as_object().ok_or(("task is not an object".to_string(), json!("body")))?;
+    let obj = task
+        .as_object()
+        .ok_or(("task is not an object".to_string(), json!("body")))?;
     for key in obj.keys() {
         if !INFERENCE_KEYS.contains(&key.as_str()) {
             return Err((format!("'{key}' is not a parameter of {MODEL}"), json!(key)));
@@ -285,20 +377,39 @@ fn check_inference(task: &Value, state: &Arc<Mutex<State>>) -> Result<(u32, u32)
     if obj.get("model").and_then(Value::as_str) != Some(MODEL) {
         return Err(("unsupported model".into(), json!("model")));
     }
-    let prompt = obj.get("positivePrompt").and_then(Value::as_str).unwrap_or("");
+    let prompt = obj
+        .get("positivePrompt")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if prompt.is_empty() || prompt.chars().count() > 2000 {
-        return Err(("positivePrompt must be 1..2000 characters".into(), json!("positivePrompt")));
+        return Err((
+            "positivePrompt must be 1..2000 characters".into(),
+            json!("positivePrompt"),
+        ));
     }
-    let one_of = |key: &str, value: Option<&Value>, allowed: &[&str]| -> Result<(), (String, Value)> {
-        match value {
-            None => Ok(()),
-            Some(Value::String(s)) if allowed.contains(&s.as_str()) => Ok(()),
-            Some(other) => Err((format!("{key} {other} is not allowed"), json!(key))),
-        }
-    };
-    one_of("outputType", obj.get("outputType"), &["URL", "base64Data", "dataURI"])?;
-    one_of("outputFormat", obj.get("outputFormat"), &["JPG", "PNG", "WEBP"])?;
-    one_of("deliveryMethod", obj.get("deliveryMethod"), &["sync", "async"])?;
+    let one_of =
+        |key: &str, value: Option<&Value>, allowed: &[&str]| -> Result<(), (String, Value)> {
+            match value {
+                None => Ok(()),
+                Some(Value::String(s)) if allowed.contains(&s.as_str()) => Ok(()),
+                Some(other) => Err((format!("{key} {other} is not allowed"), json!(key))),
+            }
+        };
+    one_of(
+        "outputType",
+        obj.get("outputType"),
+        &["URL", "base64Data", "dataURI"],
+    )?;
+    one_of(
+        "outputFormat",
+        obj.get("outputFormat"),
+        &["JPG", "PNG", "WEBP"],
+    )?;
+    one_of(
+        "deliveryMethod",
+        obj.get("deliveryMethod"),
+        &["sync", "async"],
+    )?;
     let range = |key: &str, lo: u64, hi: u64| -> Result<(), (String, Value)> {
         match obj.get(key) {
             None => Ok(()),
@@ -313,62 +424,120 @@ fn check_inference(task: &Value, state: &Arc<Mutex<State>>) -> Result<(u32, u32)
         return Err(("ttl applies to URL output only".into(), json!("ttl")));
     }
     if let Some(ps) = obj.get("providerSettings") {
-        let ps = ps.as_object().ok_or(("providerSettings must be an object".to_string(), json!("providerSettings")))?;
+        let ps = ps.as_object().ok_or((
+            "providerSettings must be an object".to_string(),
+            json!("providerSettings"),
+        ))?;
         for key in ps.keys() {
             if key != "ideogram" {
-                return Err((format!("providerSettings.{key} is not for this model"), json!("providerSettings")));
+                return Err((
+                    format!("providerSettings.{key} is not for this model"),
+                    json!("providerSettings"),
+                ));
             }
         }
         if let Some(ideo) = ps.get("ideogram").and_then(Value::as_object) {
             for key in ideo.keys() {
                 if !IDEOGRAM_KEYS.contains(&key.as_str()) {
-                    return Err((format!("unknown setting {key}"), json!(format!("providerSettings.ideogram.{key}"))));
+                    return Err((
+                        format!("unknown setting {key}"),
+                        json!(format!("providerSettings.ideogram.{key}")),
+                    ));
                 }
             }
-            one_of("providerSettings.ideogram.renderingSpeed", ideo.get("renderingSpeed"), &["TURBO", "DEFAULT", "QUALITY"])?;
-            one_of("providerSettings.ideogram.magicPrompt", ideo.get("magicPrompt"), &["AUTO", "ON", "OFF"])?;
-            one_of("providerSettings.ideogram.styleType", ideo.get("styleType"), &["AUTO", "GENERAL", "REALISTIC", "DESIGN", "FICTION"])?;
+            one_of(
+                "providerSettings.ideogram.renderingSpeed",
+                ideo.get("renderingSpeed"),
+                &["TURBO", "DEFAULT", "QUALITY"],
+            )?;
+            one_of(
+                "providerSettings.ideogram.magicPrompt",
+                ideo.get("magicPrompt"),
+                &["AUTO", "ON", "OFF"],
+            )?;
+            one_of(
+                "providerSettings.ideogram.styleType",
+                ideo.get("styleType"),
+                &["AUTO", "GENERAL", "REALISTIC", "DESIGN", "FICTION"],
+            )?;
             if let Some(preset) = ideo.get("stylePreset") {
-                let ok = preset.as_str().is_some_and(|p| touchup::edit::STYLE_PRESETS.contains(&p));
+                let ok = preset
+                    .as_str()
+                    .is_some_and(|p| touchup::edit::STYLE_PRESETS.contains(&p));
                 if !ok {
-                    return Err((format!("stylePreset {preset} is not allowed"), json!("providerSettings.ideogram.stylePreset")));
+                    return Err((
+                        format!("stylePreset {preset} is not allowed"),
+                        json!("providerSettings.ideogram.stylePreset"),
+                    ));
                 }
             }
             if let Some(code) = ideo.get("styleCode") {
-                let ok = code.as_str().is_some_and(|c| c.len() == 8 && c.chars().all(|ch| ch.is_ascii_hexdigit()));
+                let ok = code
+                    .as_str()
+                    .is_some_and(|c| c.len() == 8 && c.chars().all(|ch| ch.is_ascii_hexdigit()));
                 if !ok {
-                    return Err(("styleCode must be 8 hex characters".into(), json!("providerSettings.ideogram.styleCode")));
+                    return Err((
+                        "styleCode must be 8 hex characters".into(),
+                        json!("providerSettings.ideogram.styleCode"),
+                    ));
                 }
                 if ideo.contains_key("styleType") || ideo.contains_key("styleReferenceImages") {
                     return Err((
-                        "styleCode cannot be combined with styleType or styleReferenceImages".into(),
-                        json!(["providerSettings.ideogram.styleCode", "providerSettings.ideogram.styleType"]),
+                        "styleCode cannot be combined with styleType or styleReferenceImages"
+                            .into(),
+                        json!([
+                            "providerSettings.ideogram.styleCode",
+                            "providerSettings.ideogram.styleType"
+                        ]),
                     ));
                 }
             }
         }
     }
-    let inputs = obj.get("inputs").and_then(Value::as_object).ok_or(("inputs are required".to_string(), json!("inputs")))?;
+    let inputs = obj
+        .get("inputs")
+        .and_then(Value::as_object)
+        .ok_or(("inputs are required".to_string(), json!("inputs")))?;
     for key in inputs.keys() {
         if key != "seedImage" && key != "maskImage" {
-            return Err((format!("inputs.{key} is not accepted"), json!(format!("inputs.{key}"))));
+            return Err((
+                format!("inputs.{key} is not accepted"),
+                json!(format!("inputs.{key}")),
+            ));
         }
     }
-    let seed_ref = inputs.get("seedImage").and_then(Value::as_str).ok_or(("inputs.seedImage is required".to_string(), json!("inputs.seedImage")))?;
-    let mask_ref = inputs.get("maskImage").and_then(Value::as_str).ok_or(("inputs.maskImage is required".to_string(), json!("inputs.maskImage")))?;
-    let seed = resolve_image(seed_ref, state).map_err(|e| (format!("seedImage: {e}"), json!("inputs.seedImage")))?;
-    let mask = resolve_image(mask_ref, state).map_err(|e| (format!("maskImage: {e}"), json!("inputs.maskImage")))?;
+    let seed_ref = inputs.get("seedImage").and_then(Value::as_str).ok_or((
+        "inputs.seedImage is required".to_string(),
+        json!("inputs.seedImage"),
+    ))?;
+    let mask_ref = inputs.get("maskImage").and_then(Value::as_str).ok_or((
+        "inputs.maskImage is required".to_string(),
+        json!("inputs.maskImage"),
+    ))?;
+    let seed = resolve_image(seed_ref, state)
+        .map_err(|e| (format!("seedImage: {e}"), json!("inputs.seedImage")))?;
+    let mask = resolve_image(mask_ref, state)
+        .map_err(|e| (format!("maskImage: {e}"), json!("inputs.maskImage")))?;
     if let Some(mask) = &mask {
         let luma = mask.to_luma8();
         if luma.pixels().any(|p| p.0[0] != 0 && p.0[0] != 255) {
-            return Err(("maskImage must be pure black and white (0 or 255)".into(), json!("inputs.maskImage")));
+            return Err((
+                "maskImage must be pure black and white (0 or 255)".into(),
+                json!("inputs.maskImage"),
+            ));
         }
     }
     if let (Some(seed), Some(mask)) = (&seed, &mask)
         && (seed.width(), seed.height()) != (mask.width(), mask.height())
     {
         return Err((
-            format!("maskImage is {}x{} but seedImage is {}x{}", mask.width(), mask.height(), seed.width(), seed.height()),
+            format!(
+                "maskImage is {}x{} but seedImage is {}x{}",
+                mask.width(),
+                mask.height(),
+                seed.width(),
+                seed.height()
+            ),
             json!(["inputs.maskImage", "inputs.seedImage"]),
         ));
     }
@@ -377,13 +546,24 @@ fn check_inference(task: &Value, state: &Arc<Mutex<State>>) -> Result<(u32, u32)
 
 fn make_picture(w: u32, h: u32, n: usize) -> Vec<u8> {
     let img = image::RgbaImage::from_fn(w, h, |x, y| {
-        image::Rgba([(x * 7 + n as u32 * 40) as u8, (y * 5) as u8, (n * 60) as u8, 255])
+        image::Rgba([
+            (x * 7 + n as u32 * 40) as u8,
+            (y * 5) as u8,
+            (n * 60) as u8,
+            255,
+        ])
     });
     touchup::imageio::encode(&img, touchup::imageio::Format::Png, 100).unwrap()
 }
 
 /// One finished result item, encoded as the task's outputType asks.
-fn result_item(task: &Value, uuid: &str, n: usize, size: (u32, u32), state: &Arc<Mutex<State>>) -> Value {
+fn result_item(
+    task: &Value,
+    uuid: &str,
+    n: usize,
+    size: (u32, u32),
+    state: &Arc<Mutex<State>>,
+) -> Value {
     let bytes = make_picture(size.0, size.1, n);
     let image_uuid = uuid::Uuid::new_v4().to_string();
     let mut s = state.lock().unwrap();
@@ -392,10 +572,19 @@ fn result_item(task: &Value, uuid: &str, n: usize, size: (u32, u32), state: &Arc
         "taskType": "imageInference", "taskUUID": uuid, "imageUUID": image_uuid,
         "seed": 1000 + n as i64, "someNewField": [1, 2, 3],
     });
-    match task.get("outputType").and_then(Value::as_str).unwrap_or("URL") {
+    match task
+        .get("outputType")
+        .and_then(Value::as_str)
+        .unwrap_or("URL")
+    {
         "base64Data" => item["imageBase64Data"] = json!(base64_encode(&bytes)),
         "dataURI" => item["imageDataURI"] = json!(touchup::imageio::data_uri(&bytes, "image/png")),
-        _ => item["imageURL"] = json!(format!("http://127.0.0.1:{}/images/{image_uuid}.png", s.port)),
+        _ => {
+            item["imageURL"] = json!(format!(
+                "http://127.0.0.1:{}/images/{image_uuid}.png",
+                s.port
+            ))
+        }
     }
     if task.get("includeCost") == Some(&Value::Bool(true)) {
         item["cost"] = json!(0.09);
@@ -408,7 +597,11 @@ fn base64_encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-async fn inference(task: &Value, uuid: &str, state: &Arc<Mutex<State>>) -> Result<Vec<Value>, Response<Full<Bytes>>> {
+async fn inference(
+    task: &Value,
+    uuid: &str,
+    state: &Arc<Mutex<State>>,
+) -> Result<Vec<Value>, Response<Full<Bytes>>> {
     let mode = {
         let mut s = state.lock().unwrap();
         s.inference_uuids.push(uuid.to_string());
@@ -416,19 +609,64 @@ async fn inference(task: &Value, uuid: &str, state: &Arc<Mutex<State>>) -> Resul
     };
     let attempts = state.lock().unwrap().inference_attempts();
     match &mode {
-        Mode::NoCredits => return Err(error(402, "insufficientCredits", "Insufficient credits to run this task", json!(null), uuid)),
-        Mode::Forbidden => return Err(error(403, "forbidden", "This key may not use this model", json!(null), uuid)),
-        Mode::RejectParameter(p) => return Err(error(400, "invalidParameter", "This value is not accepted", json!(p), uuid)),
-        Mode::RejectParameters(p) => return Err(error(400, "conflictingParameters", "These cannot be combined", json!(p), uuid)),
+        Mode::NoCredits => {
+            return Err(error(
+                402,
+                "insufficientCredits",
+                "Insufficient credits to run this task",
+                json!(null),
+                uuid,
+            ));
+        }
+        Mode::Forbidden => {
+            return Err(error(
+                403,
+                "forbidden",
+                "This key may not use this model",
+                json!(null),
+                uuid,
+            ));
+        }
+        Mode::RejectParameter(p) => {
+            return Err(error(
+                400,
+                "invalidParameter",
+                "This value is not accepted",
+                json!(p),
+                uuid,
+            ));
+        }
+        Mode::RejectParameters(p) => {
+            return Err(error(
+                400,
+                "conflictingParameters",
+                "These cannot be combined",
+                json!(p),
+                uuid,
+            ));
+        }
         Mode::TooManyRequests(n) if attempts <= *n => {
-            return Err(error(429, "tooManyRequests", "The queue is full", json!(null), uuid));
+            return Err(error(
+                429,
+                "tooManyRequests",
+                "The queue is full",
+                json!(null),
+                uuid,
+            ));
         }
         Mode::Unavailable => {
-            return Err(reply(503, "text/html", "<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>503</h1></body></html>"));
+            return Err(reply(
+                503,
+                "text/html",
+                "<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>503</h1></body></html>",
+            ));
         }
         Mode::Garbage => return Err(reply(200, "application/json", "{\"data\": [ oops <<<")),
         Mode::SingularError => {
-            return Err(json_reply(400, json!({"error": {"code": "invalidPositivePrompt", "message": "Prompt rejected", "parameter": "positivePrompt"}})));
+            return Err(json_reply(
+                400,
+                json!({"error": {"code": "invalidPositivePrompt", "message": "Prompt rejected", "parameter": "positivePrompt"}}),
+            ));
         }
         Mode::Slow(d) => tokio::time::sleep(*d).await,
         _ => {}
@@ -440,38 +678,75 @@ async fn inference(task: &Value, uuid: &str, state: &Arc<Mutex<State>>) -> Resul
             return Err(error(400, "invalidParameter", &message, parameter, uuid));
         }
     };
-    let n = task.get("numberResults").and_then(Value::as_u64).unwrap_or(1) as usize;
+    let n = task
+        .get("numberResults")
+        .and_then(Value::as_u64)
+        .unwrap_or(1) as usize;
     if task.get("deliveryMethod").and_then(Value::as_str) == Some("async") {
-        state.lock().unwrap().jobs.insert(uuid.to_string(), Job { task: task.clone(), polls: 0 });
-        return Ok(vec![json!({"taskType": "imageInference", "taskUUID": uuid})]);
+        state.lock().unwrap().jobs.insert(
+            uuid.to_string(),
+            Job {
+                task: task.clone(),
+                polls: 0,
+            },
+        );
+        return Ok(vec![
+            json!({"taskType": "imageInference", "taskUUID": uuid}),
+        ]);
     }
-    let items: Vec<Value> = (0..n).map(|i| result_item(task, uuid, i, size, state)).collect();
+    let items: Vec<Value> = (0..n)
+        .map(|i| result_item(task, uuid, i, size, state))
+        .collect();
     if mode == Mode::PartialError {
-        return Err(json_reply(200, json!({
-            "data": items[..1],
-            "errors": [{"code": "timeoutProvider", "message": "The provider timed out on one picture", "taskUUID": uuid, "parameter": ["numberResults"]}],
-        })));
+        return Err(json_reply(
+            200,
+            json!({
+                "data": items[..1],
+                "errors": [{"code": "timeoutProvider", "message": "The provider timed out on one picture", "taskUUID": uuid, "parameter": ["numberResults"]}],
+            }),
+        ));
     }
     Ok(items)
 }
 
-fn upload(task: &Value, uuid: &str, state: &Arc<Mutex<State>>) -> Result<Vec<Value>, Response<Full<Bytes>>> {
+fn upload(
+    task: &Value,
+    uuid: &str,
+    state: &Arc<Mutex<State>>,
+) -> Result<Vec<Value>, Response<Full<Bytes>>> {
     let image = task.get("image").and_then(Value::as_str).unwrap_or("");
     let Ok(bytes) = touchup::imageio::parse_data_uri(image) else {
-        return Err(error(400, "invalidImage", "image must be a data URI or base64", json!("image"), uuid));
+        return Err(error(
+            400,
+            "invalidImage",
+            "image must be a data URI or base64",
+            json!("image"),
+            uuid,
+        ));
     };
     if image::load_from_memory(&bytes).is_err() {
-        return Err(error(400, "invalidImage", "image is not a picture", json!("image"), uuid));
+        return Err(error(
+            400,
+            "invalidImage",
+            "image is not a picture",
+            json!("image"),
+            uuid,
+        ));
     }
     let image_uuid = uuid::Uuid::new_v4().to_string();
     let mut s = state.lock().unwrap();
     s.uploads += 1;
     s.images.insert(image_uuid.clone(), bytes);
-    Ok(vec![json!({"taskType": "imageUpload", "taskUUID": uuid, "imageUUID": image_uuid,
-        "imageURL": format!("http://127.0.0.1:{}/images/{image_uuid}.png", s.port)})])
+    Ok(vec![
+        json!({"taskType": "imageUpload", "taskUUID": uuid, "imageUUID": image_uuid,
+        "imageURL": format!("http://127.0.0.1:{}/images/{image_uuid}.png", s.port)}),
+    ])
 }
 
-fn get_response(uuid: &str, state: &Arc<Mutex<State>>) -> Result<Vec<Value>, Response<Full<Bytes>>> {
+fn get_response(
+    uuid: &str,
+    state: &Arc<Mutex<State>>,
+) -> Result<Vec<Value>, Response<Full<Bytes>>> {
     let (job, ready_after, fail_on) = {
         let mut s = state.lock().unwrap();
         s.polls += 1;
@@ -482,14 +757,28 @@ fn get_response(uuid: &str, state: &Arc<Mutex<State>>) -> Result<Vec<Value>, Res
                 job.polls += 1;
                 (job.clone(), ready_after, fail_on)
             }
-            None => return Err(error(400, "unknownTask", "No task with this taskUUID", json!("taskUUID"), uuid)),
+            None => {
+                return Err(error(
+                    400,
+                    "unknownTask",
+                    "No task with this taskUUID",
+                    json!("taskUUID"),
+                    uuid,
+                ));
+            }
         }
     };
     if fail_on == Some(job.polls) {
-        return Ok(vec![json!({"taskType": "imageInference", "taskUUID": uuid, "status": "error",
-            "error": {"code": "timeoutProvider", "message": "The provider did not answer"}})]);
+        return Ok(vec![
+            json!({"taskType": "imageInference", "taskUUID": uuid, "status": "error",
+            "error": {"code": "timeoutProvider", "message": "The provider did not answer"}}),
+        ]);
     }
-    let n = job.task.get("numberResults").and_then(Value::as_u64).unwrap_or(1) as usize;
+    let n = job
+        .task
+        .get("numberResults")
+        .and_then(Value::as_u64)
+        .unwrap_or(1) as usize;
     let ready = (job.polls + 1).saturating_sub(ready_after).min(n);
     let mut items = Vec::new();
     for i in 0..n {
@@ -502,7 +791,11 @@ fn get_response(uuid: &str, state: &Arc<Mutex<State>>) -> Result<Vec<Value>, Res
                 None => {
                     let mut item = result_item(&job.task, uuid, i, (16, 12), state);
                     item["status"] = json!("success");
-                    state.lock().unwrap().images.insert(key, item.to_string().into_bytes());
+                    state
+                        .lock()
+                        .unwrap()
+                        .images
+                        .insert(key, item.to_string().into_bytes());
                     item
                 }
             };
