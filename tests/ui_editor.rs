@@ -177,7 +177,7 @@ fn painting_uploads_only_the_changed_rectangle() {
     let mut h = harness(AppOptions::default());
     h.state_mut().settings.brush_size = 20.0;
     h.run_steps(2);
-    let p = screen(h.state(), 700.0, 600.0);
+    let p = h.state().canvas_rect().center();
     h.drag_at(p);
     h.step();
     let first = h.state().overlay_frame_bytes();

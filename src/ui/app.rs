@@ -13,6 +13,9 @@ use crate::mask::{Brush, BrushMode, DirtyRect, MaskEditor, Polarity};
 
 use super::canvas::{CanvasTextures, View, export_preview};
 use super::commands::{self, Command};
+use super::form::{self, FormAction, FormState};
+use super::session::{self, ResultEntry, Running, SessionMsg};
+use crate::edit::{EditRequest, ImageInput};
 
 const SETTINGS_KEY: &str = "touchup-settings";
 
@@ -27,6 +30,10 @@ pub struct Settings {
     pub brush_size: f32,
     pub brush_hardness: f32,
     pub last_dir: Option<PathBuf>,
+    /// Prompt and options of the edit form (images are never persisted).
+    pub edit: EditRequest,
+    /// Where results are saved; `None`: the data directory's `results/`.
+    pub output_root: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -39,6 +46,8 @@ impl Default for Settings {
             brush_size: 40.0,
             brush_hardness: 0.8,
             last_dir: None,
+            edit: EditRequest::default(),
+            output_root: None,
         }
     }
 }
@@ -49,6 +58,10 @@ pub struct Document {
     pub name: String,
     pub path: Option<PathBuf>,
     pub editor: MaskEditor,
+    /// The photo as PNG for the seed image, encoded once in the background.
+    pub seed_png: Option<Arc<Vec<u8>>>,
+    /// When the photo is a Runware result: its imageUUID, sent instead of re-uploading.
+    pub seed_reference: Option<String>,
 }
 
 impl Document {
@@ -59,6 +72,8 @@ impl Document {
             name,
             path,
             editor,
+            seed_png: None,
+            seed_reference: None,
         }
     }
 
@@ -74,6 +89,8 @@ enum Msg {
     Saved(Result<(PathBuf, u64), String>),
     Picked(DialogKind, Option<PathBuf>),
     Pasted(Result<RgbaImage, String>),
+    SeedEncoded(Arc<RgbaImage>, Result<Vec<u8>, String>),
+    Attached(DialogKind, Result<Vec<u8>, String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +118,9 @@ pub struct AppOptions {
     pub image: Option<PathBuf>,
     /// The tokio runtime for background work; the app makes its own when `None`.
     pub runtime: Option<tokio::runtime::Handle>,
+    /// A Runware client to use; `None`: made from `RUNWARE_API_KEY` / `RUNWARE_API_URL` at the
+    /// first submit.
+    pub client: Option<Arc<crate::runware::Client>>,
 }
 
 /// The runtime handle, with the runtime itself when the app owns it.
@@ -189,6 +209,16 @@ pub struct App {
     runtime: Runtime,
     /// Space is held: the primary button pans instead of painting.
     panning: bool,
+    /// The view is "fit to window" (refitted when the canvas changes size).
+    view_fitted: bool,
+    canvas_rect_fitted: Rect,
+    pub form: FormState,
+    running: Option<Running>,
+    pub results: Vec<ResultEntry>,
+    pub selected_result: Option<usize>,
+    client: Option<Arc<crate::runware::Client>>,
+    /// The JSON shown by "View request".
+    request_preview: Option<String>,
 }
 
 impl App {
@@ -225,7 +255,16 @@ impl App {
             canvas_rect: Rect::NOTHING,
             runtime: Runtime::new(options.runtime),
             panning: false,
+            view_fitted: false,
+            canvas_rect_fitted: Rect::NOTHING,
+            form: FormState::default(),
+            running: None,
+            results: Vec::new(),
+            selected_result: None,
+            client: options.client.clone(),
+            request_preview: None,
         };
+        app.form.request = app.settings.edit.clone();
         match options.image {
             Some(path) => app.open_path(ctx, path),
             None => app.set_document(Document::new(
@@ -308,6 +347,14 @@ impl App {
     }
 
     fn set_document(&mut self, doc: Document) {
+        // Encode the seed PNG once, in the background, so Submit never waits for it.
+        let image = doc.image.clone();
+        let tx = self.tx.clone();
+        std::thread::spawn(move || {
+            let png = crate::imageio::encode(&image, crate::imageio::Format::Png, 100)
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Msg::SeedEncoded(image, png));
+        });
         self.doc = Some(doc);
         self.marked_cache = None;
         self.exported_generation = self.mask_generation + 1;
@@ -419,6 +466,14 @@ impl App {
             DialogKind::LoadMask => dialog
                 .set_title("Load mask")
                 .add_filter("Masks", &["png", "jpg", "jpeg", "webp"]),
+            DialogKind::ImportRequest => dialog
+                .set_title("Import a Runware task")
+                .add_filter("JSON", &["json"]),
+            DialogKind::StyleReference
+            | DialogKind::CharacterReference
+            | DialogKind::CharacterMask => dialog
+                .set_title("Choose a reference image")
+                .add_filter("Images", &["jpg", "jpeg", "png", "webp"]),
             DialogKind::SaveMask => {
                 let stem = self
                     .doc
@@ -455,6 +510,10 @@ pub enum DialogKind {
     OpenImage,
     LoadMask,
     SaveMask,
+    ImportRequest,
+    StyleReference,
+    CharacterReference,
+    CharacterMask,
 }
 
 fn display_name(path: &Path) -> String {
@@ -626,6 +685,19 @@ impl App {
                     Err(e) => self.error(e),
                 }
             }
+            Msg::SeedEncoded(image, png) => {
+                if let Some(doc) = &mut self.doc
+                    && Arc::ptr_eq(&doc.image, &image)
+                {
+                    match png {
+                        Ok(png) => doc.seed_png = Some(Arc::new(png)),
+                        Err(e) => {
+                            self.error(format!("could not prepare the photo for sending: {e}"))
+                        }
+                    }
+                }
+            }
+            Msg::Attached(kind, bytes) => self.attach(kind, bytes),
             Msg::Picked(kind, path) => {
                 self.busy = None;
                 let Some(path) = path else { return };
@@ -636,6 +708,18 @@ impl App {
                     DialogKind::OpenImage => self.open_path(ctx, path),
                     DialogKind::LoadMask => self.load_mask_path(ctx, path),
                     DialogKind::SaveMask => self.save_mask_to(ctx, path),
+                    DialogKind::ImportRequest
+                    | DialogKind::StyleReference
+                    | DialogKind::CharacterReference
+                    | DialogKind::CharacterMask => {
+                        let tx = self.tx.clone();
+                        let ctx = ctx.clone();
+                        std::thread::spawn(move || {
+                            let bytes = crate::imageio::read_file(&path).map_err(|e| e.to_string());
+                            let _ = tx.send(Msg::Attached(kind, bytes));
+                            ctx.request_repaint();
+                        });
+                    }
                 }
             }
         }
@@ -665,6 +749,7 @@ impl App {
             self.handle_message(ctx, msg);
         }
         self.handle_dropped_files(ctx);
+        self.poll_running(ctx);
         let mut queued = std::mem::take(&mut self.pending);
         queued.extend(commands::from_shortcuts(ctx));
         for c in queued {
@@ -988,10 +1073,17 @@ impl App {
                 max_side,
             ));
         }
+        // Stay fitted while the window or panels change size, until the user zooms or pans.
+        if self.view_fitted && canvas.size() != self.canvas_rect_fitted.size() {
+            self.fit_pending = true;
+        }
         if self.fit_pending && canvas.width() > 1.0 {
             self.view.fit(canvas, doc.size());
             self.fit_pending = false;
+            self.view_fitted = true;
+            self.canvas_rect_fitted = canvas;
         }
+        let view_before = self.view;
 
         // Zoom at the pointer: wheel (or pinch / ctrl+wheel).
         if let Some(hover) = response.hover_pos() {
@@ -1010,6 +1102,10 @@ impl App {
             self.panning = true;
         } else if !space {
             self.panning = false;
+        }
+
+        if self.view != view_before {
+            self.view_fitted = false;
         }
 
         // Paint.
@@ -1112,15 +1208,343 @@ impl eframe::App for App {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| self.tools_panel(ui));
             });
+        egui::Panel::right("edit")
+            .resizable(true)
+            .default_size(340.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| self.edit_panel(ui));
+            });
         egui::CentralPanel::default()
             .frame(egui::Frame::NONE)
             .show(ui, |ui| self.canvas(ui));
         let ctx = ui.ctx().clone();
         self.shortcuts_window(&ctx);
         self.confirm_replace_window(&ctx);
+        self.request_window(&ctx);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.edit = self.form.request.clone();
         eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+    }
+}
+
+impl App {
+    /// The edit form, the running submission's progress and the results.
+    fn edit_panel(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Describe the change");
+        self.form.busy = self.running.is_some();
+        if let Some(action) = form::show(ui, &mut self.form) {
+            let ctx = ui.ctx().clone();
+            self.form_action(&ctx, action);
+        }
+        ui.separator();
+        self.results_ui(ui);
+    }
+
+    fn form_action(&mut self, ctx: &egui::Context, action: FormAction) {
+        match action {
+            FormAction::Submit => self.submit(ctx),
+            FormAction::Cancel => {
+                if let Some(running) = &self.running {
+                    running.cancel.cancel();
+                    self.form.progress = Some("Cancelling…".into());
+                }
+            }
+            FormAction::ViewRequest => {
+                let request = self.request_for_preview();
+                self.request_preview = Some(request.view_request(uuid::Uuid::new_v4()));
+            }
+            FormAction::CopyCurl => {
+                let request = self.request_for_preview();
+                let endpoint = crate::runware::ClientConfig::from_env().endpoint;
+                ctx.copy_text(request.curl_command(uuid::Uuid::new_v4(), &endpoint));
+                self.info("Copied a cURL command; it reads the key from $RUNWARE_API_KEY.");
+            }
+            FormAction::Import(text) => match self.form.import(&text) {
+                Ok(()) => self.info("Imported the request into the form."),
+                Err(e) => self.error(format!("could not import the request: {e}")),
+            },
+            FormAction::ImportFile => self.start_dialog(ctx, DialogKind::ImportRequest),
+            FormAction::AddStyleReference => self.start_dialog(ctx, DialogKind::StyleReference),
+            FormAction::RemoveStyleReference(i) => {
+                if i < self.form.request.style_reference_images.len() {
+                    self.form.request.style_reference_images.remove(i);
+                }
+            }
+            FormAction::ChooseCharacterReference => {
+                self.start_dialog(ctx, DialogKind::CharacterReference)
+            }
+            FormAction::ChooseCharacterMask => self.start_dialog(ctx, DialogKind::CharacterMask),
+            FormAction::ClearCharacterReference => {
+                self.form.request.character_reference_image = None;
+                self.form.request.character_reference_mask = None;
+            }
+        }
+    }
+
+    /// A file picked for the form: a task JSON to import or a reference image.
+    fn attach(&mut self, kind: DialogKind, bytes: Result<Vec<u8>, String>) {
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) => return self.error(e),
+        };
+        if kind == DialogKind::ImportRequest {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            return match self.form.import(&text) {
+                Ok(()) => self.info("Imported the request into the form."),
+                Err(e) => self.error(format!("could not import the request: {e}")),
+            };
+        }
+        if let Err(e) = crate::imageio::decode(&bytes) {
+            return self.error(format!("could not use that reference image: {e}"));
+        }
+        let input = ImageInput::bytes(bytes);
+        match kind {
+            DialogKind::StyleReference => self.form.request.style_reference_images.push(input),
+            DialogKind::CharacterReference => {
+                self.form.request.character_reference_image = Some(input)
+            }
+            DialogKind::CharacterMask => self.form.request.character_reference_mask = Some(input),
+            _ => {}
+        }
+    }
+
+    /// The request with the current photo and mask (for "View request" and cURL).
+    fn request_for_preview(&self) -> EditRequest {
+        let mut request = self.form.request.clone();
+        if let Some(doc) = &self.doc {
+            request.seed_image = match (&doc.seed_reference, &doc.seed_png) {
+                (Some(uuid), _) => Some(ImageInput::Reference(uuid.clone())),
+                (None, Some(png)) => Some(ImageInput::Bytes(png.clone())),
+                (None, None) => None,
+            };
+            request.mask_image = crate::mask::export_png(doc.editor.mask(), self.settings.polarity)
+                .ok()
+                .map(ImageInput::bytes);
+        }
+        request
+    }
+
+    /// Validates and sends the edit. Nothing the user made changes, whatever happens.
+    pub fn submit(&mut self, ctx: &egui::Context) {
+        if self.running.is_some() {
+            return;
+        }
+        let Some(doc) = &self.doc else {
+            return self.error("Open a photo first.");
+        };
+        if doc.editor.mask().is_empty() {
+            self.form.message =
+                Some("Paint over the part of the photo to change first: the mask is empty.".into());
+            return;
+        }
+        if doc.seed_reference.is_none() && doc.seed_png.is_none() {
+            self.form.message =
+                Some("The photo is still being prepared; try again in a moment.".into());
+            return;
+        }
+        let problems = self.form.form_problems();
+        if !problems.is_empty() {
+            self.form.errors = problems;
+            self.form.message = Some("Fix the highlighted fields first.".into());
+            return;
+        }
+        let request = self.request_for_preview();
+        let client = match &self.client {
+            Some(c) => c.clone(),
+            None => match session::make_client() {
+                Ok(c) => {
+                    let c = Arc::new(c);
+                    self.client = Some(c.clone());
+                    c
+                }
+                Err(e) => {
+                    self.form.show_failure(&e);
+                    return self.error(e.to_string());
+                }
+            },
+        };
+        let Some(handle) = self.runtime.handle.clone() else {
+            return self.error("The background runtime is not running; restart touchup.");
+        };
+        let root = self
+            .settings
+            .output_root
+            .clone()
+            .unwrap_or_else(session::default_output_root);
+        let folder = session::new_output_folder(&root);
+        self.form.errors.clear();
+        self.form.message = None;
+        self.form.progress = Some("Starting…".into());
+        self.results.clear();
+        self.selected_result = None;
+        let notify_ctx = ctx.clone();
+        self.running = Some(session::spawn_runware(
+            &handle,
+            client,
+            request,
+            folder,
+            move || notify_ctx.request_repaint(),
+        ));
+    }
+
+    fn poll_running(&mut self, ctx: &egui::Context) {
+        let Some(running) = &mut self.running else {
+            return;
+        };
+        let mut msgs = Vec::new();
+        while let Ok(msg) = running.rx.try_recv() {
+            msgs.push(msg);
+        }
+        let folder = running.folder.clone();
+        for msg in msgs {
+            match msg {
+                SessionMsg::Progress(text) => self.form.progress = Some(text),
+                SessionMsg::Result {
+                    result,
+                    image,
+                    path,
+                } => {
+                    if let Some(r) = &mut self.running {
+                        r.received += 1;
+                    }
+                    let thumbnail =
+                        session::thumbnail(ctx, &format!("result-{}", result.index), &image);
+                    if let Err(e) = &path {
+                        self.error(format!(
+                            "result {} arrived but could not be saved: {e}",
+                            result.index
+                        ));
+                    }
+                    self.results.push(ResultEntry {
+                        index: result.index,
+                        image: Arc::new(image),
+                        thumbnail,
+                        image_uuid: result.image_uuid.clone(),
+                        seed: result.seed,
+                        cost: result.cost,
+                        path: path.ok(),
+                    });
+                    self.form.progress =
+                        Some(format!("{} result(s) received…", self.results.len()));
+                }
+                SessionMsg::ResultUnreadable { index, reason } => {
+                    if let Some(r) = &mut self.running {
+                        r.received += 1;
+                    }
+                    self.error(format!("result {index} could not be read: {reason}"));
+                }
+                SessionMsg::Finished(outcome) => {
+                    if let Some(r) = &mut self.running {
+                        r.finished = Some(outcome);
+                    }
+                }
+            }
+        }
+        let done = self.running.as_ref().is_some_and(|r| r.is_done());
+        if !done {
+            if self.running.is_some() {
+                ctx.request_repaint_after(std::time::Duration::from_millis(100));
+            }
+            return;
+        }
+        let Some(outcome) = self.running.take().and_then(|r| r.finished) else {
+            return;
+        };
+        self.form.busy = false;
+        self.form.progress = None;
+        match outcome {
+            Ok(n) => self.info(format!("{n} result(s) saved to {}.", folder.display())),
+            Err(crate::runware::RunwareError::Cancelled) => self.info(format!(
+                "Cancelled; {} result(s) kept in {}.",
+                self.results.len(),
+                folder.display()
+            )),
+            Err(e) => {
+                self.form.show_failure(&e);
+                self.error(e.to_string());
+            }
+        }
+    }
+
+    fn results_ui(&mut self, ui: &mut egui::Ui) {
+        ui.label(egui::RichText::new("Results").strong());
+        if self.results.is_empty() {
+            ui.weak(if self.running.is_some() {
+                "Waiting for the first result…"
+            } else {
+                "No results yet."
+            });
+            return;
+        }
+        let mut use_as_seed = None;
+        for (i, entry) in self.results.iter().enumerate() {
+            ui.horizontal(|ui| {
+                let size = entry.thumbnail.size_vec2();
+                let scale = (96.0 / size.x.max(size.y)).min(1.0);
+                let selected = self.selected_result == Some(i);
+                let image = egui::Image::new((entry.thumbnail.id(), size * scale))
+                    .alt_text(format!("Result {}", entry.index))
+                    .sense(Sense::click());
+                let r = ui.add(image);
+                if selected {
+                    ui.painter().rect_stroke(
+                        r.rect,
+                        2.0,
+                        Stroke::new(2.0, ui.visuals().selection.stroke.color),
+                        egui::StrokeKind::Outside,
+                    );
+                }
+                if r.clicked() {
+                    self.selected_result = Some(i);
+                }
+                ui.vertical(|ui| {
+                    ui.label(format!("Result {}", entry.index));
+                    let seed = entry.seed.map_or("seed ?".into(), |s| format!("seed {s}"));
+                    let cost = entry.cost.map_or(String::new(), |c| format!(" · ${c:.4}"));
+                    ui.weak(format!("{seed}{cost}"));
+                    if ui
+                        .small_button("Use as new seed")
+                        .on_hover_text("Continue editing from this result")
+                        .clicked()
+                    {
+                        use_as_seed = Some(i);
+                    }
+                });
+            });
+        }
+        if let Some(i) = use_as_seed {
+            self.use_result_as_seed(i);
+        }
+    }
+
+    /// Continues editing from a result: it becomes the photo (its imageUUID is sent, no upload).
+    pub fn use_result_as_seed(&mut self, i: usize) {
+        let Some(entry) = self.results.get(i) else {
+            return;
+        };
+        let name = format!("result-{}", entry.index);
+        let mut doc = Document::new((*entry.image).clone(), name.clone(), entry.path.clone());
+        doc.seed_reference = entry.image_uuid.clone();
+        self.set_document(doc);
+        self.info(format!("Continuing from {name}; paint the next change."));
+    }
+
+    fn request_window(&mut self, ctx: &egui::Context) {
+        let Some(text) = &self.request_preview else {
+            return;
+        };
+        let mut open = true;
+        let mut text = text.clone();
+        egui::Window::new("Request").open(&mut open).default_size([520.0, 420.0]).show(ctx, |ui| {
+            ui.label("The JSON that will be sent (image payloads abbreviated; the key goes in a header, never here):");
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                ui.add(egui::TextEdit::multiline(&mut text).code_editor().desired_width(f32::INFINITY).interactive(true));
+            });
+        });
+        if !open {
+            self.request_preview = None;
+        }
     }
 }

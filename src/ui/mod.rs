@@ -4,6 +4,7 @@ mod app;
 mod canvas;
 pub mod commands;
 pub mod form;
+mod session;
 
 use std::path::PathBuf;
 
@@ -35,6 +36,7 @@ pub fn run(image: Option<PathBuf>) -> anyhow::Result<()> {
                 AppOptions {
                     image,
                     runtime: Some(handle),
+                    client: None,
                 },
             )))
         }),

@@ -1,0 +1,179 @@
+//! Submitting from the editor against the stand-in Runware server: the form, the results, and
+//! a server error that changes nothing the designer made.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use support::{KEY, Mode, StandIn};
+use touchup::runware::{ApiKey, Client, ClientConfig};
+use touchup::ui::{App, AppOptions, Command, StatusKind};
+
+fn app_against(standin: &StandIn, out: &std::path::Path) -> Harness<'static, App> {
+    let mut config = ClientConfig::default();
+    config.endpoint = standin.url.clone();
+    config.retry_base_delay = Duration::from_millis(10);
+    config.read_timeout = Duration::from_secs(10);
+    let client = Client::new(config, ApiKey::new(KEY).unwrap()).unwrap();
+    let options = AppOptions {
+        client: Some(Arc::new(client)),
+        ..AppOptions::default()
+    };
+    let out = out.to_path_buf();
+    let mut h = Harness::builder()
+        .with_size(egui::Vec2::new(1400.0, 900.0))
+        .build_eframe(move |cc| {
+            let mut app = App::new(cc, options);
+            app.settings.output_root = Some(out);
+            app
+        });
+    h.run_steps(3);
+    h
+}
+
+fn step_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
+    let start = Instant::now();
+    while !done(h.state()) {
+        if start.elapsed() > Duration::from_secs(60) {
+            let a = h.state();
+            panic!(
+                "timed out waiting for {what}: message {:?}, progress {:?}, status {:?}, results {}",
+                a.form.message,
+                a.form.progress,
+                a.status.as_ref().map(|s| s.text.clone()),
+                a.results.len()
+            );
+        }
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.run_steps(2);
+}
+
+/// Marks the sign and types a prompt, the way a designer does.
+fn prepare(h: &mut Harness<'static, App>, prompt: &str) {
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .doc
+        .as_mut()
+        .unwrap()
+        .editor
+        .apply("Rectangle", None, |m| m.fill_rect(308, 96, 920, 170, 255));
+    let _ = ctx;
+    h.state_mut().command(Command::ZoomFit);
+    h.run_steps(2);
+    h.get_by_label("Prompt").click();
+    h.run_steps(1);
+    h.get_by_label("Prompt").type_text(prompt);
+    h.run_steps(2);
+    // The seed PNG is encoded in the background when the photo opens.
+    step_until(h, "the seed to be prepared", |a| {
+        a.doc.as_ref().is_some_and(|d| d.seed_png.is_some())
+    });
+}
+
+#[test]
+fn submit_shows_the_results_and_saves_them() {
+    let standin = StandIn::start();
+    let out = tempfile::tempdir().unwrap();
+    let mut h = app_against(&standin, out.path());
+    prepare(&mut h, "A sign reading 'NORTH HALL' in gold");
+    h.get_by_label("Submit").click();
+    h.run_steps(1);
+    step_until(&mut h, "the results", |a| {
+        !a.form.busy && !a.results.is_empty()
+    });
+    let app = h.state();
+    assert_eq!(
+        app.results.len(),
+        app.form.request.settings.results_wanted() as usize
+    );
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.kind == StatusKind::Info),
+        "{:?}",
+        app.status
+    );
+    // Saved the moment they arrived, with the sidecar index.
+    let folder = std::fs::read_dir(out.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(folder.join("result-1.png").exists() || folder.join("result-1.jpg").exists());
+    let index = std::fs::read_to_string(folder.join("results.json")).unwrap();
+    assert!(index.contains("imageUUID"));
+    assert!(!index.contains(KEY), "the key never reaches disk");
+    // What the stand-in received: the prompt, the mask, a seed; it found nothing to refuse.
+    standin.with(|s| {
+        assert!(s.rejections.is_empty(), "{:?}", s.rejections);
+        let body = s.bodies.last().unwrap().to_string();
+        assert!(body.contains("NORTH HALL"));
+    });
+}
+
+#[test]
+fn a_server_error_is_shown_and_loses_nothing() {
+    let standin = StandIn::start();
+    standin.set_mode(Mode::RejectParameter("positivePrompt".into()));
+    let out = tempfile::tempdir().unwrap();
+    let mut h = app_against(&standin, out.path());
+    prepare(&mut h, "Replace the lettering with 'OPEN 7AM-3PM'");
+    let mask_before = h.state().doc.as_ref().unwrap().editor.mask().clone();
+    let prompt_before = h.state().form.request.prompt.clone();
+    let settings_before = h.state().form.request.settings.clone();
+    h.get_by_label("Submit").click();
+    h.run_steps(1);
+    step_until(&mut h, "the failure", |a| {
+        !a.form.busy
+            && a.status
+                .as_ref()
+                .is_some_and(|s| s.kind == StatusKind::Error)
+    });
+    let app = h.state();
+    let status = &app.status.as_ref().unwrap().text;
+    assert!(
+        status.contains("positivePrompt") || status.contains("prompt"),
+        "{status}"
+    );
+    assert!(
+        app.form
+            .errors
+            .iter()
+            .any(|e| e.field == touchup::edit::Field::Prompt),
+        "{:?}",
+        app.form.errors
+    );
+    assert_eq!(app.doc.as_ref().unwrap().editor.mask(), &mask_before);
+    assert_eq!(app.form.request.prompt, prompt_before);
+    assert_eq!(app.form.request.settings, settings_before);
+    assert!(app.results.is_empty());
+    // 400 is never retried.
+    assert_eq!(standin.with(|s| s.inference_attempts()), 1);
+}
+
+#[test]
+fn an_empty_mask_is_caught_before_anything_is_sent() {
+    let standin = StandIn::start();
+    let out = tempfile::tempdir().unwrap();
+    let mut h = app_against(&standin, out.path());
+    h.get_by_label("Prompt").click();
+    h.run_steps(1);
+    h.get_by_label("Prompt").type_text("new sign");
+    h.run_steps(2);
+    h.get_by_label("Submit").click();
+    h.run_steps(3);
+    assert!(
+        h.state()
+            .form
+            .message
+            .as_ref()
+            .is_some_and(|m| m.contains("mask is empty"))
+    );
+    assert_eq!(standin.with(|s| s.bodies.len()), 0);
+}
