@@ -67,7 +67,7 @@ fn opens_an_image_then_paints_undoes_and_exports() {
     let path = write_png(dir.path(), "shopfront.png", 640, 400);
     let mut h = harness(AppOptions {
         image: Some(path),
-        runtime: None,
+        ..AppOptions::default()
     });
     step_until(&mut h, "the image to open", |a| {
         a.doc.as_ref().is_some_and(|d| d.name == "shopfront.png")
