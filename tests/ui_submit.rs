@@ -13,10 +13,12 @@ use touchup::runware::{ApiKey, Client, ClientConfig};
 use touchup::ui::{App, AppOptions, Command, StatusKind};
 
 fn app_against(standin: &StandIn, out: &std::path::Path) -> Harness<'static, App> {
-    let mut config = ClientConfig::default();
-    config.endpoint = standin.url.clone();
-    config.retry_base_delay = Duration::from_millis(10);
-    config.read_timeout = Duration::from_secs(10);
+    let config = ClientConfig {
+        endpoint: standin.url.clone(),
+        retry_base_delay: Duration::from_millis(10),
+        read_timeout: Duration::from_secs(10),
+        ..ClientConfig::default()
+    };
     let client = Client::new(config, ApiKey::new(KEY).unwrap()).unwrap();
     let options = AppOptions {
         client: Some(Arc::new(client)),
