@@ -2,6 +2,7 @@
 //! and inpaints offline lives here and is tested without a window. The GUI (`ui`) is a thin
 //! face over it; nothing outside `ui` imports `ui`.
 
+pub mod compare;
 pub mod demo;
 pub mod fonts;
 pub mod imageio;
