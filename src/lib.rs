@@ -7,4 +7,5 @@ pub mod demo;
 pub mod fonts;
 pub mod imageio;
 pub mod mask;
+pub mod session;
 pub mod ui;
