@@ -1147,8 +1147,10 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        fn arb_case() -> impl Strategy<Value = (u32, u32, Vec<u8>, u32, u32, u32, Vec<u8>, Vec<u8>)>
-        {
+        /// (width, height, coverage, radius, result width, result height, original, result).
+        type Case = (u32, u32, Vec<u8>, u32, u32, u32, Vec<u8>, Vec<u8>);
+
+        fn arb_case() -> impl Strategy<Value = Case> {
             (1u32..28, 1u32..28, 0u32..7, 1u32..40, 1u32..40).prop_flat_map(|(w, h, r, rw, rh)| {
                 let n = (w * h) as usize;
                 (

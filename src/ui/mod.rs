@@ -2,6 +2,7 @@
 
 mod app;
 mod canvas;
+pub mod compare;
 pub mod commands;
 
 use std::path::PathBuf;
