@@ -266,7 +266,7 @@ impl CompareView {
             }
             let r = &inputs.results[self.selected];
             ui.separator();
-            let keep = if r.kept { "★ Kept" } else { "☆ Keep" };
+            let keep = if r.kept { "Kept" } else { "Keep" };
             if ui
                 .selectable_label(r.kept, keep)
                 .on_hover_text("Keep (star) the selected result (K)")
@@ -426,7 +426,7 @@ impl CompareView {
         let mut badge = Color32::from_black_alpha(170);
         if let Some(r) = figures {
             if r.kept {
-                caption.push_str(" ★");
+                caption.push_str(" (kept)");
             }
             if r.discarded {
                 caption.push_str(" (discarded)");
@@ -476,7 +476,7 @@ impl CompareView {
         let Some(r) = inputs.results.get(i) else {
             return;
         };
-        let size = Vec2::new(28.0, 22.0);
+        let size = Vec2::new(64.0, 22.0);
         let keep_rect = Rect::from_min_size(
             Pos2::new(
                 pane.right() - 2.0 * size.x - 10.0,
@@ -487,7 +487,7 @@ impl CompareView {
         let discard_rect = keep_rect.translate(Vec2::new(size.x + 4.0, 0.0));
         let keep = ui.put(
             keep_rect,
-            egui::Button::selectable(r.kept, if r.kept { "★" } else { "☆" }),
+            egui::Button::selectable(r.kept, if r.kept { "Kept" } else { "Keep" }),
         );
         let keep_label = format!("Keep result {}", i + 1);
         keep.widget_info(|| WidgetInfo::selected(Role::Button, true, r.kept, &keep_label));
@@ -499,7 +499,7 @@ impl CompareView {
         }
         let discard = ui.put(
             discard_rect,
-            egui::Button::new(if r.discarded { "↺" } else { "✕" }),
+            egui::Button::new(if r.discarded { "Restore" } else { "Discard" }),
         );
         let discard_label = if r.discarded {
             format!("Restore result {}", i + 1)
@@ -528,8 +528,13 @@ impl CompareView {
             info.value = Some(value);
             info
         });
-        if response.dragged() && pane.width() > 0.0 {
-            self.swipe = (self.swipe + response.drag_delta().x / pane.width()).clamp(0.0, 1.0);
+        // From the absolute pointer position (not the per-frame delta), so a repeated pass of
+        // the same frame cannot move it twice.
+        if response.dragged()
+            && pane.width() > 0.0
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            self.swipe = ((p.x - pane.left()) / pane.width()).clamp(0.0, 1.0);
         }
         let active = response.hovered() || response.dragged();
         let painter = ui.painter_at(pane);
