@@ -129,7 +129,7 @@ where
     R: Send,
     F: Fn(usize, &mut [T]) -> R + Sync,
 {
-    let rows = if row_len == 0 { 0 } else { out.len() / row_len };
+    let rows = out.len().checked_div(row_len).unwrap_or(0);
     let threads = thread_count(out.len()).min(rows.max(1));
     if threads <= 1 {
         return vec![work(0, out)];
@@ -801,10 +801,8 @@ fn draw_coverage(
                 continue;
             }
             let dst = image.get_pixel_mut(px, py);
-            for ch in 0..3 {
-                dst.0[ch] =
-                    ((dst.0[ch] as u32 * (255 - c as u32) + colour[ch] as u32 * c as u32 + 127)
-                        / 255) as u8;
+            for (d, &c_ch) in dst.0.iter_mut().zip(&colour).take(3) {
+                *d = ((*d as u32 * (255 - c as u32) + c_ch as u32 * c as u32 + 127) / 255) as u8;
             }
         }
     }

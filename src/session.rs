@@ -521,10 +521,10 @@ impl History {
                 .ok()
                 .and_then(|t| t.elapsed().ok())
                 .is_some_and(|age| age.as_secs() > 3600);
-            if name.starts_with(".trash-") || (name.starts_with(".tmp-") && old) {
-                if let Err(err) = fs::remove_dir_all(e.path()) {
-                    tracing::warn!(folder = %name, %err, "could not remove a leftover history folder");
-                }
+            if (name.starts_with(".trash-") || (name.starts_with(".tmp-") && old))
+                && let Err(err) = fs::remove_dir_all(e.path())
+            {
+                tracing::warn!(folder = %name, %err, "could not remove a leftover history folder");
             }
         }
     }
@@ -1037,10 +1037,11 @@ fn remove_work_files(dir: &Path, keep: Option<(&str, &str)>) {
             Some((img, mask)) => name == img || name == mask || name == WORK_FILE,
             None => false,
         };
-        if ours && !kept {
-            if let Err(err) = fs::remove_file(e.path()) {
-                tracing::warn!(file = %name, %err, "could not remove an old autosave file");
-            }
+        if ours
+            && !kept
+            && let Err(err) = fs::remove_file(e.path())
+        {
+            tracing::warn!(file = %name, %err, "could not remove an old autosave file");
         }
     }
 }

@@ -445,22 +445,20 @@ impl CompareView {
         painter.rect_filled(text_rect.expand(3.0), 3.0, badge);
         painter.galley(text_rect.min, galley, Color32::WHITE);
 
-        if is_grid {
-            if let PaneContent::Result(i) = content {
-                if i == self.selected {
-                    painter.rect_stroke(
-                        pane.shrink(1.0),
-                        0.0,
-                        Stroke::new(2.0, ui.visuals().selection.stroke.color),
-                        StrokeKind::Inside,
-                    );
-                }
-                if response.clicked() {
-                    self.selected = i;
-                    actions.push(CompareAction::Select(i));
-                }
-                self.tile_buttons(ui, pane, i, inputs, actions);
+        if is_grid && let PaneContent::Result(i) = content {
+            if i == self.selected {
+                painter.rect_stroke(
+                    pane.shrink(1.0),
+                    0.0,
+                    Stroke::new(2.0, ui.visuals().selection.stroke.color),
+                    StrokeKind::Inside,
+                );
             }
+            if response.clicked() {
+                self.selected = i;
+                actions.push(CompareAction::Select(i));
+            }
+            self.tile_buttons(ui, pane, i, inputs, actions);
         }
     }
 
