@@ -193,32 +193,47 @@ impl FeatherMask {
                 weights,
             };
         }
-        // Pass 1: per row, the horizontal distance to the nearest marked pixel, capped at r + 1.
+        // Only rows within r of a marked row can have a weight.
+        let Some(bounds) = mask.marked_bounds() else {
+            return Self {
+                width,
+                height,
+                radius,
+                weights,
+            };
+        };
+        let (marked_y0, marked_y1) = (bounds.y0 as usize, bounds.y1 as usize);
+        // Pass 1: per row, the horizontal distance to the nearest marked pixel, capped at r + 1
+        // (rows without marked pixels keep the cap).
         let cap = radius as u16 + 1;
         let mut horizontal = vec![cap; w * h];
-        for_row_bands(&mut horizontal, w, |first_row, band| {
-            for (i, row) in band.chunks_mut(w).enumerate() {
-                let coverage = mask.row((first_row + i) as u32);
-                let mut dist = cap;
-                for (d, &c) in row.iter_mut().zip(coverage) {
-                    dist = if c >= THRESHOLD {
-                        0
-                    } else {
-                        (dist + 1).min(cap)
-                    };
-                    *d = dist;
+        for_row_bands(
+            &mut horizontal[marked_y0 * w..marked_y1 * w],
+            w,
+            |first_row, band| {
+                for (i, row) in band.chunks_mut(w).enumerate() {
+                    let coverage = mask.row((marked_y0 + first_row + i) as u32);
+                    let mut dist = cap;
+                    for (d, &c) in row.iter_mut().zip(coverage) {
+                        dist = if c >= THRESHOLD {
+                            0
+                        } else {
+                            (dist + 1).min(cap)
+                        };
+                        *d = dist;
+                    }
+                    let mut dist = cap;
+                    for (d, &c) in row.iter_mut().zip(coverage).rev() {
+                        dist = if c >= THRESHOLD {
+                            0
+                        } else {
+                            (dist + 1).min(cap)
+                        };
+                        *d = (*d).min(dist);
+                    }
                 }
-                let mut dist = cap;
-                for (d, &c) in row.iter_mut().zip(coverage).rev() {
-                    dist = if c >= THRESHOLD {
-                        0
-                    } else {
-                        (dist + 1).min(cap)
-                    };
-                    *d = (*d).min(dist);
-                }
-            }
-        });
+            },
+        );
         // The weight for each squared distance up to r².
         let r2 = (radius * radius) as usize;
         let table: Vec<u8> = (0..=r2)
@@ -235,25 +250,30 @@ impl FeatherMask {
         // Pass 2: per row, the smallest dy² + dx² over rows within r, looked up in the table.
         let horizontal = &horizontal;
         let r = radius as usize;
-        for_row_bands(&mut weights, w, |first_row, band| {
-            let mut best = vec![0u32; w];
-            for (i, out) in band.chunks_mut(w).enumerate() {
-                let y = first_row + i;
-                best.fill(u32::MAX);
-                for yy in y.saturating_sub(r)..=(y + r).min(h - 1) {
-                    let dy = yy.abs_diff(y) as u32;
-                    let dy2 = dy * dy;
-                    let src = &horizontal[yy * w..(yy + 1) * w];
-                    for (b, &dx) in best.iter_mut().zip(src) {
-                        let dx = dx as u32;
-                        *b = (*b).min(dy2 + dx * dx);
+        let (out_y0, out_y1) = (marked_y0.saturating_sub(r), (marked_y1 + r).min(h));
+        for_row_bands(
+            &mut weights[out_y0 * w..out_y1 * w],
+            w,
+            |first_row, band| {
+                let mut best = vec![0u32; w];
+                for (i, out) in band.chunks_mut(w).enumerate() {
+                    let y = out_y0 + first_row + i;
+                    best.fill(u32::MAX);
+                    for yy in y.saturating_sub(r)..=(y + r).min(h - 1) {
+                        let dy = yy.abs_diff(y) as u32;
+                        let dy2 = dy * dy;
+                        let src = &horizontal[yy * w..(yy + 1) * w];
+                        for (b, &dx) in best.iter_mut().zip(src) {
+                            let dx = dx as u32;
+                            *b = (*b).min(dy2 + dx * dx);
+                        }
+                    }
+                    for (o, &d2) in out.iter_mut().zip(best.iter()) {
+                        *o = table.get(d2 as usize).copied().unwrap_or(0);
                     }
                 }
-                for (o, &d2) in out.iter_mut().zip(best.iter()) {
-                    *o = table.get(d2 as usize).copied().unwrap_or(0);
-                }
-            }
-        });
+            },
+        );
         Self {
             width,
             height,
@@ -359,14 +379,15 @@ fn composite_same_size(
         let orig = &orig[start..start + band.len()];
         let res = &res[start..start + band.len()];
         let weights = &weights[first_row * w as usize..first_row * w as usize + band.len() / 4];
-        for (((o, a), b), &wt) in band
-            .chunks_exact_mut(4)
-            .zip(orig.chunks_exact(4))
-            .zip(res.chunks_exact(4))
-            .zip(weights)
-        {
+        // Most pixels keep the original: copy the band at once, then touch only the others.
+        band.copy_from_slice(orig);
+        for (i, &wt) in weights.iter().enumerate() {
+            if wt == 0 {
+                continue;
+            }
+            let px = i * 4..i * 4 + 4;
+            let (o, a, b) = (&mut band[px.clone()], &orig[px.clone()], &res[px]);
             match wt {
-                0 => o.copy_from_slice(a),
                 255 => o.copy_from_slice(b),
                 _ => {
                     let (wa, wb) = (255 - wt as u32, wt as u32);
@@ -460,11 +481,13 @@ impl Tally {
 
 #[inline]
 fn pixel_difference(a: &[u8], b: &[u8]) -> u8 {
-    a.iter()
-        .zip(b)
-        .map(|(&x, &y)| x.abs_diff(y))
-        .max()
-        .unwrap_or(0)
+    if a.len() < 4 || b.len() < 4 {
+        return 0;
+    }
+    a[0].abs_diff(b[0])
+        .max(a[1].abs_diff(b[1]))
+        .max(a[2].abs_diff(b[2]))
+        .max(a[3].abs_diff(b[3]))
 }
 
 /// The heatmap colour for a noticeable difference `d >= threshold`.
@@ -485,23 +508,37 @@ fn tally_rows(
     mut heat: Option<&mut [u8]>,
 ) -> Tally {
     let mut t = Tally::default();
-    for (i, ((a, b), &wt)) in orig
-        .chunks_exact(4)
-        .zip(res.chunks_exact(4))
-        .zip(weights)
+    // Branch-free per pixel (the compiler vectorises it); counts fit u32 per chunk of 4096.
+    const CHUNK: usize = 4096;
+    let threshold = threshold.max(1);
+    for (c, ((a, b), w)) in orig
+        .chunks(CHUNK * 4)
+        .zip(res.chunks(CHUNK * 4))
+        .zip(weights.chunks(CHUNK))
         .enumerate()
     {
-        if wt != 0 {
-            continue;
+        let (mut outside, mut changed, mut sum, mut max) = (0u32, 0u32, 0u32, 0u8);
+        for ((a, b), &wt) in a.chunks_exact(4).zip(b.chunks_exact(4)).zip(w) {
+            let keep = (wt == 0) as u8;
+            let d = pixel_difference(a, b) * keep;
+            outside += keep as u32;
+            sum += d as u32;
+            changed += (d >= threshold) as u32;
+            max = max.max(d);
         }
-        let d = pixel_difference(a, b);
-        t.outside += 1;
-        t.sum += d as u64;
-        t.max = t.max.max(d);
-        if d >= threshold && d > 0 {
-            t.changed += 1;
-            if let Some(h) = heat.as_deref_mut() {
-                h[i * 4..i * 4 + 4].copy_from_slice(&heat_colour(d, threshold));
+        t.outside += outside as u64;
+        t.changed += changed as u64;
+        t.sum += sum as u64;
+        t.max = t.max.max(max);
+        if changed > 0
+            && let Some(h) = heat.as_deref_mut()
+        {
+            for (i, ((a, b), &wt)) in a.chunks_exact(4).zip(b.chunks_exact(4)).zip(w).enumerate() {
+                let d = pixel_difference(a, b);
+                if wt == 0 && d >= threshold {
+                    let p = (c * CHUNK + i) * 4;
+                    h[p..p + 4].copy_from_slice(&heat_colour(d, threshold));
+                }
             }
         }
     }
