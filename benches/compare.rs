@@ -68,6 +68,19 @@ fn bench(c: &mut Criterion) {
     let results = results(&original, &mask);
     let feather = FeatherMask::new(&mask, DEFAULT_FEATHER_PX);
     let settings = CompareSettings::default();
+    // The figures, to check against the peer's (benches/compare_peer.py prints the same).
+    for (i, r) in results.iter().enumerate() {
+        if let Ok(f) = outside_figures(&original, r, &feather, DEFAULT_NOTICEABLE_DIFFERENCE) {
+            eprintln!(
+                "result {}: outside {} changed {} mean {:.4} max {}",
+                i + 1,
+                f.outside_pixels,
+                f.changed_pixels,
+                f.mean_difference,
+                f.max_difference
+            );
+        }
+    }
 
     let mut g = c.benchmark_group("compare_4096x4096");
     g.sample_size(10);
