@@ -32,8 +32,8 @@ fn sign_mask() -> Mask {
     let mut m = Mask::new(SIDE, SIDE);
     m.fill_rect(1200, 900, 1600, 500, 255);
     let (cx, cy, r) = (3000i64, 2600i64, 300i64);
-    for y in cy - r..cy + r {
-        for x in cx - r..cx + r {
+    for y in cy - r..=cy + r {
+        for x in cx - r..=cx + r {
             if (x - cx).pow(2) + (y - cy).pow(2) <= r * r {
                 m.set(x as u32, y as u32, 255);
             }
