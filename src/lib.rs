@@ -2,10 +2,12 @@
 //! and inpaints offline lives here and is tested without a window. The GUI (`ui`) is a thin
 //! face over it; nothing outside `ui` imports `ui`.
 
+pub mod compare;
 pub mod demo;
 pub mod edit;
 pub mod fonts;
 pub mod imageio;
 pub mod mask;
 pub mod runware;
+pub mod session;
 pub mod ui;

@@ -2,6 +2,7 @@
 
 mod app;
 mod canvas;
+pub mod compare;
 pub mod commands;
 pub mod form;
 mod session;

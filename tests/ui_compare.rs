@@ -1,0 +1,251 @@
+//! The compare widget driven through egui_kittest: views by click and by shortcut, the swipe
+//! divider drags, zoom holds across views, tiles select, keep/discard come back as actions,
+//! and switching never uploads a texture.
+
+use egui::{Color32, ColorImage, Key, Modifiers, TextureHandle, TextureOptions, Vec2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use touchup::compare::OutsideFigures;
+use touchup::ui::compare::{
+    CompareAction, CompareInputs, CompareMode, CompareView, ResultTextures,
+};
+
+const IMAGE: Vec2 = Vec2::new(64.0, 48.0);
+
+struct State {
+    compare: CompareView,
+    textures: Option<Vec<TextureHandle>>,
+    figures: Vec<OutsideFigures>,
+    kept: Vec<bool>,
+    discarded: Vec<bool>,
+    actions: Vec<CompareAction>,
+    uploads_after_first_frame: Option<usize>,
+}
+
+fn figures(changed: u64) -> OutsideFigures {
+    OutsideFigures {
+        outside_pixels: 1000,
+        changed_pixels: changed,
+        changed_fraction: changed as f64 / 1000.0,
+        mean_difference: 1.0,
+        max_difference: if changed > 0 { 90 } else { 0 },
+        threshold: 16,
+        feather_px: 4,
+        resampled: None,
+    }
+}
+
+fn texture(ctx: &egui::Context, name: &str, colour: Color32) -> TextureHandle {
+    let img = ColorImage::new([64, 48], vec![colour; 64 * 48]);
+    ctx.load_texture(name, img, TextureOptions::NEAREST)
+}
+
+fn harness(results: usize) -> Harness<'static, State> {
+    let state = State {
+        compare: CompareView::new(),
+        textures: None,
+        figures: (0..results).map(|i| figures(i as u64 * 10)).collect(),
+        kept: vec![false; results],
+        discarded: vec![false; results],
+        actions: Vec::new(),
+        uploads_after_first_frame: None,
+    };
+    let mut h = Harness::builder()
+        .with_size(Vec2::new(1000.0, 700.0))
+        .build_ui_state(
+            move |ui, s: &mut State| {
+                let ctx = ui.ctx().clone();
+                let textures = s.textures.get_or_insert_with(|| {
+                    let mut t = vec![texture(&ctx, "original", Color32::GRAY)];
+                    for i in 0..results {
+                        t.push(texture(&ctx, &format!("result-{i}"), Color32::RED));
+                        t.push(texture(&ctx, &format!("heat-{i}"), Color32::YELLOW));
+                    }
+                    t
+                });
+                let inputs: Vec<ResultTextures<'_>> = (0..results)
+                    .map(|i| ResultTextures {
+                        image: &textures[1 + 2 * i],
+                        heatmap: Some(&textures[2 + 2 * i]),
+                        figures: Some(&s.figures[i]),
+                        kept: s.kept[i],
+                        discarded: s.discarded[i],
+                    })
+                    .collect();
+                let actions = s.compare.show(
+                    ui,
+                    &CompareInputs {
+                        original: &textures[0],
+                        image_size: IMAGE,
+                        results: &inputs,
+                    },
+                );
+                for a in &actions {
+                    match *a {
+                        CompareAction::SetKept { index, kept } => s.kept[index] = kept,
+                        CompareAction::SetDiscarded { index, discarded } => {
+                            s.discarded[index] = discarded
+                        }
+                        CompareAction::Select(_) => {}
+                    }
+                }
+                s.actions.extend(actions);
+                let allocated = ctx.tex_manager().read().num_allocated();
+                s.uploads_after_first_frame.get_or_insert(allocated);
+                assert_eq!(
+                    Some(allocated),
+                    s.uploads_after_first_frame,
+                    "the compare view must not allocate textures"
+                );
+            },
+            state,
+        );
+    h.run_steps(2);
+    h
+}
+
+#[test]
+fn every_view_is_reachable_by_click_and_by_shortcut() {
+    let mut h = harness(4);
+    for mode in [
+        CompareMode::Swipe,
+        CompareMode::Flip,
+        CompareMode::Grid,
+        CompareMode::SideBySide,
+    ] {
+        h.get_by_label(mode.label()).click();
+        h.run_steps(2);
+        assert_eq!(h.state().compare.mode, mode, "clicking {}", mode.label());
+    }
+    for mode in [
+        CompareMode::Grid,
+        CompareMode::Swipe,
+        CompareMode::SideBySide,
+        CompareMode::Flip,
+    ] {
+        h.key_press(mode.shortcut());
+        h.run_steps(2);
+        assert_eq!(
+            h.state().compare.mode,
+            mode,
+            "shortcut for {}",
+            mode.label()
+        );
+    }
+    // Grid shows the original and all four results as tiles.
+    h.key_press(CompareMode::Grid.shortcut());
+    h.run_steps(2);
+    assert_eq!(h.state().compare.pane_rects().len(), 5);
+    h.get_by_label("Result 3 tile");
+    h.check_accessibility();
+}
+
+#[test]
+fn swipe_divider_drags() {
+    let mut h = harness(2);
+    h.get_by_label("Swipe").click();
+    h.run_steps(2);
+    let before = h.state().compare.swipe;
+    let pane = h.state().compare.pane_rects()[0];
+    let start = egui::pos2(pane.left() + before * pane.width(), pane.center().y);
+    h.drag_at(start);
+    h.run_steps(1);
+    for i in 1..=5 {
+        h.hover_at(start + egui::vec2(20.0 * i as f32, 0.0));
+        h.run_steps(1);
+    }
+    h.drop_at(start + egui::vec2(100.0, 0.0));
+    h.run_steps(2);
+    let after = h.state().compare.swipe;
+    let expected = before + 100.0 / pane.width();
+    assert!(
+        (after - expected).abs() < 0.02,
+        "divider at {after}, expected about {expected}"
+    );
+    h.get_by_label("Swipe divider");
+}
+
+#[test]
+fn zoom_in_one_view_holds_in_another() {
+    let mut h = harness(2);
+    let pane = h.state().compare.pane_rects()[1];
+    let before = h.state().compare.view;
+    h.hover_at(pane.center());
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, 120.0),
+        modifiers: Modifiers::NONE,
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+    });
+    h.run_steps(10);
+    let zoomed = h.state().compare.view;
+    assert!(
+        zoomed.zoom > before.zoom * 1.2,
+        "{} -> {}",
+        before.zoom,
+        zoomed.zoom
+    );
+    // Pan by dragging the original pane.
+    let left = h.state().compare.pane_rects()[0];
+    h.drag_at(left.center());
+    h.run_steps(1);
+    h.hover_at(left.center() + egui::vec2(30.0, 10.0));
+    h.run_steps(1);
+    h.drop_at(left.center() + egui::vec2(30.0, 10.0));
+    h.run_steps(2);
+    let panned = h.state().compare.view;
+    assert!((panned.offset - zoomed.offset - egui::vec2(30.0, 10.0)).length() < 1.0);
+    for mode in [CompareMode::Grid, CompareMode::Swipe, CompareMode::Flip] {
+        h.key_press(mode.shortcut());
+        h.run_steps(3);
+        assert_eq!(
+            h.state().compare.view,
+            panned,
+            "{} keeps zoom and pan",
+            mode.label()
+        );
+    }
+}
+
+#[test]
+fn grid_tiles_select_and_keep_discard_come_back_as_actions() {
+    let mut h = harness(3);
+    h.get_by_label("Grid").click();
+    h.run_steps(2);
+    h.get_by_label("Result 3 tile").click();
+    h.run_steps(2);
+    assert_eq!(h.state().compare.selected, 2);
+    assert!(h.state().actions.contains(&CompareAction::Select(2)));
+    h.get_by_label("Keep result 2").click();
+    h.run_steps(2);
+    assert!(h.state().kept[1]);
+    h.get_by_label("Discard result 1").click();
+    h.run_steps(2);
+    assert!(h.state().discarded[0]);
+    h.get_by_label("Restore result 1");
+    // Keyboard: next result, keep it.
+    h.key_press(Key::ArrowRight);
+    h.run_steps(2);
+    assert_eq!(h.state().compare.selected, 0);
+    h.key_press(Key::K);
+    h.run_steps(2);
+    assert!(h.state().kept[0]);
+    h.check_accessibility();
+}
+
+#[test]
+fn flip_and_heatmap_toggle() {
+    let mut h = harness(1);
+    h.get_by_label("Flip").click();
+    h.run_steps(2);
+    h.get_by_label("Show original").click();
+    h.run_steps(2);
+    assert!(h.state().compare.show_original);
+    h.get_by_label("Heatmap").click();
+    h.run_steps(2);
+    assert!(h.state().compare.show_heatmap);
+    h.key_press(Key::M);
+    h.run_steps(2);
+    assert!(!h.state().compare.show_heatmap);
+}
