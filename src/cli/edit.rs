@@ -286,7 +286,7 @@ pub fn run(args: &EditArgs) -> anyhow::Result<()> {
         Backend::Runware => {
             let Some(key) = key else {
                 bail!(
-                    "--backend runware needs a Runware API key: set {KEY_ENV} (get one at https://my.runware.ai)"
+                    "--backend runware needs a Runware API key: set {KEY_ENV} or store the key in the system keyring from the editor's settings (get one at https://my.runware.ai)"
                 );
             };
             run_runware(args, &request, key)

@@ -14,7 +14,7 @@ pub use client::{
     Client, ClientConfig, DEFAULT_ENDPOINT, ENDPOINT_ENV, EditResult, PollConfig, SubmitEvent,
 };
 pub use error::RunwareError;
-pub use key::{ApiKey, KEY_ENV, KeySource};
+pub use key::{ApiKey, KEY_ENV, KEYRING_SERVICE, KEYRING_USER, KeySource, KeyringError};
 pub use response::{ApiError, ResponseBody, ResultItem, parse_body};
 pub use submission::{Submission, SubmissionMessage, spawn_submission};
 
