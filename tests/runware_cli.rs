@@ -32,6 +32,7 @@ fn touchup(dir: &Path, url: Option<&str>, key: Option<&str>, args: &[&str]) -> O
         .args(args)
         .env_remove("RUNWARE_API_KEY")
         .env_remove("RUNWARE_API_URL")
+        .env("TOUCHUP_NO_KEYRING", "1")
         .env("TOUCHUP_RETRY_BASE_MS", "5")
         .env("TOUCHUP_POLL_FIRST_MS", "5");
     if let Some(url) = url {

@@ -286,3 +286,45 @@ fn the_stand_in_style_checks_are_mirrored_by_validation_of_all_presets() {
         assert_eq!(StyleType::parse(t.as_api()), Some(*t));
     }
 }
+
+#[test]
+fn results_are_saved_with_their_facts_and_the_right_extensions() {
+    use touchup::edit::{ResultImage, save_results};
+    let img = image::RgbaImage::from_pixel(4, 3, image::Rgba([1, 2, 3, 255]));
+    let jpg = touchup::imageio::encode(&img, touchup::imageio::Format::Jpg, 90).unwrap();
+    let png = touchup::imageio::encode(&img, touchup::imageio::Format::Png, 100).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nested/out");
+    let mut r = typed_request("wayfinding-mural");
+    r.seed_image = Some(ImageInput::bytes(png.clone()));
+    let images = vec![
+        ResultImage {
+            bytes: jpg.clone(),
+            image_uuid: Some("u1".into()),
+            seed: Some(5),
+            cost: Some(0.09),
+        },
+        ResultImage {
+            bytes: png.clone(),
+            image_uuid: None,
+            seed: None,
+            cost: None,
+        },
+    ];
+    let paths = save_results(&out, r.to_task_json(Uuid::nil()), &images).unwrap();
+    assert_eq!(
+        paths,
+        vec![out.join("result-1.jpg"), out.join("result-2.png")]
+    );
+    assert_eq!(std::fs::read(&paths[0]).unwrap(), jpg);
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(index["results"][0]["file"], "result-1.jpg");
+    assert_eq!(index["results"][0]["imageUUID"], "u1");
+    assert_eq!(index["results"][0]["seed"], 5);
+    assert_eq!(index["results"][0]["cost"], 0.09);
+    assert_eq!(index["results"][1]["imageUUID"], Value::Null);
+    // The request is kept, its image payloads abbreviated.
+    let seed = index["request"]["inputs"]["seedImage"].as_str().unwrap();
+    assert!(seed.contains("base64 characters"), "{seed}");
+}

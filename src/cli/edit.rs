@@ -281,19 +281,28 @@ pub fn run(args: &EditArgs) -> anyhow::Result<()> {
                     "{KEY_ENV} is not set and the local engine is not available in this build: set {KEY_ENV} to use Runware"
                 );
             }
-            bail!(
-                "the local engine is not available in this build; use --backend runware with {KEY_ENV} set"
-            )
+            run_local(args, &request)
         }
         Backend::Runware => {
             let Some(key) = key else {
                 bail!(
-                    "--backend runware needs a Runware API key: set {KEY_ENV} (get one at https://my.runware.ai)"
+                    "--backend runware needs a Runware API key: set {KEY_ENV} or store the key in the system keyring from the editor's settings (get one at https://my.runware.ai)"
                 );
             };
             run_runware(args, &request, key)
         }
     }
+}
+
+/// The offline engine. To plug it in: run it on `request` (photo, mask, prompt) to get
+/// `Vec<ResultImage>` (no imageUUID or cost; a seed if it has one), then
+/// `touchup::edit::save_results(&args.out, request.to_task_json(Uuid::new_v4()), &images)`
+/// and print each returned path on stdout, as the Runware path does.
+fn run_local(args: &EditArgs, request: &EditRequest) -> anyhow::Result<()> {
+    let _ = (&args.out, request);
+    bail!(
+        "the local engine is not available in this build; use --backend runware with {KEY_ENV} set"
+    )
 }
 
 fn run_runware(args: &EditArgs, request: &EditRequest, key: ApiKey) -> anyhow::Result<()> {

@@ -9,7 +9,7 @@ use super::response::ApiError;
 #[derive(Debug, thiserror::Error)]
 pub enum RunwareError {
     #[error(
-        "no Runware API key: set RUNWARE_API_KEY to your key from https://my.runware.ai, or use the local engine"
+        "no Runware API key: set RUNWARE_API_KEY (or store the key in the system keyring from the settings dialog), or use the local engine"
     )]
     NoKey,
     #[error("the Runware URL '{0}' is not a valid http(s) URL; fix RUNWARE_API_URL")]

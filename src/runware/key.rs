@@ -1,9 +1,14 @@
-//! The Runware API key, kept out of every printout.
+//! The Runware API key, kept out of every printout. It comes from `RUNWARE_API_KEY`, or from
+//! the OS keyring (Secret Service on Linux, Keychain on macOS, Credential Manager on Windows)
+//! where the settings dialog stores it; never from a settings file.
 
 use std::fmt;
 
 /// The environment variable holding the key.
 pub const KEY_ENV: &str = "RUNWARE_API_KEY";
+/// The keyring entry holding the key: service and user names.
+pub const KEYRING_SERVICE: &str = "touchup";
+pub const KEYRING_USER: &str = "runware-api-key";
 
 /// A Runware API key. Its `Debug` and `Display` never show it; only [`ApiKey::expose`] does,
 /// for the `Authorization` header.
@@ -14,6 +19,16 @@ pub struct ApiKey(String);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeySource {
     Environment,
+    Keyring,
+}
+
+/// The OS keyring could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("the system keyring is not available ({0}); set RUNWARE_API_KEY instead")]
+pub struct KeyringError(String);
+
+fn entry() -> Result<keyring::Entry, KeyringError> {
+    keyring::Entry::new(KEYRING_SERVICE, KEYRING_USER).map_err(|e| KeyringError(e.to_string()))
 }
 
 impl ApiKey {
@@ -28,10 +43,49 @@ impl ApiKey {
         std::env::var(KEY_ENV).ok().and_then(|v| ApiKey::new(&v))
     }
 
-    /// The configured key and where it came from. Only the environment is consulted in this
-    /// build (no OS keyring backend is compiled in).
+    /// The key stored in the OS keyring, if any. Blocking: call it from a plain thread (the
+    /// UI thread, or `spawn_blocking`), never from inside a tokio task.
+    pub fn from_keyring() -> Result<Option<ApiKey>, KeyringError> {
+        match entry()?.get_password() {
+            Ok(text) => Ok(ApiKey::new(&text)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(KeyringError(e.to_string())),
+        }
+    }
+
+    /// Stores this key in the OS keyring (same threading rule as [`ApiKey::from_keyring`]).
+    pub fn store_in_keyring(&self) -> Result<(), KeyringError> {
+        entry()?
+            .set_password(&self.0)
+            .map_err(|e| KeyringError(e.to_string()))
+    }
+
+    /// Removes the stored key; fine when there is none.
+    pub fn delete_from_keyring() -> Result<(), KeyringError> {
+        match entry()?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(KeyringError(e.to_string())),
+        }
+    }
+
+    /// The configured key and where it came from: `RUNWARE_API_KEY` first, then the keyring
+    /// (a keyring that cannot be reached counts as no key, logged at debug level). Setting
+    /// `TOUCHUP_NO_KEYRING` skips the keyring (tests, CI).
     pub fn configured() -> Option<(ApiKey, KeySource)> {
-        ApiKey::from_env().map(|k| (k, KeySource::Environment))
+        if let Some(key) = ApiKey::from_env() {
+            return Some((key, KeySource::Environment));
+        }
+        if std::env::var_os("TOUCHUP_NO_KEYRING").is_some() {
+            return None;
+        }
+        match ApiKey::from_keyring() {
+            Ok(Some(key)) => Some((key, KeySource::Keyring)),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::debug!("{e}");
+                None
+            }
+        }
     }
 
     /// The secret itself, for the request header only.
@@ -62,5 +116,15 @@ mod tests {
         assert_eq!(key.expose(), "sk-secret-123");
         assert!(!format!("{key:?} {key} {key:#?}").contains("secret"));
         assert!(ApiKey::new("   ").is_none());
+    }
+
+    #[test]
+    fn an_unreachable_keyring_is_an_error_not_a_panic() {
+        // In a test environment without a Secret Service this fails cleanly (or, on a desktop,
+        // answers); either way it must not panic, and it must not be mistaken for a key.
+        match ApiKey::from_keyring() {
+            Ok(_) => {}
+            Err(e) => assert!(e.to_string().contains("RUNWARE_API_KEY"), "{e}"),
+        }
     }
 }

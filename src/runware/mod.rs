@@ -10,8 +10,17 @@ mod key;
 mod response;
 mod submission;
 
-pub use client::{Client, ClientConfig, DEFAULT_ENDPOINT, EditResult, PollConfig, SubmitEvent};
+pub use client::{
+    Client, ClientConfig, DEFAULT_ENDPOINT, ENDPOINT_ENV, EditResult, PollConfig, SubmitEvent,
+};
 pub use error::RunwareError;
-pub use key::{ApiKey, KEY_ENV, KeySource};
+pub use key::{ApiKey, KEY_ENV, KEYRING_SERVICE, KEYRING_USER, KeySource, KeyringError};
 pub use response::{ApiError, ResponseBody, ResultItem, parse_body};
 pub use submission::{Submission, SubmissionMessage, spawn_submission};
+
+/// A client for the configured endpoint (`RUNWARE_API_URL` or the default) and key
+/// (`RUNWARE_API_KEY`); [`RunwareError::NoKey`] when no key is set.
+pub fn client_from_env() -> Result<Client, RunwareError> {
+    let (key, _) = ApiKey::configured().ok_or(RunwareError::NoKey)?;
+    Client::new(ClientConfig::from_env(), key)
+}
