@@ -26,7 +26,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Make a mask for an image from rectangles, polygons and strokes, headless.
+    /// Make a mask for an image from rectangles, polygons, strokes, the magic wand and
+    /// grow/shrink, headless.
     Mask(mask::MaskArgs),
     /// Redraw the bundled demo photo (the storefront the editor opens by default).
     Demo {
