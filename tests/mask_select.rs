@@ -439,3 +439,47 @@ fn every_selection_operation_is_one_undo_step() {
         assert_eq!(ed.mask(), expected);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn wand_region_equals_a_breadth_first_search((w, h, bits) in arb_bits(), sx in 0u32..28, sy in 0u32..24, eight in any::<bool>()) {
+        let (sx, sy) = (sx % w, sy % h);
+        let img = RgbaImage::from_fn(w, h, |x, y| {
+            if bits[(y * w + x) as usize] { Rgba([230, 40, 40, 255]) } else { Rgba([20, 120, 220, 255]) }
+        });
+        let connectivity = if eight { Connectivity::Eight } else { Connectivity::Four };
+        let opts = WandOptions { tolerance: 5.0, connectivity };
+        let region = wand_region(&img, (sx, sy), &opts, None).unwrap();
+        let idx = |x: u32, y: u32| (y * w + x) as usize;
+        let colour = bits[idx(sx, sy)];
+        let mut reached = vec![false; bits.len()];
+        reached[idx(sx, sy)] = true;
+        let mut queue = VecDeque::from([(sx as i64, sy as i64)]);
+        while let Some((x, y)) = queue.pop_front() {
+            for dy in -1i64..=1 {
+                for dx in -1i64..=1 {
+                    if (dx == 0 && dy == 0) || (!eight && dx != 0 && dy != 0) {
+                        continue;
+                    }
+                    let (nx, ny) = (x + dx, y + dy);
+                    if nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64 {
+                        continue;
+                    }
+                    let i = idx(nx as u32, ny as u32);
+                    if bits[i] == colour && !reached[i] {
+                        reached[i] = true;
+                        queue.push_back((nx, ny));
+                    }
+                }
+            }
+        }
+        for y in 0..h {
+            for x in 0..w {
+                prop_assert_eq!(region.contains(x, y), reached[idx(x, y)], "pixel {},{}", x, y);
+            }
+        }
+        prop_assert_eq!(region.pixel_count(), reached.iter().filter(|&&r| r).count());
+    }
+}
