@@ -31,7 +31,10 @@ fn write_photo(dir: &Path) -> PathBuf {
 }
 
 fn touchup(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_touchup")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_touchup"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// Runs `touchup mask --image PHOTO ARGS --out OUT` and returns the marked pixels.
@@ -43,7 +46,11 @@ fn mask_of(args: &[&str]) -> Vec<bool> {
     all.extend_from_slice(args);
     all.extend_from_slice(&["--out", out.to_str().unwrap()]);
     let run = touchup(&all);
-    assert!(run.status.success(), "touchup {all:?}: {}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "touchup {all:?}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     assert!(run.stdout.is_empty(), "data only with --data-uri");
     let png = std::fs::read(&out).unwrap();
     let gray = image::load_from_memory(&png).unwrap().into_luma8();
@@ -120,10 +127,17 @@ fn assert_one_line_failure(args: &[&str], mention: &str) {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success(), "{args:?} should fail");
     assert!(run.stdout.is_empty(), "{args:?}: nothing on stdout");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: one line, got {stderr:?}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "{args:?}: one line, got {stderr:?}"
+    );
     assert!(stderr.starts_with("touchup: "), "{stderr}");
     assert!(stderr.contains(mention), "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -153,11 +167,20 @@ fn data_uri_prints_only_the_data_uri() {
         "12",
         "--data-uri",
     ]);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let stdout = String::from_utf8(run.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1, "{stdout:?}");
-    let b64 = stdout.trim_end().strip_prefix("data:image/png;base64,").unwrap();
-    let png = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+    let b64 = stdout
+        .trim_end()
+        .strip_prefix("data:image/png;base64,")
+        .unwrap();
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
     let gray = image::load_from_memory(&png).unwrap().into_luma8();
     let bits: Vec<bool> = gray.into_raw().iter().map(|&v| v == 255).collect();
     assert_eq!(bits, rect_grown(10, 10, 100, 50, 12));

@@ -20,7 +20,10 @@ fn marked_set(m: &Mask) -> Vec<bool> {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) as u32
     }
     fn noise(&mut self, amp: i32) -> i32 {
@@ -29,7 +32,12 @@ impl Lcg {
 }
 
 fn mask_from(w: u32, h: u32, bits: &[bool]) -> Mask {
-    Mask::from_raw(w, h, bits.iter().map(|&b| if b { 255 } else { 0 }).collect()).unwrap()
+    Mask::from_raw(
+        w,
+        h,
+        bits.iter().map(|&b| if b { 255 } else { 0 }).collect(),
+    )
+    .unwrap()
 }
 
 // ---------- rectangle and lasso ----------
@@ -47,8 +55,16 @@ fn rectangle_with_fractional_corners_marks_exactly_the_pixel_centres_inside() {
         }
     }
     // Edges are anti-aliased: column 5 is 30 % covered, row 22 80 %.
-    assert!((60..=95).contains(&m.get(5, 10)), "left edge coverage {}", m.get(5, 10));
-    assert!((180..=225).contains(&m.get(15, 22)), "bottom edge coverage {}", m.get(15, 22));
+    assert!(
+        (60..=95).contains(&m.get(5, 10)),
+        "left edge coverage {}",
+        m.get(5, 10)
+    );
+    assert!(
+        (180..=225).contains(&m.get(15, 22)),
+        "bottom edge coverage {}",
+        m.get(15, 22)
+    );
     assert_eq!(m.get(15, 10), 255);
 }
 
@@ -72,7 +88,10 @@ fn lasso_equals_the_centre_rasterisation_of_its_closed_path() {
     for i in 0..=240 {
         let t = i as f32 / 240.0 * std::f32::consts::TAU;
         let r = 22.0 + 6.0 * (5.0 * t).sin();
-        path.push((40.0 + r * t.cos() + 10.0 * (2.0 * t).sin(), 35.0 + r * t.sin()));
+        path.push((
+            40.0 + r * t.cos() + 10.0 * (2.0 * t).sin(),
+            35.0 + r * t.sin(),
+        ));
         if i % 17 == 0 {
             path.push(*path.last().unwrap());
         }
@@ -115,12 +134,27 @@ fn wand_on_a_noisy_flat_panel_selects_the_panel_and_nothing_else() {
     let img = panel_on_gradient(160, 100, panel);
     for seed in [(31, 21), (70, 40), (109, 59)] {
         let mut m = Mask::new(160, 100);
-        let changed = magic_wand(&mut m, &img, seed, &WandOptions::default(), Combine::Add, None).unwrap();
-        assert_eq!(changed, Some(touchup::mask::DirtyRect::new(30, 20, 110, 60)));
+        let changed = magic_wand(
+            &mut m,
+            &img,
+            seed,
+            &WandOptions::default(),
+            Combine::Add,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            changed,
+            Some(touchup::mask::DirtyRect::new(30, 20, 110, 60))
+        );
         for y in 0..100 {
             for x in 0..160 {
                 let inside = x >= panel.0 && x < panel.2 && y >= panel.1 && y < panel.3;
-                assert_eq!(m.get(x, y), if inside { 255 } else { 0 }, "pixel {x},{y} seed {seed:?}");
+                assert_eq!(
+                    m.get(x, y),
+                    if inside { 255 } else { 0 },
+                    "pixel {x},{y} seed {seed:?}"
+                );
             }
         }
     }
@@ -162,7 +196,11 @@ fn four_connected_wand_stops_at_a_diagonal_touch_and_eight_connected_crosses_it(
     let img = RgbaImage::from_fn(20, 20, |x, y| {
         let a = x < 10 && y < 10;
         let b = x >= 10 && y >= 10;
-        if a || b { Rgba([250, 250, 250, 255]) } else { Rgba([10, 10, 10, 255]) }
+        if a || b {
+            Rgba([250, 250, 250, 255])
+        } else {
+            Rgba([10, 10, 10, 255])
+        }
     });
     let four = wand_region(&img, (2, 2), &WandOptions::default(), None).unwrap();
     assert_eq!(four.pixel_count(), 100);
@@ -182,7 +220,15 @@ fn wand_subtract_unmarks_the_region_only() {
     let img = panel_on_gradient(160, 100, panel);
     let mut m = Mask::new(160, 100);
     m.fill_all();
-    magic_wand(&mut m, &img, (50, 30), &WandOptions::default(), Combine::Subtract, None).unwrap();
+    magic_wand(
+        &mut m,
+        &img,
+        (50, 30),
+        &WandOptions::default(),
+        Combine::Subtract,
+        None,
+    )
+    .unwrap();
     for y in 0..100 {
         for x in 0..160 {
             let inside = x >= panel.0 && x < panel.2 && y >= panel.1 && y < panel.3;
@@ -195,14 +241,20 @@ fn wand_subtract_unmarks_the_region_only() {
 fn wand_rejects_bad_input_and_honours_its_cancel_flag() {
     let img = panel_on_gradient(600, 600, (100, 100, 500, 500));
     let err = wand_region(&img, (600, 3), &WandOptions::default(), None).unwrap_err();
-    assert!(matches!(err, WandError::SeedOutside { x: 600, y: 3, .. }), "{err}");
+    assert!(
+        matches!(err, WandError::SeedOutside { x: 600, y: 3, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("600x600"));
     for tolerance in [-1.0, 100.5, f32::NAN] {
         let opts = WandOptions {
             tolerance,
             ..WandOptions::default()
         };
-        assert!(matches!(wand_region(&img, (1, 1), &opts, None), Err(WandError::BadTolerance(_))));
+        assert!(matches!(
+            wand_region(&img, (1, 1), &opts, None),
+            Err(WandError::BadTolerance(_))
+        ));
     }
     let cancel = AtomicBool::new(true);
     assert_eq!(
@@ -211,7 +263,14 @@ fn wand_rejects_bad_input_and_honours_its_cancel_flag() {
     );
     let mut small = Mask::new(10, 10);
     assert!(matches!(
-        magic_wand(&mut small, &img, (1, 1), &WandOptions::default(), Combine::Add, None),
+        magic_wand(
+            &mut small,
+            &img,
+            (1, 1),
+            &WandOptions::default(),
+            Combine::Add,
+            None
+        ),
         Err(WandError::SizeMismatch { .. })
     ));
 }
@@ -273,7 +332,10 @@ fn arb_bits() -> impl Strategy<Value = (u32, u32, Vec<bool>)> {
         (
             Just(w),
             Just(h),
-            prop::collection::vec(prop::bool::weighted(density as f64 / 100.0 * 0.5), (w * h) as usize),
+            prop::collection::vec(
+                prop::bool::weighted(density as f64 / 100.0 * 0.5),
+                (w * h) as usize,
+            ),
         )
     })
 }
@@ -375,7 +437,11 @@ fn shrink_keeps_a_full_mask_full_and_grow_reports_what_changed() {
     m.set(10, 10, 255);
     let changed = grow(&mut m, 3).unwrap();
     assert_eq!(changed, touchup::mask::DirtyRect::new(7, 7, 14, 14));
-    assert_eq!(grow(&mut Mask::new(5, 5), 3), None, "nothing marked, nothing to grow");
+    assert_eq!(
+        grow(&mut Mask::new(5, 5), 3),
+        None,
+        "nothing marked, nothing to grow"
+    );
 }
 
 #[test]
@@ -389,7 +455,10 @@ fn feather_ramps_the_edge_and_keeps_the_interior_solid() {
     let ramp: Vec<u8> = (24..36).map(|x| m.get(x, 30)).collect();
     assert!(ramp.windows(2).all(|p| p[0] <= p[1]), "{ramp:?}");
     assert!(m.get(29, 30) > 64 && m.get(29, 30) < THRESHOLD, "{ramp:?}");
-    assert!(m.get(30, 30) >= THRESHOLD && m.get(30, 30) < 200, "{ramp:?}");
+    assert!(
+        m.get(30, 30) >= THRESHOLD && m.get(30, 30) < 200,
+        "{ramp:?}"
+    );
 }
 
 #[test]
@@ -418,13 +487,21 @@ fn every_selection_operation_is_one_undo_step() {
     states.push(ed.mask().clone());
     ed.grow(6);
     states.push(ed.mask().clone());
-    ed.fill_shape("Polygon", &[(120.0, 70.0), (150.0, 72.0), (140.0, 95.0), (118.0, 90.0)], Combine::Add);
+    ed.fill_shape(
+        "Polygon",
+        &[(120.0, 70.0), (150.0, 72.0), (140.0, 95.0), (118.0, 90.0)],
+        Combine::Add,
+    );
     states.push(ed.mask().clone());
     ed.shrink(2);
     states.push(ed.mask().clone());
     ed.feather(3.0);
     states.push(ed.mask().clone());
-    ed.fill_shape("Lasso", &[(30.0, 20.0), (60.0, 20.0), (30.0, 45.0)], Combine::Subtract);
+    ed.fill_shape(
+        "Lasso",
+        &[(30.0, 20.0), (60.0, 20.0), (30.0, 45.0)],
+        Combine::Subtract,
+    );
     states.push(ed.mask().clone());
     for w in states.windows(2) {
         assert_ne!(w[0], w[1], "each operation changed the mask");

@@ -42,10 +42,19 @@ pub struct MaskArgs {
     #[arg(long)]
     invert: bool,
     /// Which colour marks the edit in the written mask.
-    #[arg(long, default_value = "white-edits", value_name = "white-edits|black-edits")]
+    #[arg(
+        long,
+        default_value = "white-edits",
+        value_name = "white-edits|black-edits"
+    )]
     polarity: Polarity,
     /// Write the mask PNG here.
-    #[arg(long, value_name = "MASK.png", conflicts_with = "data_uri", required_unless_present = "data_uri")]
+    #[arg(
+        long,
+        value_name = "MASK.png",
+        conflicts_with = "data_uri",
+        required_unless_present = "data_uri"
+    )]
     out: Option<PathBuf>,
     /// Print only `data:image/png;base64,...` on stdout.
     #[arg(long)]
@@ -58,7 +67,12 @@ enum Op {
     Rect(i64, i64, i64, i64),
     Polygon(Vec<(f32, f32)>),
     Stroke(f32, Vec<(f32, f32)>),
-    Wand { x: u32, y: u32, tolerance: f32, text: String },
+    Wand {
+        x: u32,
+        y: u32,
+        tolerance: f32,
+        text: String,
+    },
     Grow(u32),
     Shrink(u32),
     FillHoles,
@@ -78,7 +92,10 @@ fn numbers(text: &str, what: &str) -> anyhow::Result<Vec<f64>> {
 }
 
 fn points(values: &[f64]) -> Vec<(f32, f32)> {
-    values.chunks(2).map(|c| (c[0] as f32, c[1] as f32)).collect()
+    values
+        .chunks(2)
+        .map(|c| (c[0] as f32, c[1] as f32))
+        .collect()
 }
 
 fn parse_rect(text: &str) -> anyhow::Result<Op> {
@@ -112,7 +129,9 @@ fn parse_stroke(text: &str) -> anyhow::Result<Op> {
         .parse()
         .ok()
         .filter(|r: &f32| r.is_finite() && *r > 0.0 && *r <= Brush::MAX_SIZE / 2.0)
-        .with_context(|| format!("--stroke '{text}': the radius must be a number from 0.5 to 500"))?;
+        .with_context(|| {
+            format!("--stroke '{text}': the radius must be a number from 0.5 to 500")
+        })?;
     let v = numbers(rest, "--stroke")?;
     if v.len() < 2 || v.len() % 2 != 0 {
         bail!("--stroke '{text}': expected at least one X,Y point after the radius");
@@ -128,7 +147,9 @@ fn parse_wand(text: &str) -> anyhow::Result<Op> {
                 .parse()
                 .ok()
                 .filter(|t: &f32| (0.0..=WandOptions::MAX_TOLERANCE).contains(t))
-                .with_context(|| format!("--wand '{text}': the tolerance must be a number from 0 to 100"))?;
+                .with_context(|| {
+                    format!("--wand '{text}': the tolerance must be a number from 0 to 100")
+                })?;
             (p, t)
         }
         None => (text, WandOptions::DEFAULT_TOLERANCE),
@@ -137,7 +158,13 @@ fn parse_wand(text: &str) -> anyhow::Result<Op> {
     let [x, y] = v[..] else {
         bail!("--wand '{text}': expected X,Y or X,Y:TOLERANCE");
     };
-    if x < 0.0 || y < 0.0 || x.fract() != 0.0 || y.fract() != 0.0 || x > u32::MAX as f64 || y > u32::MAX as f64 {
+    if x < 0.0
+        || y < 0.0
+        || x.fract() != 0.0
+        || y.fract() != 0.0
+        || x > u32::MAX as f64
+        || y > u32::MAX as f64
+    {
         bail!("--wand '{text}': X and Y must be whole pixel positions inside the image");
     }
     Ok(Op::Wand {
@@ -205,7 +232,12 @@ fn apply(mask: &mut Mask, image: &RgbaImage, op: &Op) -> anyhow::Result<()> {
         Op::Stroke(r, pts) => {
             Brush::new(r * 2.0, 1.0, BrushMode::Paint).polyline(mask, pts);
         }
-        Op::Wand { x, y, tolerance, text } => {
+        Op::Wand {
+            x,
+            y,
+            tolerance,
+            text,
+        } => {
             let options = WandOptions {
                 tolerance: *tolerance,
                 ..WandOptions::default()
@@ -240,9 +272,11 @@ pub fn run(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<()> {
     if args.data_uri {
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", touchup::mask::png_data_uri(&png)).context("could not write to stdout")?;
+        writeln!(out, "{}", touchup::mask::png_data_uri(&png))
+            .context("could not write to stdout")?;
     } else if let Some(path) = &args.out {
-        std::fs::write(path, &png).with_context(|| format!("could not write the mask to {}", path.display()))?;
+        std::fs::write(path, &png)
+            .with_context(|| format!("could not write the mask to {}", path.display()))?;
         eprintln!(
             "wrote {} ({}x{}, {} pixels marked)",
             path.display(),

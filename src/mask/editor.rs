@@ -143,9 +143,16 @@ impl MaskEditor {
     }
 
     /// A filled shape (polygon, lasso or rectangle corners, in image pixels) as one undo step.
-    pub fn fill_shape(&mut self, label: &str, points: &[(f32, f32)], combine: Combine) -> Option<DirtyRect> {
+    pub fn fill_shape(
+        &mut self,
+        label: &str,
+        points: &[(f32, f32)],
+        combine: Combine,
+    ) -> Option<DirtyRect> {
         let area = shape_area(&self.mask, points)?;
-        self.apply(label, Some(area), |m| super::shapes::fill_lasso(m, points, combine))
+        self.apply(label, Some(area), |m| {
+            super::shapes::fill_lasso(m, points, combine)
+        })
     }
 
     /// Adds or subtracts a magic-wand region (found with [`super::wand_region`], usually on a

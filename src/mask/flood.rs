@@ -55,7 +55,9 @@ pub(crate) fn scanline_fill(
             continue;
         }
         runs = runs.wrapping_add(1);
-        if runs.is_multiple_of(CANCEL_CHECK_EVERY) && cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        if runs.is_multiple_of(CANCEL_CHECK_EVERY)
+            && cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+        {
             return Err(Cancelled);
         }
         let mut lx = x;
@@ -122,12 +124,15 @@ fn span_fill_four(
             continue;
         }
         pops = pops.wrapping_add(1);
-        if pops.is_multiple_of(CANCEL_CHECK_EVERY) && cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        if pops.is_multiple_of(CANCEL_CHECK_EVERY)
+            && cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+        {
             return Err(Cancelled);
         }
         let row = y as usize * w;
         let yu = y as u32;
-        let mut inside = |filled: &[u8], x: i64| filled[row + x as usize] == 0 && passable(x as u32, yu);
+        let mut inside =
+            |filled: &[u8], x: i64| filled[row + x as usize] == 0 && passable(x as u32, yu);
         let mut x1 = start;
         let mut x = x1;
         let mut touched = false;
@@ -171,5 +176,8 @@ fn span_fill_four(
             by1 = by1.max(y);
         }
     }
-    Ok((bx0 <= bx1).then(|| DirtyRect::new(bx0 as u32, by0 as u32, bx1 as u32 + 1, by1 as u32 + 1)))
+    Ok(
+        (bx0 <= bx1)
+            .then(|| DirtyRect::new(bx0 as u32, by0 as u32, bx1 as u32 + 1, by1 as u32 + 1)),
+    )
 }

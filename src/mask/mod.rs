@@ -19,8 +19,8 @@ pub use editor::MaskEditor;
 pub use export::{
     ExportError, Polarity, export_data_uri, export_png, import_mask, png_data_uri, threshold,
 };
-pub use history::{History, HistoryStats, StrokeRecorder};
 pub use flood::Connectivity;
+pub use history::{History, HistoryStats, StrokeRecorder};
 pub use morphology::{feather, fill_holes, grow, shrink};
 pub use region::DirtyRect;
 pub use shapes::Combine;

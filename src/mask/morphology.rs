@@ -132,7 +132,11 @@ fn envelope_row(row: &mut [u32], f: &mut [f64], v: &mut [usize], z: &mut [f64]) 
         let p = v[k];
         let dx = xf - p as f64;
         let d = dx * dx + f[p];
-        *out = if d >= (FAR - 1) as f64 { FAR - 1 } else { d as u32 };
+        *out = if d >= (FAR - 1) as f64 {
+            FAR - 1
+        } else {
+            d as u32
+        };
     }
 }
 
@@ -164,7 +168,11 @@ pub fn grow(mask: &mut Mask, radius: u32) -> Option<DirtyRect> {
         for x in 0..w {
             let d = dist[x];
             let inside = d != FAR && d as u64 <= r2;
-            let aa = if d == FAR { 0.0 } else { rf + 0.5 - (d as f32).sqrt() };
+            let aa = if d == FAR {
+                0.0
+            } else {
+                rf + 0.5 - (d as f32).sqrt()
+            };
             let new = row[x].max(nudged(aa, inside));
             if new != row[x] {
                 row[x] = new;
@@ -206,7 +214,11 @@ pub fn shrink(mask: &mut Mask, radius: u32) -> Option<DirtyRect> {
         for x in 0..w {
             let d = dist[x];
             let keep = d == FAR || d as u64 > r2;
-            let aa = if d == FAR { 1.0 } else { (d as f32).sqrt() - rf + 0.5 };
+            let aa = if d == FAR {
+                1.0
+            } else {
+                (d as f32).sqrt() - rf + 0.5
+            };
             let new = row[x].min(nudged(aa, keep));
             let new = if keep { new.max(THRESHOLD) } else { new };
             if new != row[x] {
@@ -255,11 +267,19 @@ pub fn feather(mask: &mut Mask, radius: f32) -> Option<DirtyRect> {
             let is_marked = row[x] >= THRESHOLD;
             let new = if is_marked {
                 let d = inside[i * w + x];
-                let aa = if d == FAR { 1.0 } else { 0.5 + ((d as f32).sqrt() - 0.5) / half_ramp };
+                let aa = if d == FAR {
+                    1.0
+                } else {
+                    0.5 + ((d as f32).sqrt() - 0.5) / half_ramp
+                };
                 nudged(aa, true)
             } else {
                 let d = outside[i * w + x];
-                let aa = if d == FAR { 0.0 } else { 0.5 - ((d as f32).sqrt() - 0.5) / half_ramp };
+                let aa = if d == FAR {
+                    0.0
+                } else {
+                    0.5 - ((d as f32).sqrt() - 0.5) / half_ramp
+                };
                 nudged(aa, false)
             };
             if new != row[x] {

@@ -125,7 +125,12 @@ pub fn contains(points: &[(f32, f32)], px: f32, py: f32) -> bool {
 
 /// Fills the axis-aligned rectangle between two corners (any order, fractional pixels allowed)
 /// with anti-aliased edges; at export a pixel is marked exactly when its centre is inside.
-pub fn fill_rect(mask: &mut Mask, a: (f32, f32), b: (f32, f32), combine: Combine) -> Option<DirtyRect> {
+pub fn fill_rect(
+    mask: &mut Mask,
+    a: (f32, f32),
+    b: (f32, f32),
+    combine: Combine,
+) -> Option<DirtyRect> {
     let (x0, x1) = (a.0.min(b.0), a.0.max(b.0));
     let (y0, y1) = (a.1.min(b.1), a.1.max(b.1));
     if x0 == x1 || y0 == y1 {

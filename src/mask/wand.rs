@@ -41,7 +41,9 @@ impl WandOptions {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum WandError {
-    #[error("the wand point {x},{y} lies outside the {width}x{height} image; click inside the picture")]
+    #[error(
+        "the wand point {x},{y} lies outside the {width}x{height} image; click inside the picture"
+    )]
     SeedOutside {
         x: u32,
         y: u32,
