@@ -3,6 +3,7 @@
 mod app;
 mod canvas;
 pub mod commands;
+pub mod tools;
 
 use std::path::PathBuf;
 
