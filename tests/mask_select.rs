@@ -560,3 +560,35 @@ proptest! {
         prop_assert_eq!(region.pixel_count(), reached.iter().filter(|&&r| r).count());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// The anti-aliased edge after grow comes from exact Euclidean distances: each unmarked
+    /// pixel's new coverage is the ramp `r + 0.5 - d` of its brute-force distance `d` to the
+    /// nearest marked pixel (kept on the disk's side of the threshold).
+    #[test]
+    fn grow_edge_coverage_follows_the_exact_distance((w, h, bits) in arb_bits(), r in 1u32..7) {
+        let mut m = mask_from(w, h, &bits);
+        grow(&mut m, r);
+        let marked: Vec<(i64, i64)> = (0..h as i64)
+            .flat_map(|y| (0..w as i64).map(move |x| (x, y)))
+            .filter(|&(x, y)| bits[(y * w as i64 + x) as usize])
+            .collect();
+        for y in 0..h as i64 {
+            for x in 0..w as i64 {
+                let d2 = marked.iter().map(|&(mx, my)| (mx - x).pow(2) + (my - y).pow(2)).min();
+                let got = m.get(x as u32, y as u32);
+                let expected = match d2 {
+                    None => 0,
+                    Some(0) => 255,
+                    Some(d2) => {
+                        let aa = ((r as f32 + 0.5 - (d2 as f32).sqrt()).clamp(0.0, 1.0) * 255.0).round() as u8;
+                        if d2 <= (r * r) as i64 { aa.max(THRESHOLD) } else { aa.min(THRESHOLD - 1) }
+                    }
+                };
+                prop_assert_eq!(got, expected, "pixel {},{} d2 {:?}", x, y, d2);
+            }
+        }
+    }
+}

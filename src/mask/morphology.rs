@@ -45,8 +45,14 @@ impl ChangeBox {
 
 /// Squared Euclidean distance from each pixel of `rect` to the nearest pixel of `rect` that is
 /// marked (`feature_marked`) or unmarked (`!feature_marked`); [`FAR`] when there is none.
-/// Row-major over `rect`.
-pub(crate) fn squared_distances(mask: &Mask, rect: DirtyRect, feature_marked: bool) -> Vec<u32> {
+/// Row-major over `rect`. Exact wherever the distance is at most `cap`; elsewhere the value is
+/// above `cap²` (possibly [`FAR`]), which is all the callers need to know there.
+pub(crate) fn squared_distances(
+    mask: &Mask,
+    rect: DirtyRect,
+    feature_marked: bool,
+    cap: u32,
+) -> Vec<u32> {
     let (w, h) = (rect.width() as usize, rect.height() as usize);
     let mut g = vec![FAR; w * h];
     // Vertical pass: distance to the nearest feature in the same column, down then up.
@@ -75,6 +81,12 @@ pub(crate) fn squared_distances(mask: &Mask, rect: DirtyRect, feature_marked: bo
             }
         }
     }
+    // A column distance above the cap only gives 2-D distances above it: drop those parabolas.
+    for v in g.iter_mut() {
+        if *v > cap {
+            *v = FAR;
+        }
+    }
     // Horizontal pass: lower envelope of the parabolas (x - q)² + g(q)².
     let mut f = vec![0f64; w];
     let mut v = vec![0usize; w];
@@ -93,6 +105,11 @@ fn envelope_row(row: &mut [u32], f: &mut [f64], v: &mut [usize], z: &mut [f64]) 
     let mut any = false;
     for q in 0..n {
         if row[q] == FAR {
+            continue;
+        }
+        // Inside a run of zeros only the run's ends can be nearest for pixels outside it, and
+        // pixels inside it are at distance 0 (written below).
+        if row[q] == 0 && q > 0 && q + 1 < n && row[q - 1] == 0 && row[q + 1] == 0 {
             continue;
         }
         let gq = row[q] as f64;
@@ -125,6 +142,9 @@ fn envelope_row(row: &mut [u32], f: &mut [f64], v: &mut [usize], z: &mut [f64]) 
     }
     let mut k = 0;
     for (x, out) in row.iter_mut().enumerate() {
+        if *out == 0 {
+            continue;
+        }
         let xf = x as f64;
         while z[k + 1] < xf {
             k += 1;
@@ -156,7 +176,7 @@ pub fn grow(mask: &mut Mask, radius: u32) -> Option<DirtyRect> {
         mask.width(),
         mask.height(),
     )?;
-    let d2 = squared_distances(mask, rect, true);
+    let d2 = squared_distances(mask, rect, true, radius.saturating_add(1));
     let r2 = radius as u64 * radius as u64;
     let rf = radius as f32;
     let w = rect.width() as usize;
@@ -202,7 +222,7 @@ pub fn shrink(mask: &mut Mask, radius: u32) -> Option<DirtyRect> {
         mask.width(),
         mask.height(),
     )?;
-    let d2 = squared_distances(mask, rect, false);
+    let d2 = squared_distances(mask, rect, false, radius.saturating_add(1));
     let r2 = radius as u64 * radius as u64;
     let rf = radius as f32;
     let w = rect.width() as usize;
@@ -255,8 +275,9 @@ pub fn feather(mask: &mut Mask, radius: f32) -> Option<DirtyRect> {
         mask.width(),
         mask.height(),
     )?;
-    let outside = squared_distances(mask, rect, true);
-    let inside = squared_distances(mask, rect, false);
+    let cap = reach as u32 + 1;
+    let outside = squared_distances(mask, rect, true, cap);
+    let inside = squared_distances(mask, rect, false, cap);
     let w = rect.width() as usize;
     let half_ramp = 2.0 * radius;
     let mut changed = ChangeBox::default();
