@@ -178,6 +178,7 @@ pub fn grow(mask: &mut Mask, radius: u32) -> Option<DirtyRect> {
     )?;
     let d2 = squared_distances(mask, rect, true, radius.saturating_add(1));
     let r2 = radius as u64 * radius as u64;
+    let ramp2 = (radius as u64 + 1).pow(2);
     let rf = radius as f32;
     let w = rect.width() as usize;
     let mut changed = ChangeBox::default();
@@ -187,6 +188,18 @@ pub fn grow(mask: &mut Mask, radius: u32) -> Option<DirtyRect> {
         let (mut first, mut last) = (u32::MAX, 0);
         for x in 0..w {
             let d = dist[x];
+            // Beyond the ramp nothing changes; at distance 0 the pixel is solid.
+            if d as u64 > ramp2 {
+                continue;
+            }
+            if d == 0 {
+                if row[x] != 255 {
+                    row[x] = 255;
+                    first = first.min(rect.x0 + x as u32);
+                    last = rect.x0 + x as u32;
+                }
+                continue;
+            }
             let inside = d != FAR && d as u64 <= r2;
             let aa = if d == FAR {
                 0.0
@@ -224,6 +237,7 @@ pub fn shrink(mask: &mut Mask, radius: u32) -> Option<DirtyRect> {
     )?;
     let d2 = squared_distances(mask, rect, false, radius.saturating_add(1));
     let r2 = radius as u64 * radius as u64;
+    let ramp2 = (radius as u64 + 1).pow(2);
     let rf = radius as f32;
     let w = rect.width() as usize;
     let mut changed = ChangeBox::default();
@@ -233,6 +247,10 @@ pub fn shrink(mask: &mut Mask, radius: u32) -> Option<DirtyRect> {
         let (mut first, mut last) = (u32::MAX, 0);
         for x in 0..w {
             let d = dist[x];
+            // Beyond the ramp a marked pixel stays as it is.
+            if d as u64 > ramp2 {
+                continue;
+            }
             let keep = d == FAR || d as u64 > r2;
             let aa = if d == FAR {
                 1.0
