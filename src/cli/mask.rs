@@ -1,10 +1,15 @@
-//! `touchup mask`: a mask from shapes, in the order given on the command line.
+//! `touchup mask`: a mask from shapes, the magic wand and grow/shrink, applied in the order given
+//! on the command line.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{ArgMatches, Args};
-use touchup::mask::{Brush, BrushMode, Mask, Polarity, shapes};
+use image::RgbaImage;
+use touchup::mask::{
+    Brush, BrushMode, Combine, Mask, Polarity, WandOptions, fill_holes, grow, magic_wand, shapes,
+    shrink,
+};
 
 #[derive(Debug, Args)]
 pub struct MaskArgs {
@@ -12,14 +17,27 @@ pub struct MaskArgs {
     #[arg(long)]
     image: PathBuf,
     /// Mark columns X..X+W-1 and rows Y..Y+H-1.
-    #[arg(long, value_name = "X,Y,W,H")]
+    #[arg(long, value_name = "X,Y,W,H", allow_hyphen_values = true)]
     rect: Vec<String>,
     /// Mark a polygon through at least three corners.
-    #[arg(long, value_name = "X1,Y1,X2,Y2,X3,Y3...")]
+    #[arg(long, value_name = "X1,Y1,X2,Y2,X3,Y3...", allow_hyphen_values = true)]
     polygon: Vec<String>,
     /// A round brush of radius R along the polyline.
-    #[arg(long, value_name = "R:X1,Y1,X2,Y2...")]
+    #[arg(long, value_name = "R:X1,Y1,X2,Y2...", allow_hyphen_values = true)]
     stroke: Vec<String>,
+    /// Magic wand: add the connected region around pixel X,Y whose colour is within TOLERANCE
+    /// (OKLab ΔE x100, 0-100, default 10) of that pixel's colour.
+    #[arg(long, value_name = "X,Y[:TOLERANCE]", allow_hyphen_values = true)]
+    wand: Vec<String>,
+    /// Grow the marked area by N pixels (round corners: dilation by a disk of radius N).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    grow: Vec<String>,
+    /// Shrink the marked area by N pixels (erosion by a disk of radius N).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    shrink: Vec<String>,
+    /// Mark every unmarked area enclosed by marked pixels (applied where it stands).
+    #[arg(long)]
+    fill_holes: bool,
     /// Swap marked and kept pixels (applied where it stands among the shapes).
     #[arg(long)]
     invert: bool,
@@ -49,6 +67,15 @@ enum Op {
     Rect(i64, i64, i64, i64),
     Polygon(Vec<(f32, f32)>),
     Stroke(f32, Vec<(f32, f32)>),
+    Wand {
+        x: u32,
+        y: u32,
+        tolerance: f32,
+        text: String,
+    },
+    Grow(u32),
+    Shrink(u32),
+    FillHoles,
     Invert,
 }
 
@@ -112,6 +139,56 @@ fn parse_stroke(text: &str) -> anyhow::Result<Op> {
     Ok(Op::Stroke(r, points(&v)))
 }
 
+fn parse_wand(text: &str) -> anyhow::Result<Op> {
+    let (point, tolerance) = match text.split_once(':') {
+        Some((p, t)) => {
+            let t: f32 = t
+                .trim()
+                .parse()
+                .ok()
+                .filter(|t: &f32| (0.0..=WandOptions::MAX_TOLERANCE).contains(t))
+                .with_context(|| {
+                    format!("--wand '{text}': the tolerance must be a number from 0 to 100")
+                })?;
+            (p, t)
+        }
+        None => (text, WandOptions::DEFAULT_TOLERANCE),
+    };
+    let v = numbers(point, "--wand")?;
+    let [x, y] = v[..] else {
+        bail!("--wand '{text}': expected X,Y or X,Y:TOLERANCE");
+    };
+    if x < 0.0
+        || y < 0.0
+        || x.fract() != 0.0
+        || y.fract() != 0.0
+        || x > u32::MAX as f64
+        || y > u32::MAX as f64
+    {
+        bail!("--wand '{text}': X and Y must be whole pixel positions inside the image");
+    }
+    Ok(Op::Wand {
+        x: x as u32,
+        y: y as u32,
+        tolerance,
+        text: text.to_string(),
+    })
+}
+
+/// A grow or shrink radius: a whole number of pixels from 1 to the largest image side.
+fn parse_radius(text: &str, flag: &str) -> anyhow::Result<u32> {
+    text.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=touchup::imageio::MAX_SIDE).contains(n))
+        .with_context(|| {
+            format!(
+                "{flag} '{text}': expected a whole number of pixels from 1 to {}",
+                touchup::imageio::MAX_SIDE
+            )
+        })
+}
+
 fn ops_in_order(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<Vec<Op>> {
     let mut ops: Vec<(usize, Op)> = Vec::new();
     for (i, t) in super::indexed::<String>(m, "rect") {
@@ -123,6 +200,19 @@ fn ops_in_order(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<Vec<Op>> {
     for (i, t) in super::indexed::<String>(m, "stroke") {
         ops.push((i, parse_stroke(&t)?));
     }
+    for (i, t) in super::indexed::<String>(m, "wand") {
+        ops.push((i, parse_wand(&t)?));
+    }
+    for (i, t) in super::indexed::<String>(m, "grow") {
+        ops.push((i, Op::Grow(parse_radius(&t, "--grow")?)));
+    }
+    for (i, t) in super::indexed::<String>(m, "shrink") {
+        ops.push((i, Op::Shrink(parse_radius(&t, "--shrink")?)));
+    }
+    if args.fill_holes {
+        let i = m.index_of("fill_holes").unwrap_or(usize::MAX);
+        ops.push((i, Op::FillHoles));
+    }
     if args.invert {
         let i = m.index_of("invert").unwrap_or(usize::MAX);
         ops.push((i, Op::Invert));
@@ -131,7 +221,7 @@ fn ops_in_order(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<Vec<Op>> {
     Ok(ops.into_iter().map(|(_, op)| op).collect())
 }
 
-fn apply(mask: &mut Mask, op: &Op) {
+fn apply(mask: &mut Mask, image: &RgbaImage, op: &Op) -> anyhow::Result<()> {
     match op {
         Op::Rect(x, y, w, h) => {
             mask.fill_rect(*x, *y, *w, *h, 255);
@@ -142,10 +232,33 @@ fn apply(mask: &mut Mask, op: &Op) {
         Op::Stroke(r, pts) => {
             Brush::new(r * 2.0, 1.0, BrushMode::Paint).polyline(mask, pts);
         }
+        Op::Wand {
+            x,
+            y,
+            tolerance,
+            text,
+        } => {
+            let options = WandOptions {
+                tolerance: *tolerance,
+                ..WandOptions::default()
+            };
+            magic_wand(mask, image, (*x, *y), &options, Combine::Add, None)
+                .with_context(|| format!("--wand '{text}'"))?;
+        }
+        Op::Grow(n) => {
+            grow(mask, *n);
+        }
+        Op::Shrink(n) => {
+            shrink(mask, *n);
+        }
+        Op::FillHoles => {
+            fill_holes(mask);
+        }
         Op::Invert => {
             mask.invert();
         }
     }
+    Ok(())
 }
 
 pub fn run(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<()> {
@@ -153,7 +266,7 @@ pub fn run(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<()> {
     let image = touchup::imageio::open(&args.image)?;
     let mut mask = Mask::new(image.width(), image.height());
     for op in &ops {
-        apply(&mut mask, op);
+        apply(&mut mask, &image, op)?;
     }
     let png = touchup::mask::export_png(&mask, args.polarity)?;
     if args.data_uri {

@@ -27,7 +27,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Make a mask for an image from rectangles, polygons and strokes, headless.
+    /// Make a mask for an image from rectangles, polygons, strokes, the magic wand and
+    /// grow/shrink, headless.
     Mask(mask::MaskArgs),
     /// Edit the masked area of a photo with Ideogram 3.0 Edit on Runware, headless.
     Edit(Box<edit::EditArgs>),

@@ -1,7 +1,7 @@
 //! A mask with its history: the one object the GUI and the CLI change masks through, so every
 //! change (brush strokes, shapes, whole-mask operations) is undoable in one history.
 
-use super::{Brush, DirtyRect, History, Mask, StrokeRecorder};
+use super::{Brush, Combine, DirtyRect, History, Mask, StrokeRecorder, WandRegion};
 
 #[derive(Debug)]
 struct Stroke {
@@ -142,6 +142,62 @@ impl MaskEditor {
         self.apply("Invert mask", None, |m| Some(m.invert()))
     }
 
+    /// A filled shape (polygon, lasso or rectangle corners, in image pixels) as one undo step.
+    pub fn fill_shape(
+        &mut self,
+        label: &str,
+        points: &[(f32, f32)],
+        combine: Combine,
+    ) -> Option<DirtyRect> {
+        let area = shape_area(&self.mask, points)?;
+        self.apply(label, Some(area), |m| {
+            super::shapes::fill_lasso(m, points, combine)
+        })
+    }
+
+    /// Adds or subtracts a magic-wand region (found with [`super::wand_region`], usually on a
+    /// worker thread) as one undo step.
+    pub fn apply_wand(&mut self, region: &WandRegion, combine: Combine) -> Option<DirtyRect> {
+        let area = region.bounds()?;
+        let label = match combine {
+            Combine::Add => "Magic wand",
+            Combine::Subtract => "Magic wand (subtract)",
+        };
+        self.apply(label, Some(area), |m| region.apply(m, combine))
+    }
+
+    /// Grows the marked shape by a disk of `radius` pixels, as one undo step.
+    pub fn grow(&mut self, radius: u32) -> Option<DirtyRect> {
+        let marked = self.mask.marked_bounds()?;
+        let r = radius as i64;
+        let area = DirtyRect::clip(
+            marked.x0 as i64 - r,
+            marked.y0 as i64 - r,
+            marked.x1 as i64 + r,
+            marked.y1 as i64 + r,
+            self.mask.width(),
+            self.mask.height(),
+        );
+        self.apply("Grow mask", area, |m| super::grow(m, radius))
+    }
+
+    /// Shrinks the marked shape by a disk of `radius` pixels, as one undo step.
+    pub fn shrink(&mut self, radius: u32) -> Option<DirtyRect> {
+        let area = self.mask.marked_bounds()?;
+        self.apply("Shrink mask", Some(area), |m| super::shrink(m, radius))
+    }
+
+    /// Softens the coverage edge (the export does not change), as one undo step.
+    pub fn feather(&mut self, radius: f32) -> Option<DirtyRect> {
+        self.apply("Feather mask", None, |m| super::feather(m, radius))
+    }
+
+    /// Marks every enclosed unmarked region, as one undo step.
+    pub fn fill_holes(&mut self) -> Option<DirtyRect> {
+        let area = self.mask.marked_bounds()?;
+        self.apply("Fill holes", Some(area), super::fill_holes)
+    }
+
     pub fn undo(&mut self) -> Option<DirtyRect> {
         self.end_stroke();
         self.history.undo(&mut self.mask)
@@ -166,4 +222,26 @@ fn paint(mask: &mut Mask, stroke: &mut Stroke, a: (f32, f32), b: (f32, f32)) -> 
     )?;
     stroke.recorder.before_change(mask, area);
     stroke.brush.segment(mask, a, b)
+}
+
+/// The box a filled shape through `points` may change.
+fn shape_area(mask: &Mask, points: &[(f32, f32)]) -> Option<DirtyRect> {
+    if points.iter().any(|p| !p.0.is_finite() || !p.1.is_finite()) {
+        return None;
+    }
+    let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for &(x, y) in points {
+        x0 = x0.min(x);
+        y0 = y0.min(y);
+        x1 = x1.max(x);
+        y1 = y1.max(y);
+    }
+    DirtyRect::clip(
+        x0.floor() as i64 - 1,
+        y0.floor() as i64 - 1,
+        x1.ceil() as i64 + 2,
+        y1.ceil() as i64 + 2,
+        mask.width(),
+        mask.height(),
+    )
 }

@@ -7,17 +7,24 @@
 mod brush;
 mod editor;
 mod export;
+mod flood;
 mod history;
+mod morphology;
 mod region;
 pub mod shapes;
+mod wand;
 
 pub use brush::{Brush, BrushMode};
 pub use editor::MaskEditor;
 pub use export::{
     ExportError, Polarity, export_data_uri, export_png, import_mask, png_data_uri, threshold,
 };
+pub use flood::Connectivity;
 pub use history::{History, HistoryStats, StrokeRecorder};
+pub use morphology::{feather, fill_holes, grow, shrink};
 pub use region::DirtyRect;
+pub use shapes::Combine;
+pub use wand::{WandError, WandOptions, WandRegion, colour_distance, magic_wand, wand_region};
 
 /// Coverage at or above this value marks a pixel for editing (50 %).
 pub const THRESHOLD: u8 = 128;

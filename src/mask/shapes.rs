@@ -133,3 +133,34 @@ pub fn contains(points: &[(f32, f32)], px: f32, py: f32) -> bool {
     spans_at(points, py, &mut spans);
     spans.iter().any(|&(a, b)| px >= a && px < b)
 }
+
+/// Fills the axis-aligned rectangle between two corners (any order, fractional pixels allowed)
+/// with anti-aliased edges; at export a pixel is marked exactly when its centre is inside.
+pub fn fill_rect(
+    mask: &mut Mask,
+    a: (f32, f32),
+    b: (f32, f32),
+    combine: Combine,
+) -> Option<DirtyRect> {
+    let (x0, x1) = (a.0.min(b.0), a.0.max(b.0));
+    let (y0, y1) = (a.1.min(b.1), a.1.max(b.1));
+    if x0 == x1 || y0 == y1 {
+        return None;
+    }
+    fill_polygon(mask, &[(x0, y0), (x1, y0), (x1, y1), (x0, y1)], combine)
+}
+
+/// Fills a freehand lasso: the closed path through the pointer positions (the last point joins
+/// the first; a self-crossing path fills by the non-zero rule). Repeated points are dropped.
+pub fn fill_lasso(mask: &mut Mask, path: &[(f32, f32)], combine: Combine) -> Option<DirtyRect> {
+    let mut points: Vec<(f32, f32)> = Vec::with_capacity(path.len());
+    for &p in path {
+        if points.last() != Some(&p) {
+            points.push(p);
+        }
+    }
+    while points.len() > 1 && points.first() == points.last() {
+        points.pop();
+    }
+    fill_polygon(mask, &points, combine)
+}

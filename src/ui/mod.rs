@@ -6,6 +6,7 @@ pub mod compare;
 pub mod commands;
 pub mod form;
 mod session;
+pub mod tools;
 
 use std::path::PathBuf;
 
