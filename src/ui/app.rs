@@ -14,7 +14,7 @@ use crate::mask::{Brush, BrushMode, DirtyRect, MaskEditor, Polarity};
 use super::canvas::{CanvasTextures, View, export_preview};
 use super::commands::{self, Command};
 use super::form::{self, FormAction, FormState};
-use super::session::{self, ResultEntry, Running, SessionMsg};
+use super::submit::{self, ResultEntry, Running, SessionMsg};
 use crate::edit::{EditRequest, ImageInput};
 
 const SETTINGS_KEY: &str = "touchup-settings";
@@ -1353,7 +1353,7 @@ impl App {
         let request = self.request_for_preview();
         let client = match &self.client {
             Some(c) => c.clone(),
-            None => match session::make_client() {
+            None => match submit::make_client() {
                 Ok(c) => {
                     let c = Arc::new(c);
                     self.client = Some(c.clone());
@@ -1372,15 +1372,15 @@ impl App {
             .settings
             .output_root
             .clone()
-            .unwrap_or_else(session::default_output_root);
-        let folder = session::new_output_folder(&root);
+            .unwrap_or_else(submit::default_output_root);
+        let folder = submit::new_output_folder(&root);
         self.form.errors.clear();
         self.form.message = None;
         self.form.progress = Some("Starting…".into());
         self.results.clear();
         self.selected_result = None;
         let notify_ctx = ctx.clone();
-        self.running = Some(session::spawn_runware(
+        self.running = Some(submit::spawn_runware(
             &handle,
             client,
             request,
@@ -1410,7 +1410,7 @@ impl App {
                         r.received += 1;
                     }
                     let thumbnail =
-                        session::thumbnail(ctx, &format!("result-{}", result.index), &image);
+                        submit::thumbnail(ctx, &format!("result-{}", result.index), &image);
                     if let Err(e) = &path {
                         self.error(format!(
                             "result {} arrived but could not be saved: {e}",

@@ -5,7 +5,7 @@ mod canvas;
 pub mod compare;
 pub mod commands;
 pub mod form;
-mod session;
+mod submit;
 pub mod tools;
 
 use std::path::PathBuf;
