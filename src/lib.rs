@@ -5,5 +5,6 @@
 pub mod demo;
 pub mod fonts;
 pub mod imageio;
+pub mod local;
 pub mod mask;
 pub mod ui;

@@ -1,0 +1,425 @@
+//! The exemplar fill: a multi-scale patch search (PatchMatch, Barnes et al. 2009) with voting
+//! (Wexler et al. 2007). Every patch overlapping the hole is matched to the most similar patch
+//! of the known surroundings; each hole pixel becomes the weighted vote of the patches that
+//! cover it. Solved coarse to fine, so large structures settle first and the fine levels
+//! carry the texture (brick joints, wood grain) instead of a blur.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::LocalError;
+use super::canvas::{Canvas, Rgba};
+use super::fast_marching;
+use super::seeded_random::SeededRandom;
+
+/// How many search-and-vote rounds each level gets (coarsest, middle, finest).
+const ROUNDS_COARSEST: usize = 6;
+const ROUNDS_MIDDLE: usize = 4;
+const ROUNDS_FINEST: usize = 3;
+/// A level needs at least this many source patches to be worth solving.
+const MIN_SOURCES: usize = 16;
+
+/// One pyramid level: the canvas, where patches may be copied from, and the current matches.
+struct Level {
+    canvas: Canvas,
+    /// `true` at the centre of every patch that lies inside the canvas and holds no hole pixel.
+    source_ok: Vec<bool>,
+    sources: Vec<u32>,
+    targets: Vec<u32>,
+    /// Per pixel (meaningful at hole pixels): the matched source centre and its distance.
+    matches: Vec<u32>,
+    costs: Vec<f32>,
+}
+
+impl Level {
+    fn new(canvas: Canvas, radius: usize) -> Self {
+        let (w, h) = (canvas.width, canvas.height);
+        let source_ok = source_centres(&canvas.hole, w, h, radius);
+        let sources = (0..w * h)
+            .filter(|&i| source_ok[i])
+            .map(|i| i as u32)
+            .collect();
+        let targets = (0..w * h)
+            .filter(|&i| canvas.hole[i])
+            .map(|i| i as u32)
+            .collect();
+        Self {
+            canvas,
+            source_ok,
+            sources,
+            targets,
+            matches: vec![0; w * h],
+            costs: vec![f32::INFINITY; w * h],
+        }
+    }
+}
+
+/// Whether a patch fill can run on `canvas` at all (some hole-free patch exists).
+pub(crate) fn has_sources(canvas: &Canvas, radius: usize) -> bool {
+    source_centres(&canvas.hole, canvas.width, canvas.height, radius)
+        .iter()
+        .any(|&ok| ok)
+}
+
+/// Fills `canvas`'s hole in place. `depth` is the hole's largest distance to a known pixel.
+pub(crate) fn fill(
+    canvas: &mut Canvas,
+    radius: usize,
+    depth: f32,
+    seed: u64,
+    progress: &dyn Fn(f32),
+    cancel: &AtomicBool,
+) -> Result<(), LocalError> {
+    let mut levels = vec![Level::new(canvas.clone(), radius)];
+    if levels[0].sources.is_empty() {
+        return Err(LocalError::NoSourcePatches { patch: 2 * radius + 1 });
+    }
+    let mut level_depth = depth;
+    while level_depth > radius as f32 + 1.0 {
+        let Some(last) = levels.last() else { break };
+        let coarse = downsample(&last.canvas);
+        if coarse.width < 4 * radius + 2 || coarse.height < 4 * radius + 2 {
+            break;
+        }
+        let level = Level::new(coarse, radius);
+        if level.sources.len() < MIN_SOURCES || level.targets.is_empty() {
+            break;
+        }
+        levels.push(level);
+        level_depth /= 2.0;
+    }
+    let count = levels.len();
+    tracing::debug!(levels = count, depth, "patch fill pyramid");
+
+    // Work per level ~ targets x rounds; progress follows it.
+    let rounds = |index: usize| match index {
+        0 => ROUNDS_FINEST,
+        i if i + 1 == count => ROUNDS_COARSEST,
+        _ => ROUNDS_MIDDLE,
+    };
+    let work: Vec<f32> = (0..count)
+        .map(|i| (levels[i].targets.len() * rounds(i)) as f32)
+        .collect();
+    let total_work: f32 = work.iter().sum::<f32>().max(1.0);
+    let mut work_done = 0.0f32;
+
+    // Coarsest level: start from the smooth fill, then random matches.
+    {
+        let coarsest = &mut levels[count - 1];
+        fast_marching::fill(&mut coarsest.canvas, 5.0, &|_| {}, cancel)?;
+        let mut random = SeededRandom::derive(seed, (count - 1) as u64 * 1000);
+        for k in 0..coarsest.targets.len() {
+            let t = coarsest.targets[k] as usize;
+            let s = coarsest.sources[random.below(coarsest.sources.len())];
+            coarsest.matches[t] = s;
+        }
+        refresh_costs(coarsest, radius);
+    }
+
+    for index in (0..count).rev() {
+        if index + 1 < count {
+            let (finer, coarser) = levels.split_at_mut(index + 1);
+            upsample_matches(&coarser[0], &mut finer[index], radius, seed, index);
+        }
+        let level = &mut levels[index];
+        for round in 0..rounds(index) {
+            let mut random = SeededRandom::derive(seed, index as u64 * 1000 + round as u64 + 1);
+            search(level, radius, round % 2 == 1, &mut random, cancel)?;
+            vote(level, radius);
+            refresh_costs(level, radius);
+            work_done += level.targets.len() as f32;
+            progress((work_done / total_work).min(1.0));
+        }
+    }
+    let finest = &levels[0];
+    for &t in &finest.targets {
+        canvas.pixels[t as usize] = finest.canvas.pixels[t as usize];
+    }
+    Ok(())
+}
+
+/// Centres of patches fully inside the canvas with no hole pixel (summed-area table).
+fn source_centres(hole: &[bool], w: usize, h: usize, radius: usize) -> Vec<bool> {
+    let mut sums = vec![0u32; (w + 1) * (h + 1)];
+    for y in 0..h {
+        let mut row = 0u32;
+        for x in 0..w {
+            row += hole[y * w + x] as u32;
+            sums[(y + 1) * (w + 1) + x + 1] = sums[y * (w + 1) + x + 1] + row;
+        }
+    }
+    let mut ok = vec![false; w * h];
+    if w <= 2 * radius || h <= 2 * radius {
+        return ok;
+    }
+    for y in radius..h - radius {
+        for x in radius..w - radius {
+            let (x0, y0, x1, y1) = (x - radius, y - radius, x + radius + 1, y + radius + 1);
+            let count = sums[y1 * (w + 1) + x1] + sums[y0 * (w + 1) + x0]
+                - sums[y0 * (w + 1) + x1]
+                - sums[y1 * (w + 1) + x0];
+            ok[y * w + x] = count == 0;
+        }
+    }
+    ok
+}
+
+/// Half size: known pixels average the known pixels below them; a coarse pixel is hole when
+/// any pixel below it is.
+fn downsample(fine: &Canvas) -> Canvas {
+    let (fw, fh) = (fine.width, fine.height);
+    let (w, h) = (fw.div_ceil(2), fh.div_ceil(2));
+    let mut pixels = Vec::with_capacity(w * h);
+    let mut hole = Vec::with_capacity(w * h);
+    for y in 0..h {
+        for x in 0..w {
+            let mut sum = [0.0f32; 4];
+            let mut n = 0.0f32;
+            let mut any_hole = false;
+            for fy in 2 * y..(2 * y + 2).min(fh) {
+                for fx in 2 * x..(2 * x + 2).min(fw) {
+                    let i = fy * fw + fx;
+                    if fine.hole[i] {
+                        any_hole = true;
+                        continue;
+                    }
+                    let v = fine.pixels[i];
+                    for c in 0..4 {
+                        sum[c] += v[c];
+                    }
+                    n += 1.0;
+                }
+            }
+            pixels.push(if n > 0.0 {
+                sum.map(|s| s / n)
+            } else {
+                [0.0; 4]
+            });
+            hole.push(any_hole);
+        }
+    }
+    Canvas {
+        width: w,
+        height: h,
+        pixels,
+        hole,
+    }
+}
+
+/// Seeds a finer level from the coarser one: hole pixels start as the coarse colour and each
+/// target takes its coarse match, scaled up.
+fn upsample_matches(coarse: &Level, fine: &mut Level, radius: usize, seed: u64, index: usize) {
+    let (cw, fw, fh) = (coarse.canvas.width, fine.canvas.width, fine.canvas.height);
+    let mut random = SeededRandom::derive(seed, index as u64 * 1000 + 999);
+    for k in 0..fine.targets.len() {
+        let t = fine.targets[k] as usize;
+        let (x, y) = (t % fw, t / fw);
+        let c = (y / 2) * cw + x / 2;
+        fine.canvas.pixels[t] = coarse.canvas.pixels[c];
+        let mut chosen = None;
+        if coarse.canvas.hole[c] {
+            let s = coarse.matches[c] as usize;
+            let (sx, sy) = (2 * (s % cw) + (x & 1), 2 * (s / cw) + (y & 1));
+            let sx = sx.clamp(radius, fw - 1 - radius);
+            let sy = sy.clamp(radius, fh - 1 - radius);
+            let candidate = sy * fw + sx;
+            if fine.source_ok[candidate] {
+                chosen = Some(candidate as u32);
+            }
+        }
+        fine.matches[t] = chosen.unwrap_or_else(|| fine.sources[random.below(fine.sources.len())]);
+    }
+    refresh_costs(fine, radius);
+    vote(fine, radius);
+    refresh_costs(fine, radius);
+}
+
+/// Sum of squared RGB differences between the patch at `t` and the patch at `s`, over the
+/// target pixels inside the canvas; stops early once past `limit`.
+#[inline]
+fn patch_distance(canvas: &Canvas, radius: usize, t: usize, s: usize, limit: f32) -> f32 {
+    let (w, h) = (canvas.width, canvas.height);
+    let (tx, ty) = (t % w, t / w);
+    let (sx, sy) = (s % w, s / w);
+    let x_from = tx.saturating_sub(radius);
+    let x_to = (tx + radius).min(w - 1);
+    let span = x_to - x_from + 1;
+    let sx_from = sx + x_from - tx;
+    let pixels = &canvas.pixels;
+    let mut sum = 0.0f32;
+    for dy in -(radius as isize)..=(radius as isize) {
+        let y = ty as isize + dy;
+        if y < 0 || y >= h as isize {
+            continue;
+        }
+        let source_y = (sy as isize + dy) as usize;
+        let target_row = &pixels[y as usize * w + x_from..y as usize * w + x_from + span];
+        let source_row = &pixels[source_y * w + sx_from..source_y * w + sx_from + span];
+        for (a, b) in target_row.iter().zip(source_row) {
+            let d0 = a[0] - b[0];
+            let d1 = a[1] - b[1];
+            let d2 = a[2] - b[2];
+            sum += d0 * d0 + d1 * d1 + d2 * d2;
+        }
+        if sum > limit {
+            return sum;
+        }
+    }
+    sum
+}
+
+fn refresh_costs(level: &mut Level, radius: usize) {
+    for k in 0..level.targets.len() {
+        let t = level.targets[k] as usize;
+        level.costs[t] = patch_distance(
+            &level.canvas,
+            radius,
+            t,
+            level.matches[t] as usize,
+            f32::INFINITY,
+        );
+    }
+}
+
+/// One PatchMatch sweep: propagation from the already-visited neighbours, then a random
+/// search in shrinking windows around the current match.
+fn search(
+    level: &mut Level,
+    radius: usize,
+    backwards: bool,
+    random: &mut SeededRandom,
+    cancel: &AtomicBool,
+) -> Result<(), LocalError> {
+    let (w, h) = (level.canvas.width, level.canvas.height);
+    let n = level.targets.len();
+    let widest = w.max(h);
+    let step: isize = if backwards { 1 } else { -1 };
+    for k in 0..n {
+        if k % 1024 == 0 && cancel.load(Ordering::Relaxed) {
+            return Err(LocalError::Cancelled);
+        }
+        let t = level.targets[if backwards { n - 1 - k } else { k }] as usize;
+        let (tx, ty) = (t % w, t / w);
+        let mut best = level.matches[t] as usize;
+        let mut best_cost = level.costs[t];
+        // Propagation: the neighbour before us (in sweep order) along x, then along y.
+        let neighbours = [
+            (tx as isize + step, ty as isize, -step, 0isize),
+            (tx as isize, ty as isize + step, 0, -step),
+        ];
+        for (nx, ny, shift_x, shift_y) in neighbours {
+            if nx < 0 || ny < 0 || nx >= w as isize || ny >= h as isize {
+                continue;
+            }
+            let nb = ny as usize * w + nx as usize;
+            if !level.canvas.hole[nb] {
+                continue;
+            }
+            let s = level.matches[nb] as usize;
+            let cx = (s % w) as isize + shift_x;
+            let cy = (s / w) as isize + shift_y;
+            if cx < 0 || cy < 0 || cx >= w as isize || cy >= h as isize {
+                continue;
+            }
+            let candidate = cy as usize * w + cx as usize;
+            if candidate == best || !level.source_ok[candidate] {
+                continue;
+            }
+            let cost = patch_distance(&level.canvas, radius, t, candidate, best_cost);
+            if cost < best_cost {
+                best = candidate;
+                best_cost = cost;
+            }
+        }
+        // Random search around the best match, window halving each time.
+        let mut reach = widest;
+        while reach >= 1 {
+            let cx = (best % w) as isize + random.offset(reach);
+            let cy = (best / w) as isize + random.offset(reach);
+            reach /= 2;
+            if cx < 0 || cy < 0 || cx >= w as isize || cy >= h as isize {
+                continue;
+            }
+            let candidate = cy as usize * w + cx as usize;
+            if candidate == best || !level.source_ok[candidate] {
+                continue;
+            }
+            let cost = patch_distance(&level.canvas, radius, t, candidate, best_cost);
+            if cost < best_cost {
+                best = candidate;
+                best_cost = cost;
+            }
+        }
+        level.matches[t] = best as u32;
+        level.costs[t] = best_cost;
+    }
+    Ok(())
+}
+
+/// Every hole pixel becomes the weighted mean of what the patches covering it propose;
+/// closer matches weigh more.
+fn vote(level: &mut Level, radius: usize) {
+    let (w, h) = (level.canvas.width, level.canvas.height);
+    let mut sorted: Vec<f32> = level
+        .targets
+        .iter()
+        .map(|&t| level.costs[t as usize])
+        .filter(|c| c.is_finite())
+        .collect();
+    let scale = if sorted.is_empty() {
+        1.0
+    } else {
+        let mid = sorted.len() / 2;
+        let (_, median, _) = sorted.select_nth_unstable_by(mid, f32::total_cmp);
+        median.max(1.0)
+    };
+    let weights: Vec<f32> = level
+        .targets
+        .iter()
+        .map(|&t| (-level.costs[t as usize] / scale).exp().max(1.0e-6))
+        .collect();
+    let mut weight_at = vec![0.0f32; w * h];
+    for (k, &t) in level.targets.iter().enumerate() {
+        weight_at[t as usize] = weights[k];
+    }
+    let r = radius as isize;
+    let mut updated: Vec<Rgba> = Vec::with_capacity(level.targets.len());
+    for &t in &level.targets {
+        let t = t as usize;
+        let (tx, ty) = ((t % w) as isize, (t / w) as isize);
+        let mut sum = [0.0f32; 4];
+        let mut total = 0.0f32;
+        for oy in -r..=r {
+            let qy = ty - oy;
+            if qy < 0 || qy >= h as isize {
+                continue;
+            }
+            for ox in -r..=r {
+                let qx = tx - ox;
+                if qx < 0 || qx >= w as isize {
+                    continue;
+                }
+                let q = qy as usize * w + qx as usize;
+                if !level.canvas.hole[q] {
+                    continue;
+                }
+                let s = level.matches[q] as usize;
+                let sx = (s % w) as isize + ox;
+                let sy = (s / w) as isize + oy;
+                let v = level.canvas.pixels[sy as usize * w + sx as usize];
+                let wgt = weight_at[q];
+                for c in 0..4 {
+                    sum[c] += wgt * v[c];
+                }
+                total += wgt;
+            }
+        }
+        updated.push(if total > 0.0 {
+            sum.map(|s| s / total)
+        } else {
+            level.canvas.pixels[t]
+        });
+    }
+    for (k, &t) in level.targets.iter().enumerate() {
+        level.canvas.pixels[t as usize] = updated[k];
+    }
+}
