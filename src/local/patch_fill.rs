@@ -17,6 +17,8 @@ const ROUNDS_MIDDLE: usize = 4;
 const ROUNDS_FINEST: usize = 3;
 /// A level needs at least this many source patches to be worth solving.
 const MIN_SOURCES: usize = 16;
+/// The pyramid stops once the hole is at most this deep (pixels) at the coarsest level.
+const COARSEST_DEPTH: f32 = 2.0;
 
 /// One pyramid level: the canvas, where patches may be copied from, and the current matches.
 struct Level {
@@ -24,7 +26,10 @@ struct Level {
     /// `true` at the centre of every patch that lies inside the canvas and holds no hole pixel.
     source_ok: Vec<bool>,
     sources: Vec<u32>,
+    /// Centres of every patch that overlaps the hole (the hole grown by the patch radius).
     targets: Vec<u32>,
+    is_target: Vec<bool>,
+    hole_pixels: Vec<u32>,
     /// Per pixel (meaningful at hole pixels): the matched source centre and its distance.
     matches: Vec<u32>,
     costs: Vec<f32>,
@@ -38,7 +43,12 @@ impl Level {
             .filter(|&i| source_ok[i])
             .map(|i| i as u32)
             .collect();
+        let is_target = grow(&canvas.hole, w, h, radius);
         let targets = (0..w * h)
+            .filter(|&i| is_target[i])
+            .map(|i| i as u32)
+            .collect();
+        let hole_pixels = (0..w * h)
             .filter(|&i| canvas.hole[i])
             .map(|i| i as u32)
             .collect();
@@ -47,6 +57,8 @@ impl Level {
             source_ok,
             sources,
             targets,
+            is_target,
+            hole_pixels,
             matches: vec![0; w * h],
             costs: vec![f32::INFINITY; w * h],
         }
@@ -74,14 +86,16 @@ pub(crate) fn fill(
         return Err(LocalError::NoSourcePatches { patch: 2 * radius + 1 });
     }
     let mut level_depth = depth;
-    while level_depth > radius as f32 + 1.0 {
+    // Down until the hole is at most a couple of pixels deep, so that every coarse target
+    // patch reaches known pixels and the surroundings steer the first matches.
+    while level_depth > COARSEST_DEPTH {
         let Some(last) = levels.last() else { break };
         let coarse = downsample(&last.canvas);
         if coarse.width < 4 * radius + 2 || coarse.height < 4 * radius + 2 {
             break;
         }
         let level = Level::new(coarse, radius);
-        if level.sources.len() < MIN_SOURCES || level.targets.is_empty() {
+        if level.sources.len() < MIN_SOURCES || level.hole_pixels.is_empty() {
             break;
         }
         levels.push(level);
@@ -130,11 +144,60 @@ pub(crate) fn fill(
             progress((work_done / total_work).min(1.0));
         }
     }
+    blend_seam(&mut levels[0], radius, cancel)?;
     let finest = &levels[0];
-    for &t in &finest.targets {
+    for &t in &finest.hole_pixels {
         canvas.pixels[t as usize] = finest.canvas.pixels[t as usize];
     }
     Ok(())
+}
+
+/// The hole grown by `radius` pixels in every direction (a square structuring element).
+fn grow(hole: &[bool], w: usize, h: usize, radius: usize) -> Vec<bool> {
+    let mut across = vec![false; w * h];
+    for y in 0..h {
+        let row = &hole[y * w..(y + 1) * w];
+        let mut last_hole: Option<usize> = None;
+        for x in 0..w {
+            if row[x] {
+                last_hole = Some(x);
+            }
+            if last_hole.is_some_and(|l| x - l <= radius) {
+                across[y * w + x] = true;
+            }
+        }
+        let mut next_hole: Option<usize> = None;
+        for x in (0..w).rev() {
+            if row[x] {
+                next_hole = Some(x);
+            }
+            if next_hole.is_some_and(|n| n - x <= radius) {
+                across[y * w + x] = true;
+            }
+        }
+    }
+    let mut grown = vec![false; w * h];
+    for x in 0..w {
+        let mut last: Option<usize> = None;
+        for y in 0..h {
+            if across[y * w + x] {
+                last = Some(y);
+            }
+            if last.is_some_and(|l| y - l <= radius) {
+                grown[y * w + x] = true;
+            }
+        }
+        let mut next: Option<usize> = None;
+        for y in (0..h).rev() {
+            if across[y * w + x] {
+                next = Some(y);
+            }
+            if next.is_some_and(|n| n - y <= radius) {
+                grown[y * w + x] = true;
+            }
+        }
+    }
+    grown
 }
 
 /// Centres of patches fully inside the canvas with no hole pixel (summed-area table).
@@ -214,9 +277,11 @@ fn upsample_matches(coarse: &Level, fine: &mut Level, radius: usize, seed: u64, 
         let t = fine.targets[k] as usize;
         let (x, y) = (t % fw, t / fw);
         let c = (y / 2) * cw + x / 2;
-        fine.canvas.pixels[t] = coarse.canvas.pixels[c];
+        if fine.canvas.hole[t] {
+            fine.canvas.pixels[t] = coarse.canvas.pixels[c];
+        }
         let mut chosen = None;
-        if coarse.canvas.hole[c] {
+        if coarse.is_target[c] {
             let s = coarse.matches[c] as usize;
             let (sx, sy) = (2 * (s % cw) + (x & 1), 2 * (s / cw) + (y & 1));
             let sx = sx.clamp(radius, fw - 1 - radius);
@@ -311,7 +376,7 @@ fn search(
                 continue;
             }
             let nb = ny as usize * w + nx as usize;
-            if !level.canvas.hole[nb] {
+            if !level.is_target[nb] {
                 continue;
             }
             let s = level.matches[nb] as usize;
@@ -355,9 +420,8 @@ fn search(
     Ok(())
 }
 
-/// Every hole pixel becomes the weighted mean of what the patches covering it propose;
-/// closer matches weigh more.
-fn vote(level: &mut Level, radius: usize) {
+/// Weights of the targets' votes: closer matches weigh more (relative to the median).
+fn vote_weights(level: &Level) -> Vec<f32> {
     let (w, h) = (level.canvas.width, level.canvas.height);
     let mut sorted: Vec<f32> = level
         .targets
@@ -372,54 +436,93 @@ fn vote(level: &mut Level, radius: usize) {
         let (_, median, _) = sorted.select_nth_unstable_by(mid, f32::total_cmp);
         median.max(1.0)
     };
-    let weights: Vec<f32> = level
-        .targets
-        .iter()
-        .map(|&t| (-level.costs[t as usize] / scale).exp().max(1.0e-6))
-        .collect();
     let mut weight_at = vec![0.0f32; w * h];
-    for (k, &t) in level.targets.iter().enumerate() {
-        weight_at[t as usize] = weights[k];
-    }
-    let r = radius as isize;
-    let mut updated: Vec<Rgba> = Vec::with_capacity(level.targets.len());
     for &t in &level.targets {
-        let t = t as usize;
-        let (tx, ty) = ((t % w) as isize, (t / w) as isize);
-        let mut sum = [0.0f32; 4];
-        let mut total = 0.0f32;
-        for oy in -r..=r {
-            let qy = ty - oy;
-            if qy < 0 || qy >= h as isize {
+        weight_at[t as usize] = (-level.costs[t as usize] / scale).exp().max(1.0e-6);
+    }
+    weight_at
+}
+
+/// What the patches covering pixel `p` propose for it (weighted mean); `None` when no target
+/// patch covers it.
+fn proposal(level: &Level, weight_at: &[f32], radius: usize, p: usize) -> Option<Rgba> {
+    let (w, h) = (level.canvas.width, level.canvas.height);
+    let (px, py) = ((p % w) as isize, (p / w) as isize);
+    let r = radius as isize;
+    let mut sum = [0.0f32; 4];
+    let mut total = 0.0f32;
+    for oy in -r..=r {
+        let qy = py - oy;
+        if qy < 0 || qy >= h as isize {
+            continue;
+        }
+        for ox in -r..=r {
+            let qx = px - ox;
+            if qx < 0 || qx >= w as isize {
                 continue;
             }
-            for ox in -r..=r {
-                let qx = tx - ox;
-                if qx < 0 || qx >= w as isize {
-                    continue;
-                }
-                let q = qy as usize * w + qx as usize;
-                if !level.canvas.hole[q] {
-                    continue;
-                }
-                let s = level.matches[q] as usize;
-                let sx = (s % w) as isize + ox;
-                let sy = (s / w) as isize + oy;
-                let v = level.canvas.pixels[sy as usize * w + sx as usize];
-                let wgt = weight_at[q];
-                for c in 0..4 {
-                    sum[c] += wgt * v[c];
-                }
-                total += wgt;
+            let q = qy as usize * w + qx as usize;
+            if !level.is_target[q] {
+                continue;
             }
+            let s = level.matches[q] as usize;
+            let sx = (s % w) as isize + ox;
+            let sy = (s / w) as isize + oy;
+            let v = level.canvas.pixels[sy as usize * w + sx as usize];
+            let wgt = weight_at[q];
+            for c in 0..4 {
+                sum[c] += wgt * v[c];
+            }
+            total += wgt;
         }
-        updated.push(if total > 0.0 {
-            sum.map(|s| s / total)
-        } else {
-            level.canvas.pixels[t]
-        });
     }
-    for (k, &t) in level.targets.iter().enumerate() {
-        level.canvas.pixels[t as usize] = updated[k];
+    (total > 0.0).then(|| sum.map(|s| s / total))
+}
+
+/// Every hole pixel becomes what the patches covering it propose.
+fn vote(level: &mut Level, radius: usize) {
+    let weight_at = vote_weights(level);
+    let updated: Vec<Option<Rgba>> = level
+        .hole_pixels
+        .iter()
+        .map(|&t| proposal(level, &weight_at, radius, t as usize))
+        .collect();
+    for (k, &t) in level.hole_pixels.iter().enumerate() {
+        if let Some(v) = updated[k] {
+            level.canvas.pixels[t as usize] = v;
+        }
     }
+}
+
+/// Removes the seam: where the patches propose something else than the known pixels around
+/// the hole, that mismatch is spread smoothly into the hole (fast marching) and added, so
+/// the fill meets its surroundings in colour and brightness while keeping its texture.
+fn blend_seam(level: &mut Level, radius: usize, cancel: &AtomicBool) -> Result<(), LocalError> {
+    let weight_at = vote_weights(level);
+    let mut mismatch = Canvas {
+        width: level.canvas.width,
+        height: level.canvas.height,
+        pixels: vec![[0.0; 4]; level.canvas.pixels.len()],
+        hole: level.canvas.hole.clone(),
+    };
+    for &t in &level.targets {
+        let t = t as usize;
+        if level.canvas.hole[t] {
+            continue;
+        }
+        if let Some(v) = proposal(level, &weight_at, radius, t) {
+            let known = level.canvas.pixels[t];
+            mismatch.pixels[t] = [0, 1, 2, 3].map(|c| known[c] - v[c]);
+        }
+    }
+    fast_marching::fill(&mut mismatch, radius as f32, &|_| {}, cancel)?;
+    for &t in &level.hole_pixels {
+        let t = t as usize;
+        let d = mismatch.pixels[t];
+        let v = &mut level.canvas.pixels[t];
+        for c in 0..4 {
+            v[c] = (v[c] + d[c]).clamp(0.0, 255.0);
+        }
+    }
+    Ok(())
 }
