@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use touchup::local::{FillMethod, LocalOptions, fill};
+use touchup::local::{FillMethod, LocalOptions, edit, fill};
 use touchup::mask::Mask;
 
 fn main() -> anyhow::Result<()> {
@@ -17,6 +17,7 @@ fn main() -> anyhow::Result<()> {
     let mut method = FillMethod::Auto;
     let mut seed = 1u64;
     let mut repeat = 3usize;
+    let mut prompt = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -29,12 +30,15 @@ fn main() -> anyhow::Result<()> {
                 }
             }
             "--seed" => seed = args.next().context("--seed needs a number")?.parse()?,
+            "--prompt" => prompt = Some(args.next().context("--prompt needs text")?),
             "--repeat" => repeat = args.next().context("--repeat needs a number")?.parse()?,
             _ => positional.push(PathBuf::from(arg)),
         }
     }
     let [image_path, mask_path, out_path] = positional.as_slice() else {
-        bail!("usage: inpaint_bench IMAGE MASK OUT [--method auto|patch|marching] [--seed N] [--repeat N]");
+        bail!(
+            "usage: inpaint_bench IMAGE MASK OUT [--method auto|patch|marching] [--seed N] [--repeat N] [--prompt TEXT]"
+        );
     };
     let image = touchup::imageio::open(image_path)
         .with_context(|| format!("cannot open image {}", image_path.display()))?;
@@ -52,7 +56,10 @@ fn main() -> anyhow::Result<()> {
     let mut out = None;
     for _ in 0..repeat.max(1) {
         let start = Instant::now();
-        let result = fill(&image, &mask, &options, seed, &|_| {}, &cancel)?;
+        let result = match &prompt {
+            Some(text) => edit(&image, &mask, text, &options, seed, &|_| {}, &cancel)?,
+            None => fill(&image, &mask, &options, seed, &|_| {}, &cancel)?,
+        };
         times.push(start.elapsed().as_secs_f64());
         out = Some(result);
     }

@@ -20,7 +20,12 @@ fn brick_wall(w: u32, h: u32) -> RgbaImage {
             Rgba([200 + grain / 2, 195 + grain / 2, 185, 255])
         } else {
             let tint = ((row * 7 + col * 13) % 5) as u8 * 9;
-            Rgba([150 + tint + grain, 60 + tint / 2 + grain / 2, 40 + grain / 2, 255])
+            Rgba([
+                150 + tint + grain,
+                60 + tint / 2 + grain / 2,
+                40 + grain / 2,
+                255,
+            ])
         }
     })
 }
@@ -36,13 +41,25 @@ fn run_fill(image: &RgbaImage, mask: &Mask, method: FillMethod, seed: u64) -> Rg
         fill: method,
         ..LocalOptions::default()
     };
-    fill(image, mask, &options, seed, &no_progress, &AtomicBool::new(false)).unwrap()
+    fill(
+        image,
+        mask,
+        &options,
+        seed,
+        &no_progress,
+        &AtomicBool::new(false),
+    )
+    .unwrap()
 }
 
 fn assert_outside_unchanged(before: &RgbaImage, after: &RgbaImage, mask: &Mask) {
     for (x, y, p) in before.enumerate_pixels() {
         if !mask.is_marked(x, y) {
-            assert_eq!(p, after.get_pixel(x, y), "pixel ({x},{y}) outside the mask changed");
+            assert_eq!(
+                p,
+                after.get_pixel(x, y),
+                "pixel ({x},{y}) outside the mask changed"
+            );
         }
     }
 }
@@ -128,7 +145,10 @@ fn the_patch_fill_carries_texture_where_fast_marching_smears() {
     let image = brick_wall(160, 128);
     let mask = rect_mask(160, 128, 50, 40, 60, 44);
     let original = texture_ratio(&image, &mask);
-    assert!(original > 0.8, "the synthetic wall is textured everywhere: {original}");
+    assert!(
+        original > 0.8,
+        "the synthetic wall is textured everywhere: {original}"
+    );
     let patch = texture_ratio(&run_fill(&image, &mask, FillMethod::Patch, 1), &mask);
     let smooth = texture_ratio(&run_fill(&image, &mask, FillMethod::FastMarching, 1), &mask);
     assert!(patch >= 0.6, "patch fill texture ratio {patch}");
@@ -149,7 +169,10 @@ fn masks_on_the_border_fill_from_the_inside() {
         for (x, y, p) in out.enumerate_pixels() {
             if mask.is_marked(x, y) {
                 let q = image.get_pixel(x, y);
-                let err = (0..3).map(|c| (p[c] as i32 - q[c] as i32).abs()).max().unwrap();
+                let err = (0..3)
+                    .map(|c| (p[c] as i32 - q[c] as i32).abs())
+                    .max()
+                    .unwrap();
                 assert!(err < 60, "{method:?} at ({x},{y}): {p:?} vs {q:?}");
             }
         }
@@ -165,7 +188,11 @@ fn a_single_pixel_is_filled_from_its_neighbours() {
     assert_eq!(choose_fill(&mask), FillMethod::FastMarching);
     for method in FillMethod::ALL {
         let out = run_fill(&image, &mask, method, 0);
-        assert_eq!(out.get_pixel(7, 9), &Rgba([40, 120, 200, 255]), "{method:?}");
+        assert_eq!(
+            out.get_pixel(7, 9),
+            &Rgba([40, 120, 200, 255]),
+            "{method:?}"
+        );
         assert_outside_unchanged(&image, &out, &mask);
     }
 }
@@ -201,7 +228,10 @@ fn empty_and_mismatched_masks_are_refused() {
     );
     let wrong = rect_mask(16, 32, 2, 2, 4, 4);
     let err = edit(&image, &wrong, "", &options, 1, &no_progress, &cancel).unwrap_err();
-    assert!(matches!(err, LocalError::SizeMismatch { mask_width: 16, .. }));
+    assert!(matches!(
+        err,
+        LocalError::SizeMismatch { mask_width: 16, .. }
+    ));
     assert!(err.to_string().contains("16x32"));
 }
 
@@ -214,7 +244,15 @@ fn a_forced_patch_fill_without_room_for_a_patch_says_so() {
         fill: FillMethod::Patch,
         ..LocalOptions::default()
     };
-    let err = fill(&image, &mask, &options, 1, &no_progress, &AtomicBool::new(false)).unwrap_err();
+    let err = fill(
+        &image,
+        &mask,
+        &options,
+        1,
+        &no_progress,
+        &AtomicBool::new(false),
+    )
+    .unwrap_err();
     assert_eq!(err, LocalError::NoSourcePatches { patch: 7 });
     // Auto falls back to fast marching instead.
     let out = run_fill(&image, &mask, FillMethod::Auto, 1);
@@ -263,7 +301,10 @@ fn progress_rises_from_zero_to_one() {
     .unwrap();
     let seen = seen.into_inner().unwrap();
     assert!(seen.len() >= 3, "progress reported {} times", seen.len());
-    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "not monotone: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "not monotone: {seen:?}"
+    );
     assert!(seen.iter().all(|p| (0.0..=1.0).contains(p)));
     assert_eq!(seen.last(), Some(&1.0));
 }
@@ -285,22 +326,58 @@ fn quoted_text_is_drawn_inside_the_mask_box() {
     let plain = fill(&wall, &mask, &options, 4, &no_progress, &cancel).unwrap();
     for seed in [4, 5, 6] {
         let plain = fill(&wall, &mask, &options, seed, &no_progress, &cancel).unwrap();
-        let out = edit(&wall, &mask, "a sign saying 'OPEN 7AM-3PM' and \"NORTH HALL\"", &options, seed, &no_progress, &cancel).unwrap();
+        let out = edit(
+            &wall,
+            &mask,
+            "a sign saying 'OPEN 7AM-3PM' and \"NORTH HALL\"",
+            &options,
+            seed,
+            &no_progress,
+            &cancel,
+        )
+        .unwrap();
         assert_outside_unchanged(&wall, &out, &mask);
         let ink = text_pixels(&out, &plain);
-        assert!(ink.len() > 500, "seed {seed}: only {} text pixels", ink.len());
-        let (x0, x1) = (ink.iter().map(|p| p.0).min().unwrap(), ink.iter().map(|p| p.0).max().unwrap());
-        let (y0, y1) = (ink.iter().map(|p| p.1).min().unwrap(), ink.iter().map(|p| p.1).max().unwrap());
-        assert!(x0 >= 40 && x1 < 200 && y0 >= 50 && y1 < 110, "seed {seed}: ink box {x0},{y0}..{x1},{y1}");
+        assert!(
+            ink.len() > 500,
+            "seed {seed}: only {} text pixels",
+            ink.len()
+        );
+        let (x0, x1) = (
+            ink.iter().map(|p| p.0).min().unwrap(),
+            ink.iter().map(|p| p.0).max().unwrap(),
+        );
+        let (y0, y1) = (
+            ink.iter().map(|p| p.1).min().unwrap(),
+            ink.iter().map(|p| p.1).max().unwrap(),
+        );
+        assert!(
+            x0 >= 40 && x1 < 200 && y0 >= 50 && y1 < 110,
+            "seed {seed}: ink box {x0},{y0}..{x1},{y1}"
+        );
         // Margins on every side, and centred within a few pixels horizontally.
         assert!(x0 > 41 && x1 < 198 && y0 > 51 && y1 < 108);
         let (left, right) = (x0 - 40, 199 - x1);
-        assert!(left.abs_diff(right) <= 3, "seed {seed}: not centred ({left} vs {right})");
+        assert!(
+            left.abs_diff(right) <= 3,
+            "seed {seed}: not centred ({left} vs {right})"
+        );
         // Light wall: dark letters, two lines (a gap of untouched rows between them).
-        let darkest = ink.iter().map(|&(x, y)| out.get_pixel(x, y)[0]).min().unwrap();
-        assert!(darkest < 60, "seed {seed}: text not dark on a light wall ({darkest})");
+        let darkest = ink
+            .iter()
+            .map(|&(x, y)| out.get_pixel(x, y)[0])
+            .min()
+            .unwrap();
+        assert!(
+            darkest < 60,
+            "seed {seed}: text not dark on a light wall ({darkest})"
+        );
         let rows: std::collections::BTreeSet<u32> = ink.iter().map(|p| p.1).collect();
-        let gaps = rows.iter().zip(rows.iter().skip(1)).filter(|(a, b)| **b > **a + 1).count();
+        let gaps = rows
+            .iter()
+            .zip(rows.iter().skip(1))
+            .filter(|(a, b)| **b > **a + 1)
+            .count();
         assert!(gaps >= 1, "seed {seed}: expected two lines");
     }
     let _ = plain;
@@ -313,12 +390,30 @@ fn seeds_vary_the_lettering_and_colour_words_pick_the_colour() {
     let cancel = AtomicBool::new(false);
     let options = LocalOptions::default();
     let outs: Vec<RgbaImage> = (0..4)
-        .map(|seed| edit(&wall, &mask, "'EXIT' in red letters", &options, seed, &no_progress, &cancel).unwrap())
+        .map(|seed| {
+            edit(
+                &wall,
+                &mask,
+                "'EXIT' in red letters",
+                &options,
+                seed,
+                &no_progress,
+                &cancel,
+            )
+            .unwrap()
+        })
         .collect();
-    assert!(outs.iter().skip(1).any(|o| *o != outs[0]), "four seeds drew the same text");
+    assert!(
+        outs.iter().skip(1).any(|o| *o != outs[0]),
+        "four seeds drew the same text"
+    );
     let plain = fill(&wall, &mask, &options, 0, &no_progress, &cancel).unwrap();
     let ink = text_pixels(&outs[0], &plain);
-    let reddest = ink.iter().map(|&(x, y)| outs[0].get_pixel(x, y).0).max_by_key(|p| p[0] as i32 - p[1] as i32).unwrap();
+    let reddest = ink
+        .iter()
+        .map(|&(x, y)| outs[0].get_pixel(x, y).0)
+        .max_by_key(|p| p[0] as i32 - p[1] as i32)
+        .unwrap();
     assert!(reddest[0] > 180 && reddest[1] < 60, "not red: {reddest:?}");
 }
 
@@ -334,11 +429,24 @@ fn text_stays_inside_an_irregular_mask() {
     let cancel = AtomicBool::new(false);
     let options = LocalOptions::default();
     let plain = fill(&wall, &mask, &options, 9, &no_progress, &cancel).unwrap();
-    let out = edit(&wall, &mask, "\u{201C}NORTH HALL\u{201D}", &options, 9, &no_progress, &cancel).unwrap();
+    let out = edit(
+        &wall,
+        &mask,
+        "\u{201C}NORTH HALL\u{201D}",
+        &options,
+        9,
+        &no_progress,
+        &cancel,
+    )
+    .unwrap();
     assert_outside_unchanged(&wall, &out, &mask);
     let ink = text_pixels(&out, &plain);
     assert!(ink.len() > 100);
     assert!(ink.iter().all(|&(x, y)| mask.is_marked(x, y)));
-    let brightest = ink.iter().map(|&(x, y)| out.get_pixel(x, y)[0]).max().unwrap();
+    let brightest = ink
+        .iter()
+        .map(|&(x, y)| out.get_pixel(x, y)[0])
+        .max()
+        .unwrap();
     assert!(brightest > 200, "light text on a dark wall");
 }

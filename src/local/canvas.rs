@@ -67,7 +67,11 @@ impl Canvas {
     pub(crate) fn hole_depth(&self) -> Vec<f32> {
         const FAR: f32 = 1.0e9;
         let (w, h) = (self.width, self.height);
-        let mut d: Vec<f32> = self.hole.iter().map(|&m| if m { FAR } else { 0.0 }).collect();
+        let mut d: Vec<f32> = self
+            .hole
+            .iter()
+            .map(|&m| if m { FAR } else { 0.0 })
+            .collect();
         let diag = std::f32::consts::SQRT_2;
         for y in 0..h {
             for x in 0..w {

@@ -131,8 +131,12 @@ fn time_gradient(t: &[f32], state: &[u8], x: usize, y: usize, w: usize, h: usize
     let i = y * w + x;
     let centre = t[i];
     let axis = |before: Option<usize>, after: Option<usize>| -> f32 {
-        let b = before.map(|j| settled_time(t, state, j)).filter(|v| v.is_finite());
-        let a = after.map(|j| settled_time(t, state, j)).filter(|v| v.is_finite());
+        let b = before
+            .map(|j| settled_time(t, state, j))
+            .filter(|v| v.is_finite());
+        let a = after
+            .map(|j| settled_time(t, state, j))
+            .filter(|v| v.is_finite());
         match (b, a) {
             (Some(b), Some(a)) => (a - b) * 0.5,
             (None, Some(a)) => a - centre,

@@ -55,8 +55,19 @@ const COLOUR_WORDS: &[(&str, [u8; 3])] = &[
 
 /// Words that say a colour is meant for the text rather than for something else.
 const TEXT_WORDS: &[&str] = &[
-    "text", "letters", "lettering", "letter", "words", "word", "font", "type", "sign", "writing",
-    "script", "caption", "title",
+    "text",
+    "letters",
+    "lettering",
+    "letter",
+    "words",
+    "word",
+    "font",
+    "type",
+    "sign",
+    "writing",
+    "script",
+    "caption",
+    "title",
 ];
 
 fn closing_quote(open: char) -> Option<char> {
@@ -240,9 +251,10 @@ pub(crate) fn draw(
         );
         return placed;
     }
-    let colour = options.text_colour.or(lettering.colour).unwrap_or_else(|| {
-        contrasting_colour(mean_colour(image, rect))
-    });
+    let colour = options
+        .text_colour
+        .or(lettering.colour)
+        .unwrap_or_else(|| contrasting_colour(mean_colour(image, rect)));
     let fitted: Vec<Option<(f32, TextBitmap)>> = lettering
         .lines
         .iter()
@@ -297,9 +309,9 @@ fn blend(image: &mut RgbaImage, mask: &Mask, bmp: &TextBitmap, x0: u32, y0: u32,
                 continue;
             }
             let p = image.get_pixel_mut(x, y);
-            for c in 0..3 {
-                let v = p.0[c] as f32 * (1.0 - a) + colour[c] as f32 * a;
-                p.0[c] = v.round().clamp(0.0, 255.0) as u8;
+            for (channel, &ink) in p.0.iter_mut().zip(&colour) {
+                let v = *channel as f32 * (1.0 - a) + ink as f32 * a;
+                *channel = v.round().clamp(0.0, 255.0) as u8;
             }
         }
     }
@@ -321,7 +333,11 @@ mod tests {
     fn apostrophes_inside_words_are_not_quotes() {
         let l = parse_prompt("Joe's diner sign reading 'JOE'S'");
         assert_eq!(l.lines, vec!["JOE'S"]);
-        assert!(parse_prompt("remove the old text, it's gone").lines.is_empty());
+        assert!(
+            parse_prompt("remove the old text, it's gone")
+                .lines
+                .is_empty()
+        );
     }
 
     #[test]
@@ -330,7 +346,11 @@ mod tests {
         assert_eq!(l.colour, Some([250, 250, 250]));
         let l = parse_prompt("gold 'SALE'");
         assert_eq!(l.colour, Some([212, 175, 55]));
-        assert_eq!(parse_prompt("write 'RED'").colour, None, "quoted words are text");
+        assert_eq!(
+            parse_prompt("write 'RED'").colour,
+            None,
+            "quoted words are text"
+        );
     }
 
     #[test]

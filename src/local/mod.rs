@@ -35,7 +35,11 @@ pub enum FillMethod {
 }
 
 impl FillMethod {
-    pub const ALL: [FillMethod; 3] = [FillMethod::Auto, FillMethod::FastMarching, FillMethod::Patch];
+    pub const ALL: [FillMethod; 3] = [
+        FillMethod::Auto,
+        FillMethod::FastMarching,
+        FillMethod::Patch,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {

@@ -83,7 +83,9 @@ pub(crate) fn fill(
 ) -> Result<(), LocalError> {
     let mut levels = vec![Level::new(canvas.clone(), radius)];
     if levels[0].sources.is_empty() {
-        return Err(LocalError::NoSourcePatches { patch: 2 * radius + 1 });
+        return Err(LocalError::NoSourcePatches {
+            patch: 2 * radius + 1,
+        });
     }
     let mut level_depth = depth;
     // Down until the hole is at most a couple of pixels deep, so that every coarse target
