@@ -192,7 +192,7 @@ pub fn fill(
     }
     let radius = options.patch_radius as usize;
     // Texture is searched for near the hole: as far again as the hole is large.
-    let reach = bounds.width().max(bounds.height()).max(32) + radius as u32;
+    let reach = (bounds.width().max(bounds.height()) / 2).max(32) + radius as u32;
     let patch_area = expand(bounds, reach, width, height);
     let mut canvas = Canvas::cut(image, mask, patch_area);
     let method = match options.fill {
