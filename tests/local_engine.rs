@@ -450,3 +450,16 @@ fn text_stays_inside_an_irregular_mask() {
         .unwrap();
     assert!(brightest > 200, "light text on a dark wall");
 }
+
+#[test]
+fn a_large_hole_split_across_threads_is_still_deterministic() {
+    // Over 4096 patch centres, so the search, the costs and the vote run in parallel pieces.
+    let image = brick_wall(256, 192);
+    let mask = rect_mask(256, 192, 60, 50, 130, 90);
+    let first = run_fill(&image, &mask, FillMethod::Patch, 21);
+    for _ in 0..2 {
+        assert_eq!(run_fill(&image, &mask, FillMethod::Patch, 21), first);
+    }
+    assert_outside_unchanged(&image, &first, &mask);
+    assert!(texture_ratio(&first, &mask) >= 0.6);
+}

@@ -29,6 +29,8 @@ struct Level {
     /// Centres of every patch that overlaps the hole (the hole grown by the patch radius).
     targets: Vec<u32>,
     is_target: Vec<bool>,
+    /// Per pixel: its position in `targets`, or `u32::MAX`.
+    target_index: Vec<u32>,
     hole_pixels: Vec<u32>,
     /// Per pixel (meaningful at hole pixels): the matched source centre and its distance.
     matches: Vec<u32>,
@@ -44,10 +46,14 @@ impl Level {
             .map(|i| i as u32)
             .collect();
         let is_target = grow(&canvas.hole, w, h, radius);
-        let targets = (0..w * h)
+        let targets: Vec<u32> = (0..w * h)
             .filter(|&i| is_target[i])
             .map(|i| i as u32)
             .collect();
+        let mut target_index = vec![u32::MAX; w * h];
+        for (k, &t) in targets.iter().enumerate() {
+            target_index[t as usize] = k as u32;
+        }
         let hole_pixels = (0..w * h)
             .filter(|&i| canvas.hole[i])
             .map(|i| i as u32)
@@ -58,6 +64,7 @@ impl Level {
             sources,
             targets,
             is_target,
+            target_index,
             hole_pixels,
             matches: vec![0; w * h],
             costs: vec![f32::INFINITY; w * h],
@@ -138,8 +145,8 @@ pub(crate) fn fill(
         }
         let level = &mut levels[index];
         for round in 0..rounds(index) {
-            let mut random = SeededRandom::derive(seed, index as u64 * 1000 + round as u64 + 1);
-            search(level, radius, round % 2 == 1, &mut random, cancel)?;
+            let stream = index as u64 * 1000 + round as u64 + 1;
+            search(level, radius, round % 2 == 1, seed, stream, cancel)?;
             vote(level, radius);
             refresh_costs(level, radius);
             work_done += level.targets.len() as f32;
@@ -335,39 +342,118 @@ fn patch_distance(canvas: &Canvas, radius: usize, t: usize, s: usize, limit: f32
 }
 
 fn refresh_costs(level: &mut Level, radius: usize) {
-    for k in 0..level.targets.len() {
-        let t = level.targets[k] as usize;
-        level.costs[t] = patch_distance(
-            &level.canvas,
-            radius,
-            t,
-            level.matches[t] as usize,
-            f32::INFINITY,
-        );
+    let shared = &*level;
+    let costs = in_chunks(shared.targets.len(), |range, _| {
+        range
+            .map(|k| {
+                let t = shared.targets[k] as usize;
+                let s = shared.matches[t] as usize;
+                patch_distance(&shared.canvas, radius, t, s, f32::INFINITY)
+            })
+            .collect::<Vec<f32>>()
+    });
+    for (k, cost) in costs.into_iter().flatten().enumerate() {
+        level.costs[level.targets[k] as usize] = cost;
     }
 }
 
+/// Work on more than this many items is split into [`CHUNKS`] pieces run on threads.
+const PARALLEL_FROM: usize = 4096;
+/// A fixed number of pieces (not the number of cores), so results do not depend on the
+/// machine: each piece is computed the same way wherever it runs.
+const CHUNKS: usize = 4;
+
+/// Runs `work` on consecutive ranges covering `0..n` (on scoped threads when `n` is large)
+/// and returns the results in range order. `work` also gets the range's number.
+fn in_chunks<T: Send>(
+    n: usize,
+    work: impl Fn(std::ops::Range<usize>, usize) -> T + Sync,
+) -> Vec<T> {
+    let pieces = if n < PARALLEL_FROM { 1 } else { CHUNKS };
+    let len = n.div_ceil(pieces).max(1);
+    let ranges: Vec<std::ops::Range<usize>> = (0..pieces)
+        .map(|c| (c * len).min(n)..((c + 1) * len).min(n))
+        .collect();
+    if pieces == 1 {
+        return ranges.into_iter().map(|r| work(r, 0)).collect();
+    }
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .into_iter()
+            .enumerate()
+            .map(|(c, r)| scope.spawn(move || work(r, c)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 /// One PatchMatch sweep: propagation from the already-visited neighbours, then a random
-/// search in shrinking windows around the current match.
+/// search in shrinking windows around the current match. The targets are cut into fixed
+/// pieces swept in parallel; each piece sees its own fresh matches and the others' from
+/// before the sweep, so the result is the same however the threads run.
 fn search(
     level: &mut Level,
     radius: usize,
     backwards: bool,
-    random: &mut SeededRandom,
+    seed: u64,
+    stream: u64,
     cancel: &AtomicBool,
 ) -> Result<(), LocalError> {
+    let shared = &*level;
+    let pieces = in_chunks(shared.targets.len(), |range, piece| {
+        let mut random = SeededRandom::derive(seed, stream * 16 + piece as u64);
+        search_piece(shared, radius, backwards, range, &mut random, cancel)
+    });
+    let mut k = 0;
+    for piece in pieces {
+        for (m, cost) in piece? {
+            let t = level.targets[k] as usize;
+            level.matches[t] = m;
+            level.costs[t] = cost;
+            k += 1;
+        }
+    }
+    Ok(())
+}
+
+fn search_piece(
+    level: &Level,
+    radius: usize,
+    backwards: bool,
+    range: std::ops::Range<usize>,
+    random: &mut SeededRandom,
+    cancel: &AtomicBool,
+) -> Result<Vec<(u32, f32)>, LocalError> {
     let (w, h) = (level.canvas.width, level.canvas.height);
-    let n = level.targets.len();
     let widest = w.max(h);
     let step: isize = if backwards { 1 } else { -1 };
-    for k in 0..n {
-        if k % 1024 == 0 && cancel.load(Ordering::Relaxed) {
+    let start = range.start;
+    let mut fresh: Vec<(u32, f32)> = range
+        .clone()
+        .map(|k| {
+            let t = level.targets[k] as usize;
+            (level.matches[t], level.costs[t])
+        })
+        .collect();
+    let order: Vec<usize> = if backwards {
+        range.clone().rev().collect()
+    } else {
+        range.clone().collect()
+    };
+    for (done, k) in order.into_iter().enumerate() {
+        if done % 1024 == 0 && cancel.load(Ordering::Relaxed) {
             return Err(LocalError::Cancelled);
         }
-        let t = level.targets[if backwards { n - 1 - k } else { k }] as usize;
+        let t = level.targets[k] as usize;
         let (tx, ty) = (t % w, t / w);
-        let mut best = level.matches[t] as usize;
-        let mut best_cost = level.costs[t];
+        let (mut best, mut best_cost) = (fresh[k - start].0 as usize, fresh[k - start].1);
         // Propagation: the neighbour before us (in sweep order) along x, then along y.
         let neighbours = [
             (tx as isize + step, ty as isize, -step, 0isize),
@@ -378,10 +464,15 @@ fn search(
                 continue;
             }
             let nb = ny as usize * w + nx as usize;
-            if !level.is_target[nb] {
+            let nk = level.target_index[nb] as usize;
+            if nk == u32::MAX as usize {
                 continue;
             }
-            let s = level.matches[nb] as usize;
+            let s = if range.contains(&nk) {
+                fresh[nk - start].0 as usize
+            } else {
+                level.matches[nb] as usize
+            };
             let cx = (s % w) as isize + shift_x;
             let cy = (s / w) as isize + shift_y;
             if cx < 0 || cy < 0 || cx >= w as isize || cy >= h as isize {
@@ -416,10 +507,9 @@ fn search(
                 best_cost = cost;
             }
         }
-        level.matches[t] = best as u32;
-        level.costs[t] = best_cost;
+        fresh[k - start] = (best as u32, best_cost);
     }
-    Ok(())
+    Ok(fresh)
 }
 
 /// Weights of the targets' votes: closer matches weigh more (relative to the median).
@@ -484,14 +574,15 @@ fn proposal(level: &Level, weight_at: &[f32], radius: usize, p: usize) -> Option
 /// Every hole pixel becomes what the patches covering it propose.
 fn vote(level: &mut Level, radius: usize) {
     let weight_at = vote_weights(level);
-    let updated: Vec<Option<Rgba>> = level
-        .hole_pixels
-        .iter()
-        .map(|&t| proposal(level, &weight_at, radius, t as usize))
-        .collect();
-    for (k, &t) in level.hole_pixels.iter().enumerate() {
-        if let Some(v) = updated[k] {
-            level.canvas.pixels[t as usize] = v;
+    let shared = &*level;
+    let updated = in_chunks(shared.hole_pixels.len(), |range, _| {
+        range
+            .map(|k| proposal(shared, &weight_at, radius, shared.hole_pixels[k] as usize))
+            .collect::<Vec<Option<Rgba>>>()
+    });
+    for (k, v) in updated.into_iter().flatten().enumerate() {
+        if let Some(v) = v {
+            level.canvas.pixels[level.hole_pixels[k] as usize] = v;
         }
     }
 }
