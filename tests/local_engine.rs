@@ -463,3 +463,36 @@ fn a_large_hole_split_across_threads_is_still_deterministic() {
     assert_outside_unchanged(&image, &first, &mask);
     assert!(texture_ratio(&first, &mask) >= 0.6);
 }
+
+#[test]
+fn drawn_text_reports_where_it_went() {
+    let mut wall = RgbaImage::from_pixel(240, 160, Rgba([235, 230, 220, 255]));
+    let before = wall.clone();
+    let mask = rect_mask(240, 160, 40, 50, 160, 60);
+    let placed = touchup::local::draw_prompt_text(
+        &mut wall,
+        &mask,
+        "'OPEN' \"LATE\"",
+        &LocalOptions::default(),
+        3,
+    );
+    assert_eq!(placed.len(), 2);
+    for p in &placed {
+        assert!(p.area.x0 >= 40 && p.area.x1 <= 200 && p.area.y0 >= 50 && p.area.y1 <= 110);
+        assert_eq!(p.colour, [20, 20, 20]);
+    }
+    assert_eq!(placed[0].text, "OPEN");
+    assert!(
+        placed[0].area.y1 <= placed[1].area.y0,
+        "first line above the second"
+    );
+    assert_outside_unchanged(&before, &wall, &mask);
+    let nothing = touchup::local::draw_prompt_text(
+        &mut wall,
+        &mask,
+        "no quotes here",
+        &LocalOptions::default(),
+        3,
+    );
+    assert!(nothing.is_empty());
+}

@@ -4,6 +4,12 @@
 //! [`edit`] is the one entry point (CLI and GUI). It runs on the caller's thread, reports
 //! progress in `0.0..=1.0` and checks `cancel` often, so the GUI runs it on a worker thread.
 //! Pixels outside the mask (coverage below [`crate::mask::THRESHOLD`]) are never changed.
+//!
+//! Wiring it (GUI): clone the image and mask into a worker thread with an
+//! `Arc<AtomicBool>` for cancel; call [`edit`] with a progress closure that sends the value
+//! over a channel and calls `ctx.request_repaint()`; send the `Result` back the same way.
+//! Seeds `seed, seed + 1, ...` give the N variations. [`choose_fill`] tells the form which
+//! method "Automatic" will use; [`FillMethod::ALL`] and [`FillMethod::label`] fill a combo box.
 
 mod canvas;
 mod fast_marching;
@@ -126,9 +132,32 @@ pub fn edit(
         }
         let placements = lettering::draw(&mut out, mask, &lettering, options, seed);
         tracing::debug!(lines = placements.len(), "local engine drew text");
+        if placements.len() < lettering.lines.len() {
+            tracing::warn!(
+                wanted = lettering.lines.len(),
+                drawn = placements.len(),
+                "some quoted text did not fit the masked region"
+            );
+        }
     }
     progress(1.0);
     Ok(out)
+}
+
+/// Draws the quoted strings of `prompt` into `image` inside `mask` (no fill) and says where;
+/// an empty list when the prompt quotes nothing or the region is too small for text.
+pub fn draw_prompt_text(
+    image: &mut RgbaImage,
+    mask: &Mask,
+    prompt: &str,
+    options: &LocalOptions,
+    seed: u64,
+) -> Vec<TextPlacement> {
+    let lettering = parse_prompt(prompt);
+    if lettering.lines.is_empty() || mask.size() != image.dimensions() {
+        return Vec::new();
+    }
+    lettering::draw(image, mask, &lettering, options, seed)
 }
 
 /// The method [`FillMethod::Auto`] picks for this mask: fast marching when every marked pixel
