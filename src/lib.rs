@@ -7,6 +7,7 @@ pub mod demo;
 pub mod edit;
 pub mod fonts;
 pub mod imageio;
+pub mod local;
 pub mod mask;
 pub mod runware;
 pub mod session;

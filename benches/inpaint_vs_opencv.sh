@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds the Rust side in release and runs it beside OpenCV on the shared photos.
+# Usage: benches/inpaint_vs_opencv.sh [--keep DIR] [--repeat N] [--seed N]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/../target}"
+cargo build --release --example inpaint_bench --manifest-path "$here/../Cargo.toml" >&2
+exec python3 "$here/inpaint_vs_opencv.py" "$@"
