@@ -319,3 +319,148 @@ fn opening_another_photo_asks_before_discarding_an_unsaved_mask() {
     h.run_steps(2);
     assert!(!h.state().has_unsaved_mask());
 }
+
+/// Clicks at an image point (converted with the current view).
+fn click_image(h: &mut Harness<'static, App>, x: f32, y: f32) {
+    let p = screen(h.state(), x, y);
+    click_at(h, p);
+}
+
+fn click_at(h: &mut Harness<'static, App>, p: Pos2) {
+    h.hover_at(p);
+    h.step();
+    h.event(egui::Event::PointerButton {
+        pos: p,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::NONE,
+    });
+    h.step();
+    h.event(egui::Event::PointerButton {
+        pos: p,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.step();
+}
+
+#[test]
+fn polygon_by_clicks_closes_with_enter_and_undoes() {
+    let mut h = harness(AppOptions::default());
+    h.key_press(Key::P);
+    h.step();
+    assert_eq!(
+        h.state().tool,
+        Tool::Select(touchup::ui::tools::SelectionTool::Polygon)
+    );
+    // A sign seen in perspective: four corners.
+    let corners = [
+        (400.0, 100.0),
+        (1100.0, 130.0),
+        (1080.0, 260.0),
+        (420.0, 240.0),
+    ];
+    for &(x, y) in &corners {
+        click_image(&mut h, x, y);
+    }
+    assert_eq!(
+        marked(h.state()),
+        0,
+        "nothing is applied before the polygon closes"
+    );
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    let pts: Vec<(f32, f32)> = corners.to_vec();
+    {
+        let mask = h.state().doc.as_ref().unwrap().editor.mask();
+        assert!(mask.is_marked(750, 180), "inside the sign");
+        assert!(
+            !mask.is_marked(300, 180) && !mask.is_marked(750, 400),
+            "outside stays clear"
+        );
+        // Clicks land on screen pixels, so corners are within a pixel of the intended ones:
+        // compare away from the edges.
+        for y in (110..250).step_by(7) {
+            for x in (410..1090).step_by(13) {
+                let inside = touchup::mask::shapes::contains(&pts, x as f32 + 0.5, y as f32 + 0.5);
+                let near_edge = [(0usize, 1usize), (1, 2), (2, 3), (3, 0)]
+                    .iter()
+                    .any(|&(a, b)| {
+                        let (ax, ay) = pts[a];
+                        let (bx, by) = pts[b];
+                        let (dx, dy) = (bx - ax, by - ay);
+                        let t = (((x as f32 - ax) * dx + (y as f32 - ay) * dy)
+                            / (dx * dx + dy * dy))
+                            .clamp(0.0, 1.0);
+                        ((ax + t * dx - x as f32).powi(2) + (ay + t * dy - y as f32).powi(2)).sqrt()
+                            < 4.0
+                    });
+                if !near_edge {
+                    assert_eq!(mask.is_marked(x, y), inside, "{x},{y}");
+                }
+            }
+        }
+    }
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(2);
+    assert_eq!(marked(h.state()), 0, "the polygon is one undo step");
+}
+
+#[test]
+fn escape_cancels_a_polygon_and_backspace_drops_a_corner() {
+    let mut h = harness(AppOptions::default());
+    h.key_press(Key::P);
+    h.step();
+    for &(x, y) in &[(400.0, 500.0), (600.0, 500.0), (600.0, 700.0)] {
+        click_image(&mut h, x, y);
+    }
+    h.key_press(Key::Escape);
+    h.run_steps(2);
+    assert!(!h.state().tool_state.is_active());
+    assert_eq!(marked(h.state()), 0);
+    // Backspace removes the last corner: a triangle minus one corner plus another.
+    for &(x, y) in &[(400.0, 500.0), (600.0, 500.0), (900.0, 900.0)] {
+        click_image(&mut h, x, y);
+    }
+    h.key_press(Key::Backspace);
+    h.step();
+    click_image(&mut h, 600.0, 700.0);
+    h.key_press(Key::Enter);
+    h.run_steps(2);
+    let mask = h.state().doc.as_ref().unwrap().editor.mask();
+    assert!(mask.is_marked(560, 560));
+    assert!(
+        !mask.is_marked(800, 850),
+        "the removed corner is not part of the shape"
+    );
+}
+
+#[test]
+fn magic_wand_picks_the_flat_sign_panel_with_one_click() {
+    let mut h = harness(AppOptions::default());
+    h.key_press(Key::W);
+    h.step();
+    // Click on the green panel of the demo sign, away from its lettering.
+    let (sx, sy, sw, sh) = touchup::demo::SIGN;
+    click_image(&mut h, (sx + 30) as f32, (sy + 30) as f32);
+    step_until(&mut h, "the wand", |a| marked(a) > 0 && !a.is_busy());
+    let mask = h.state().doc.as_ref().unwrap().editor.mask();
+    let inside = (sx + 20..sx + sw - 20)
+        .step_by(40)
+        .filter(|&x| mask.is_marked(x, sy + 20))
+        .count();
+    assert!(
+        inside >= ((sw - 40) / 40) as usize - 1,
+        "the panel's top band is selected ({inside})"
+    );
+    assert!(
+        !mask.is_marked(sx - 20, sy + sh / 2),
+        "the brick wall is not selected"
+    );
+    assert!(
+        !mask.is_marked(sx + 5, sy + 5),
+        "the gold frame is not selected"
+    );
+    assert!(marked(h.state()) < (sw * sh) as usize, "only the panel");
+}

@@ -15,7 +15,12 @@ use super::canvas::{CanvasTextures, View, export_preview};
 use super::commands::{self, Command};
 use super::form::{self, FormAction, FormState};
 use super::submit::{self, ResultEntry, Running, SessionMsg};
+use super::tools::{
+    self as seltools, Preview, SelectionOp, SelectionTool, ToolEvent, ToolKey, ToolOutcome,
+    ToolState,
+};
 use crate::edit::{EditRequest, ImageInput};
+use crate::mask::{Combine, WandOptions, WandRegion};
 
 const SETTINGS_KEY: &str = "touchup-settings";
 
@@ -30,6 +35,11 @@ pub struct Settings {
     pub brush_size: f32,
     pub brush_hardness: f32,
     pub last_dir: Option<PathBuf>,
+    /// Magic wand tolerance (OKLab ΔE x100).
+    pub wand_tolerance: f32,
+    /// Pixels for Grow / Shrink, and the feather radius.
+    pub grow_px: u32,
+    pub feather_px: f32,
     /// Prompt and options of the edit form (images are never persisted).
     pub edit: EditRequest,
     /// Where results are saved; `None`: the data directory's `results/`.
@@ -46,6 +56,9 @@ impl Default for Settings {
             brush_size: 40.0,
             brush_hardness: 0.8,
             last_dir: None,
+            wand_tolerance: WandOptions::default().tolerance,
+            grow_px: 8,
+            feather_px: 4.0,
             edit: EditRequest::default(),
             output_root: None,
         }
@@ -90,6 +103,7 @@ enum Msg {
     Picked(DialogKind, Option<PathBuf>),
     Pasted(Result<RgbaImage, String>),
     SeedEncoded(Arc<RgbaImage>, Result<Vec<u8>, String>),
+    WandDone(Arc<RgbaImage>, Result<(WandRegion, Combine), String>),
     Attached(DialogKind, Result<Vec<u8>, String>),
 }
 
@@ -109,6 +123,7 @@ pub struct Status {
 pub enum Tool {
     Brush,
     Eraser,
+    Select(SelectionTool),
 }
 
 /// How the app is started.
@@ -219,6 +234,8 @@ pub struct App {
     client: Option<Arc<crate::runware::Client>>,
     /// The JSON shown by "View request".
     request_preview: Option<String>,
+    /// The selection tool's gesture in progress.
+    pub tool_state: ToolState,
 }
 
 impl App {
@@ -263,6 +280,7 @@ impl App {
             selected_result: None,
             client: options.client.clone(),
             request_preview: None,
+            tool_state: ToolState::new(SelectionTool::Rectangle, (1, 1)),
         };
         app.form.request = app.settings.edit.clone();
         match options.image {
@@ -334,8 +352,8 @@ impl App {
 
     pub fn brush(&self) -> Brush {
         let mode = match self.tool {
-            Tool::Brush => BrushMode::Paint,
             Tool::Eraser => BrushMode::Erase,
+            _ => BrushMode::Paint,
         };
         Brush::new(self.settings.brush_size, self.settings.brush_hardness, mode)
     }
@@ -347,6 +365,8 @@ impl App {
     }
 
     fn set_document(&mut self, doc: Document) {
+        self.tool_state
+            .set_image_size((doc.image.width(), doc.image.height()));
         // Encode the seed PNG once, in the background, so Submit never waits for it.
         let image = doc.image.clone();
         let tx = self.tx.clone();
@@ -567,10 +587,27 @@ impl App {
             Command::ToolEraser => self.tool = Tool::Eraser,
             Command::SwapBrushEraser => {
                 self.tool = match self.tool {
-                    Tool::Brush => Tool::Eraser,
                     Tool::Eraser => Tool::Brush,
+                    _ => Tool::Eraser,
                 }
             }
+            Command::ToolRectangle => self.select_tool(SelectionTool::Rectangle),
+            Command::ToolPolygon => self.select_tool(SelectionTool::Polygon),
+            Command::ToolLasso => self.select_tool(SelectionTool::Lasso),
+            Command::ToolWand => self.select_tool(SelectionTool::Wand),
+            Command::GrowMask => {
+                let n = self.settings.grow_px;
+                self.edit_mask(|ed| ed.grow(n));
+            }
+            Command::ShrinkMask => {
+                let n = self.settings.grow_px;
+                self.edit_mask(|ed| ed.shrink(n));
+            }
+            Command::FeatherMask => {
+                let r = self.settings.feather_px;
+                self.edit_mask(|ed| ed.feather(r));
+            }
+            Command::FillHoles => self.edit_mask(|ed| ed.fill_holes()),
             Command::BrushSmaller => {
                 self.settings.brush_size = Brush::stepped_size(self.settings.brush_size, false)
             }
@@ -698,6 +735,20 @@ impl App {
                 }
             }
             Msg::Attached(kind, bytes) => self.attach(kind, bytes),
+            Msg::WandDone(image, result) => {
+                self.busy = None;
+                let same_photo = self
+                    .doc
+                    .as_ref()
+                    .is_some_and(|d| Arc::ptr_eq(&d.image, &image));
+                match result {
+                    Ok((region, combine)) if same_photo => {
+                        self.edit_mask(|ed| ed.apply_wand(&region, combine));
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.error(e),
+                }
+            }
             Msg::Picked(kind, path) => {
                 self.busy = None;
                 let Some(path) = path else { return };
@@ -869,6 +920,50 @@ impl App {
                 if ui.button(label).on_hover_text(command.label()).clicked() {
                     self.pending.push(command);
                 }
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::DragValue::new(&mut self.settings.grow_px)
+                    .range(1..=500)
+                    .suffix(" px"),
+            )
+            .on_hover_text("Pixels to grow or shrink by");
+            if ui
+                .button("Grow")
+                .on_hover_text(Command::GrowMask.label())
+                .clicked()
+            {
+                self.pending.push(Command::GrowMask);
+            }
+            if ui
+                .button("Shrink")
+                .on_hover_text(Command::ShrinkMask.label())
+                .clicked()
+            {
+                self.pending.push(Command::ShrinkMask);
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::DragValue::new(&mut self.settings.feather_px)
+                    .range(0.5..=100.0)
+                    .suffix(" px"),
+            )
+            .on_hover_text("Feather radius");
+            if ui
+                .button("Feather")
+                .on_hover_text(Command::FeatherMask.label())
+                .clicked()
+            {
+                self.pending.push(Command::FeatherMask);
+            }
+            if ui
+                .button("Fill holes")
+                .on_hover_text(Command::FillHoles.label())
+                .clicked()
+            {
+                self.pending.push(Command::FillHoles);
             }
         });
         ui.separator();
@@ -1108,11 +1203,17 @@ impl App {
             self.view_fitted = false;
         }
 
+        if let Tool::Select(_) = self.tool {
+            self.selection_input(&ctx, &response, canvas);
+            self.draw_canvas(&ctx, &painter, &response, canvas, None);
+            return;
+        }
+
         // Paint.
         let brush = {
             let mode = match self.tool {
-                Tool::Brush => BrushMode::Paint,
                 Tool::Eraser => BrushMode::Erase,
+                _ => BrushMode::Paint,
             };
             Brush::new(self.settings.brush_size, self.settings.brush_hardness, mode)
         };
@@ -1154,43 +1255,7 @@ impl App {
             self.mask_generation += 1;
         }
 
-        // Draw the photo, the overlay and the brush outline.
-        let image_rect = self.view.image_rect(canvas, doc.size());
-        let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
-        if let Some(tex) = &self.textures {
-            painter.image(tex.image.id(), image_rect, uv, Color32::WHITE);
-            if self.settings.show_mask {
-                let [r, g, b] = self.settings.overlay_color;
-                let tint = Color32::from_rgba_unmultiplied(
-                    r,
-                    g,
-                    b,
-                    (self.settings.overlay_opacity.clamp(0.0, 1.0) * 255.0) as u8,
-                );
-                painter.image(tex.overlay.id(), image_rect, uv, tint);
-            }
-        }
-        self.hover_image_pos = response.hover_pos().map(to_image);
-        if ctx.input(|i| !i.raw.hovered_files.is_empty()) {
-            painter.rect_filled(canvas, 0.0, Color32::from_black_alpha(140));
-            painter.text(
-                canvas.center(),
-                egui::Align2::CENTER_CENTER,
-                "Drop to open",
-                egui::FontId::proportional(24.0),
-                Color32::WHITE,
-            );
-        }
-        if let Some(hover) = response.hover_pos() {
-            let r = brush.radius() * self.view.zoom;
-            painter.circle_stroke(hover, r, Stroke::new(2.5, Color32::from_black_alpha(160)));
-            painter.circle_stroke(hover, r, Stroke::new(1.0, Color32::WHITE));
-            if !space {
-                ctx.set_cursor_icon(egui::CursorIcon::Crosshair);
-            } else {
-                ctx.set_cursor_icon(egui::CursorIcon::Grab);
-            }
-        }
+        self.draw_canvas(&ctx, &painter, &response, canvas, Some(brush));
     }
 }
 
@@ -1545,6 +1610,196 @@ impl App {
         });
         if !open {
             self.request_preview = None;
+        }
+    }
+}
+
+impl App {
+    fn select_tool(&mut self, tool: SelectionTool) {
+        self.tool = Tool::Select(tool);
+        self.tool_state.set_tool(tool);
+    }
+
+    /// Draws the photo, the overlay, the brush outline or the selection preview.
+    fn draw_canvas(
+        &mut self,
+        ctx: &egui::Context,
+        painter: &egui::Painter,
+        response: &egui::Response,
+        canvas: Rect,
+        brush: Option<Brush>,
+    ) {
+        let Some(doc) = &self.doc else { return };
+        let image_rect = self.view.image_rect(canvas, doc.size());
+        let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+        if let Some(tex) = &self.textures {
+            painter.image(tex.image.id(), image_rect, uv, Color32::WHITE);
+            if self.settings.show_mask {
+                let [r, g, b] = self.settings.overlay_color;
+                let alpha = (self.settings.overlay_opacity.clamp(0.0, 1.0) * 255.0) as u8;
+                painter.image(
+                    tex.overlay.id(),
+                    image_rect,
+                    uv,
+                    Color32::from_rgba_unmultiplied(r, g, b, alpha),
+                );
+            }
+        }
+        let view = self.view;
+        let to_screen = |p: (f32, f32)| view.image_to_screen(canvas, Pos2::new(p.0, p.1));
+        self.hover_image_pos = response
+            .hover_pos()
+            .map(|p| view.screen_to_image(canvas, p));
+        let outline = |points: &[Pos2], closed: bool, combine: Combine| {
+            let colour = match combine {
+                Combine::Add => Color32::from_rgb(80, 220, 255),
+                Combine::Subtract => Color32::from_rgb(255, 170, 60),
+            };
+            let shape = |stroke| {
+                if closed {
+                    egui::Shape::closed_line(points.to_vec(), stroke)
+                } else {
+                    egui::Shape::line(points.to_vec(), stroke)
+                }
+            };
+            painter.add(shape(Stroke::new(3.0, Color32::from_black_alpha(160))));
+            painter.add(shape(Stroke::new(1.5, colour)));
+        };
+        match self.tool_state.preview() {
+            Preview::None => {}
+            Preview::Rect { a, b, combine } => {
+                let pts = [
+                    to_screen(a),
+                    to_screen((b.0, a.1)),
+                    to_screen(b),
+                    to_screen((a.0, b.1)),
+                ];
+                outline(&pts, true, combine);
+            }
+            Preview::Polygon {
+                corners,
+                pointer,
+                combine,
+            } => {
+                let mut pts: Vec<Pos2> = corners.iter().map(|&c| to_screen(c)).collect();
+                if let Some(p) = pointer {
+                    pts.push(to_screen(p));
+                }
+                outline(&pts, false, combine);
+                for &c in &corners {
+                    painter.circle_filled(to_screen(c), 3.5, Color32::WHITE);
+                }
+            }
+            Preview::Lasso { path, combine } => {
+                let pts: Vec<Pos2> = path.iter().map(|&c| to_screen(c)).collect();
+                outline(&pts, false, combine);
+            }
+        }
+        if ctx.input(|i| !i.raw.hovered_files.is_empty()) {
+            painter.rect_filled(canvas, 0.0, Color32::from_black_alpha(140));
+            painter.text(
+                canvas.center(),
+                egui::Align2::CENTER_CENTER,
+                "Drop to open",
+                egui::FontId::proportional(24.0),
+                Color32::WHITE,
+            );
+        }
+        if let Some(hover) = response.hover_pos() {
+            let space =
+                ctx.input(|i| i.key_down(egui::Key::Space)) && !ctx.egui_wants_keyboard_input();
+            if let Some(brush) = brush {
+                let r = brush.radius() * self.view.zoom;
+                painter.circle_stroke(hover, r, Stroke::new(2.5, Color32::from_black_alpha(160)));
+                painter.circle_stroke(hover, r, Stroke::new(1.0, Color32::WHITE));
+            }
+            ctx.set_cursor_icon(if space {
+                egui::CursorIcon::Grab
+            } else {
+                egui::CursorIcon::Crosshair
+            });
+        }
+    }
+
+    /// Turns pointer and key input into selection tool events, and applies finished gestures.
+    fn selection_input(&mut self, ctx: &egui::Context, response: &egui::Response, canvas: Rect) {
+        let space = ctx.input(|i| i.key_down(egui::Key::Space)) && !ctx.egui_wants_keyboard_input();
+        if space || self.panning {
+            return;
+        }
+        let view = self.view;
+        self.tool_state.close_distance = 8.0 / view.zoom.max(1e-3);
+        let (pressed, released, moved, pos, mods) = ctx.input(|i| {
+            (
+                i.pointer.primary_pressed(),
+                i.pointer.primary_released(),
+                i.pointer.is_moving(),
+                i.pointer.interact_pos().or(i.pointer.hover_pos()),
+                seltools::Modifiers {
+                    shift: i.modifiers.shift,
+                    alt: i.modifiers.alt,
+                },
+            )
+        });
+        let mut events = Vec::new();
+        if let Some(p) = pos {
+            let ip = view.screen_to_image(canvas, p);
+            let ip = (ip.x, ip.y);
+            if response.double_clicked() {
+                events.push(ToolEvent::DoubleClick { pos: ip, mods });
+            } else if pressed && response.hovered() {
+                events.push(ToolEvent::PointerDown { pos: ip, mods });
+            } else if released && self.tool_state.is_active() {
+                events.push(ToolEvent::PointerUp { pos: ip, mods });
+            } else if moved && (self.tool_state.is_active() || response.hovered()) {
+                events.push(ToolEvent::PointerMove { pos: ip, mods });
+            }
+        }
+        if self.tool_state.is_active() && !ctx.egui_wants_keyboard_input() {
+            ctx.input_mut(|i| {
+                for (key, tk) in [
+                    (egui::Key::Enter, ToolKey::Enter),
+                    (egui::Key::Backspace, ToolKey::Backspace),
+                    (egui::Key::Escape, ToolKey::Escape),
+                ] {
+                    if i.consume_key(egui::Modifiers::NONE, key) {
+                        events.push(ToolEvent::Key(tk));
+                    }
+                }
+            });
+        }
+        for event in events {
+            if let ToolOutcome::Commit(op) = self.tool_state.handle(event) {
+                self.apply_selection(ctx, op);
+            }
+        }
+        if self.tool_state.is_active() {
+            ctx.request_repaint();
+        }
+    }
+
+    fn apply_selection(&mut self, ctx: &egui::Context, op: SelectionOp) {
+        match op {
+            SelectionOp::Wand { seed, combine } => {
+                let Some(doc) = &self.doc else { return };
+                let image = doc.image.clone();
+                let options = WandOptions {
+                    tolerance: self.settings.wand_tolerance,
+                    ..WandOptions::default()
+                };
+                self.busy = Some("Selecting with the magic wand…".into());
+                let tx = self.tx.clone();
+                let ctx = ctx.clone();
+                // The flood runs off the UI thread; a 4096x4096 photo never stalls a frame.
+                std::thread::spawn(move || {
+                    let result = crate::mask::wand_region(&image, seed, &options, None)
+                        .map(|region| (region, combine))
+                        .map_err(|e| format!("magic wand: {e}"));
+                    let _ = tx.send(Msg::WandDone(image, result));
+                    ctx.request_repaint();
+                });
+            }
+            shape => self.edit_mask(|ed| shape.apply_shape(ed)),
         }
     }
 }

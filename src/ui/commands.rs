@@ -17,6 +17,14 @@ pub enum Command {
     ToolBrush,
     ToolEraser,
     SwapBrushEraser,
+    ToolRectangle,
+    ToolPolygon,
+    ToolLasso,
+    ToolWand,
+    GrowMask,
+    ShrinkMask,
+    FeatherMask,
+    FillHoles,
     BrushSmaller,
     BrushBigger,
     ToggleMask,
@@ -48,6 +56,10 @@ impl Command {
         Command::ToolBrush,
         Command::ToolEraser,
         Command::SwapBrushEraser,
+        Command::ToolRectangle,
+        Command::ToolPolygon,
+        Command::ToolLasso,
+        Command::ToolWand,
         Command::ToggleMask,
         Command::ZoomFit,
         Command::ZoomActual,
@@ -67,6 +79,14 @@ impl Command {
             Command::ToolBrush => "Brush",
             Command::ToolEraser => "Eraser",
             Command::SwapBrushEraser => "Swap brush/eraser",
+            Command::ToolRectangle => "Rectangle",
+            Command::ToolPolygon => "Polygon",
+            Command::ToolLasso => "Lasso",
+            Command::ToolWand => "Magic wand",
+            Command::GrowMask => "Grow mask",
+            Command::ShrinkMask => "Shrink mask",
+            Command::FeatherMask => "Feather mask",
+            Command::FillHoles => "Fill holes",
             Command::BrushSmaller => "Smaller brush",
             Command::BrushBigger => "Bigger brush",
             Command::ToggleMask => "Show/hide mask",
@@ -97,6 +117,10 @@ impl Command {
             Command::ToolBrush => s(none, Key::B),
             Command::ToolEraser => s(none, Key::E),
             Command::SwapBrushEraser => s(none, Key::X),
+            Command::ToolRectangle => s(none, Key::R),
+            Command::ToolPolygon => s(none, Key::P),
+            Command::ToolLasso => s(none, Key::L),
+            Command::ToolWand => s(none, Key::W),
             Command::BrushSmaller => s(none, Key::OpenBracket),
             Command::BrushBigger => s(none, Key::CloseBracket),
             Command::ToggleMask => s(none, Key::H),
@@ -109,7 +133,11 @@ impl Command {
             | Command::LoadMask
             | Command::ClearMask
             | Command::InvertMask
-            | Command::FillMask => None,
+            | Command::FillMask
+            | Command::GrowMask
+            | Command::ShrinkMask
+            | Command::FeatherMask
+            | Command::FillHoles => None,
         }
     }
 
@@ -177,6 +205,14 @@ mod tests {
             Command::ToolBrush,
             Command::ToolEraser,
             Command::SwapBrushEraser,
+            Command::ToolRectangle,
+            Command::ToolPolygon,
+            Command::ToolLasso,
+            Command::ToolWand,
+            Command::GrowMask,
+            Command::ShrinkMask,
+            Command::FeatherMask,
+            Command::FillHoles,
             Command::BrushSmaller,
             Command::BrushBigger,
             Command::ToggleMask,
