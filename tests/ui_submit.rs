@@ -179,3 +179,67 @@ fn an_empty_mask_is_caught_before_anything_is_sent() {
     );
     assert_eq!(standin.with(|s| s.bodies.len()), 0);
 }
+
+#[test]
+fn the_local_engine_runs_the_whole_loop_with_no_account() {
+    let out = tempfile::tempdir().unwrap();
+    let out_path = out.path().to_path_buf();
+    let mut h = Harness::builder()
+        .with_size(egui::Vec2::new(1400.0, 900.0))
+        .build_eframe(move |cc| {
+            let mut app = App::new(cc, AppOptions::default());
+            app.settings.output_root = Some(out_path);
+            app.settings.backend = Some(touchup::ui::Backend::Local);
+            app
+        });
+    h.run_steps(3);
+    h.get_by_label("Engine");
+    // Mask the lettering of the demo sign and ask for new words.
+    let (sx, sy, sw, sh) = touchup::demo::SIGN;
+    h.state_mut()
+        .doc
+        .as_mut()
+        .unwrap()
+        .editor
+        .apply("Rectangle", None, |m| {
+            m.fill_rect(
+                sx as i64 + 30,
+                sy as i64 + 30,
+                sw as i64 - 60,
+                sh as i64 - 60,
+                255,
+            )
+        });
+    h.get_by_label("Prompt").click();
+    h.run_steps(1);
+    h.get_by_label("Prompt")
+        .type_text("A sign reading 'NORTH HALL'");
+    h.run_steps(2);
+    h.get_by_label("Submit").click();
+    h.run_steps(1);
+    step_until(&mut h, "the local results", |a| {
+        !a.form.busy && !a.results.is_empty()
+    });
+    let app = h.state();
+    let original = &app.doc.as_ref().unwrap().image;
+    let mask = app.doc.as_ref().unwrap().editor.mask();
+    let result = &app.results[0].image;
+    assert_eq!(result.dimensions(), original.dimensions());
+    let mut changed_inside = 0;
+    for (x, y, p) in result.enumerate_pixels() {
+        if mask.get(x, y) == 0 {
+            assert_eq!(p, original.get_pixel(x, y), "outside the mask at {x},{y}");
+        } else if p != original.get_pixel(x, y) {
+            changed_inside += 1;
+        }
+    }
+    assert!(changed_inside > 1000, "the masked lettering was replaced");
+    let folder = std::fs::read_dir(out.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(folder.join("result-1.png").exists());
+    assert!(folder.join("results.json").exists());
+}

@@ -29,7 +29,7 @@ use canvas::Canvas;
 pub use lettering::{Lettering, TextPlacement, contrasting_colour, parse_prompt};
 
 /// How the hole is filled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum FillMethod {
     /// Fast marching for small or thin regions, patch fill for the rest.
     #[default]

@@ -14,7 +14,7 @@ use crate::mask::{Brush, BrushMode, DirtyRect, MaskEditor, Polarity};
 use super::canvas::{CanvasTextures, View, export_preview};
 use super::commands::{self, Command};
 use super::form::{self, FormAction, FormState};
-use super::submit::{self, ResultEntry, Running, SessionMsg};
+use super::submit::{self, Failure, LocalJob, ResultEntry, Running, SessionMsg};
 use super::tools::{
     self as seltools, Preview, SelectionOp, SelectionTool, ToolEvent, ToolKey, ToolOutcome,
     ToolState,
@@ -44,6 +44,26 @@ pub struct Settings {
     pub edit: EditRequest,
     /// Where results are saved; `None`: the data directory's `results/`.
     pub output_root: Option<PathBuf>,
+    /// Which engine edits; `None` until the user picks: Runware with a key, else local.
+    pub backend: Option<Backend>,
+    /// The local engine's fill method.
+    pub local_fill: crate::local::FillMethod,
+}
+
+/// Which engine carries out an edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Backend {
+    Runware,
+    Local,
+}
+
+impl Backend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Runware => "Runware (Ideogram 3.0 Edit)",
+            Backend::Local => "Local (offline)",
+        }
+    }
 }
 
 impl Default for Settings {
@@ -61,6 +81,8 @@ impl Default for Settings {
             feather_px: 4.0,
             edit: EditRequest::default(),
             output_root: None,
+            backend: None,
+            local_fill: crate::local::FillMethod::Auto,
         }
     }
 }
@@ -236,6 +258,8 @@ pub struct App {
     request_preview: Option<String>,
     /// The selection tool's gesture in progress.
     pub tool_state: ToolState,
+    /// A Runware key is configured (checked once at start).
+    has_key: bool,
 }
 
 impl App {
@@ -281,6 +305,7 @@ impl App {
             client: options.client.clone(),
             request_preview: None,
             tool_state: ToolState::new(SelectionTool::Rectangle, (1, 1)),
+            has_key: crate::runware::ApiKey::from_env().is_some(),
         };
         app.form.request = app.settings.edit.clone();
         match options.image {
@@ -1296,8 +1321,64 @@ impl eframe::App for App {
 
 impl App {
     /// The edit form, the running submission's progress and the results.
+    /// The engine in use: the user's pick, else Runware when a key is configured.
+    pub fn backend(&self) -> Backend {
+        self.settings
+            .backend
+            .unwrap_or(if self.client.is_some() || self.has_key {
+                Backend::Runware
+            } else {
+                Backend::Local
+            })
+    }
+
     fn edit_panel(&mut self, ui: &mut egui::Ui) {
         ui.heading("Describe the change");
+        let mut backend = self.backend();
+        ui.horizontal(|ui| {
+            let label = ui.label("Engine");
+            egui::ComboBox::from_id_salt("backend")
+                .selected_text(backend.label())
+                .show_ui(ui, |ui| {
+                    for b in [Backend::Runware, Backend::Local] {
+                        ui.selectable_value(&mut backend, b, b.label());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+        if Some(backend) != self.settings.backend && backend != self.backend() {
+            self.settings.backend = Some(backend);
+        }
+        match backend {
+            Backend::Local => {
+                if !self.has_key && self.client.is_none() {
+                    ui.weak("No Runware key is configured (RUNWARE_API_KEY), so edits run on this computer.");
+                } else {
+                    ui.weak("Edits run on this computer: the masked area is refilled and quoted text is drawn in.");
+                }
+                ui.horizontal(|ui| {
+                    let label = ui.label("Fill");
+                    egui::ComboBox::from_id_salt("local-fill")
+                        .selected_text(self.settings.local_fill.label())
+                        .show_ui(ui, |ui| {
+                            for m in crate::local::FillMethod::ALL {
+                                ui.selectable_value(&mut self.settings.local_fill, m, m.label());
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                });
+            }
+            Backend::Runware => {
+                if !self.has_key && self.client.is_none() {
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        "No Runware key: set RUNWARE_API_KEY before starting touchup.",
+                    );
+                }
+            }
+        }
         self.form.busy = self.running.is_some();
         if let Some(action) = form::show(ui, &mut self.form) {
             let ctx = ui.ctx().clone();
@@ -1312,7 +1393,7 @@ impl App {
             FormAction::Submit => self.submit(ctx),
             FormAction::Cancel => {
                 if let Some(running) = &self.running {
-                    running.cancel.cancel();
+                    running.cancel();
                     self.form.progress = Some("Cancelling…".into());
                 }
             }
@@ -1404,7 +1485,10 @@ impl App {
                 Some("Paint over the part of the photo to change first: the mask is empty.".into());
             return;
         }
-        if doc.seed_reference.is_none() && doc.seed_png.is_none() {
+        if self.backend() == Backend::Runware
+            && doc.seed_reference.is_none()
+            && doc.seed_png.is_none()
+        {
             self.form.message =
                 Some("The photo is still being prepared; try again in a moment.".into());
             return;
@@ -1416,6 +1500,36 @@ impl App {
             return;
         }
         let request = self.request_for_preview();
+        let root = self
+            .settings
+            .output_root
+            .clone()
+            .unwrap_or_else(submit::default_output_root);
+        if self.backend() == Backend::Local {
+            let Some(doc) = &self.doc else { return };
+            let job = LocalJob {
+                image: doc.image.clone(),
+                mask: doc.editor.mask().clone(),
+                request,
+                options: crate::local::LocalOptions {
+                    fill: self.settings.local_fill,
+                    ..Default::default()
+                },
+                seed: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(1),
+            };
+            self.start_running(submit::spawn_local(
+                job,
+                submit::new_output_folder(&root),
+                {
+                    let ctx = ctx.clone();
+                    move || ctx.request_repaint()
+                },
+            ));
+            return;
+        }
         let client = match &self.client {
             Some(c) => c.clone(),
             None => match submit::make_client() {
@@ -1433,25 +1547,24 @@ impl App {
         let Some(handle) = self.runtime.handle.clone() else {
             return self.error("The background runtime is not running; restart touchup.");
         };
-        let root = self
-            .settings
-            .output_root
-            .clone()
-            .unwrap_or_else(submit::default_output_root);
         let folder = submit::new_output_folder(&root);
-        self.form.errors.clear();
-        self.form.message = None;
-        self.form.progress = Some("Starting…".into());
-        self.results.clear();
-        self.selected_result = None;
         let notify_ctx = ctx.clone();
-        self.running = Some(submit::spawn_runware(
+        self.start_running(submit::spawn_runware(
             &handle,
             client,
             request,
             folder,
             move || notify_ctx.request_repaint(),
         ));
+    }
+
+    fn start_running(&mut self, running: Running) {
+        self.form.errors.clear();
+        self.form.message = None;
+        self.form.progress = Some("Starting…".into());
+        self.results.clear();
+        self.selected_result = None;
+        self.running = Some(running);
     }
 
     fn poll_running(&mut self, ctx: &egui::Context) {
@@ -1521,13 +1634,18 @@ impl App {
         self.form.progress = None;
         match outcome {
             Ok(n) => self.info(format!("{n} result(s) saved to {}.", folder.display())),
-            Err(crate::runware::RunwareError::Cancelled) => self.info(format!(
+            Err(Failure::Cancelled) => self.info(format!(
                 "Cancelled; {} result(s) kept in {}.",
                 self.results.len(),
                 folder.display()
             )),
-            Err(e) => {
+            Err(Failure::Runware(e)) => {
                 self.form.show_failure(&e);
+                self.error(e.to_string());
+            }
+            Err(e @ Failure::Local(_)) => {
+                self.form.busy = false;
+                self.form.message = Some(e.to_string());
                 self.error(e.to_string());
             }
         }

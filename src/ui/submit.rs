@@ -2,7 +2,7 @@
 //! results as they arrive (decoded and saved to disk off the UI thread), and their thumbnails.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
@@ -34,12 +34,32 @@ pub enum SessionMsg {
         index: usize,
         reason: String,
     },
-    Finished(Result<usize, RunwareError>),
+    Finished(Result<usize, Failure>),
+}
+
+/// Why a submission stopped early.
+#[derive(Debug)]
+pub enum Failure {
+    Cancelled,
+    Runware(RunwareError),
+    Local(crate::local::LocalError),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Cancelled => f.write_str("cancelled"),
+            Failure::Runware(e) => write!(f, "{e}"),
+            Failure::Local(e) => write!(f, "the local engine could not edit the photo: {e}"),
+        }
+    }
 }
 
 /// A submission in flight.
 pub struct Running {
-    pub cancel: tokio_util::sync::CancellationToken,
+    cancel: tokio_util::sync::CancellationToken,
+    /// The local engine's stop flag (checked between and inside fills).
+    stop: Arc<AtomicBool>,
     pub rx: Receiver<SessionMsg>,
     pub folder: PathBuf,
     /// Results handed to the decoder so far (counted as they are announced).
@@ -47,10 +67,16 @@ pub struct Running {
     /// Results (or unreadable results) the UI has taken in.
     pub received: usize,
     /// The outcome, held until every announced result has been taken in.
-    pub finished: Option<Result<usize, RunwareError>>,
+    pub finished: Option<Result<usize, Failure>>,
 }
 
 impl Running {
+    /// Stops the request and any polling, or the local engine, at once.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
     /// Finished, with nothing still on its way to the UI.
     pub fn is_done(&self) -> bool {
         self.finished.is_some() && self.received >= self.announced.load(Ordering::SeqCst)
@@ -142,17 +168,131 @@ pub fn spawn_runware(
         let outcome = client
             .submit(&request, task_uuid, &token, &mut on_event)
             .await;
-        let _ = tx.send(SessionMsg::Finished(outcome.map(|r| r.len())));
+        let outcome = match outcome {
+            Ok(r) => Ok(r.len()),
+            Err(RunwareError::Cancelled) => Err(Failure::Cancelled),
+            Err(e) => Err(Failure::Runware(e)),
+        };
+        let _ = tx.send(SessionMsg::Finished(outcome));
         notify();
     });
     Running {
         cancel,
+        stop: Arc::new(AtomicBool::new(false)),
         rx,
         folder: out_folder,
         announced,
         received: 0,
         finished: None,
     }
+}
+
+/// What the local engine needs for one submission.
+pub struct LocalJob {
+    pub image: Arc<RgbaImage>,
+    pub mask: crate::mask::Mask,
+    pub request: EditRequest,
+    pub options: crate::local::LocalOptions,
+    pub seed: u64,
+}
+
+/// Runs the offline engine on a worker thread: one result per seed, each saved the moment it
+/// is made, with progress and cancel like a Runware submission.
+pub fn spawn_local(
+    job: LocalJob,
+    folder: PathBuf,
+    notify: impl Fn() + Send + Sync + 'static,
+) -> Running {
+    let (tx, rx) = channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let announced = Arc::new(AtomicUsize::new(0));
+    let (flag, counter) = (stop.clone(), announced.clone());
+    let out_folder = folder.clone();
+    std::thread::spawn(move || {
+        let wanted = job.request.settings.results_wanted().max(1) as usize;
+        let mut saver =
+            ResultFolder::create(&folder, local_record(&job.request)).map_err(|e| e.to_string());
+        let mut made = 0;
+        let mut outcome = Ok(0);
+        for i in 0..wanted {
+            let seed = job.seed.wrapping_add(i as u64);
+            let progress = |f: f32| {
+                let _ = tx.send(SessionMsg::Progress(format!(
+                    "Local engine: result {} of {wanted}, {:.0} %…",
+                    i + 1,
+                    f * 100.0
+                )));
+                notify();
+            };
+            match crate::local::edit(
+                &job.image,
+                &job.mask,
+                &job.request.prompt,
+                &job.options,
+                seed,
+                &progress,
+                &flag,
+            ) {
+                Ok(image) => {
+                    made += 1;
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let bytes = crate::imageio::encode(&image, crate::imageio::Format::Png, 100)
+                        .unwrap_or_default();
+                    let result = EditResult {
+                        index: made,
+                        task_uuid: String::new(),
+                        image_uuid: None,
+                        seed: i64::try_from(seed).ok(),
+                        cost: None,
+                        nsfw_content: None,
+                        image_url: None,
+                        bytes,
+                    };
+                    let path = match saver.as_mut() {
+                        Ok(folder) => folder
+                            .add(&result.to_result_image())
+                            .map_err(|e| e.to_string()),
+                        Err(e) => Err(e.clone()),
+                    };
+                    let _ = tx.send(SessionMsg::Result {
+                        result,
+                        image,
+                        path,
+                    });
+                    notify();
+                    outcome = Ok(made);
+                }
+                Err(crate::local::LocalError::Cancelled) => {
+                    outcome = Err(Failure::Cancelled);
+                    break;
+                }
+                Err(e) => {
+                    outcome = Err(Failure::Local(e));
+                    break;
+                }
+            }
+        }
+        let _ = tx.send(SessionMsg::Finished(outcome));
+        notify();
+    });
+    Running {
+        cancel: tokio_util::sync::CancellationToken::new(),
+        stop,
+        rx,
+        folder: out_folder,
+        announced,
+        received: 0,
+        finished: None,
+    }
+}
+
+/// What results.json records for a local edit (no images, no key: there is none).
+fn local_record(request: &EditRequest) -> serde_json::Value {
+    serde_json::json!({
+        "backend": "local",
+        "positivePrompt": request.prompt,
+        "numberResults": request.settings.results_wanted(),
+    })
 }
 
 /// Decodes and saves one result on a thread of its own, then reports it.
