@@ -243,3 +243,58 @@ fn the_local_engine_runs_the_whole_loop_with_no_account() {
     assert!(folder.join("result-1.png").exists());
     assert!(folder.join("results.json").exists());
 }
+
+#[test]
+fn results_open_in_the_compare_view_with_their_outside_mask_figures() {
+    let out = tempfile::tempdir().unwrap();
+    let out_path = out.path().to_path_buf();
+    let mut h = Harness::builder()
+        .with_size(egui::Vec2::new(1400.0, 900.0))
+        .build_eframe(move |cc| {
+            let mut app = App::new(cc, AppOptions::default());
+            app.settings.output_root = Some(out_path);
+            app.settings.backend = Some(touchup::ui::Backend::Local);
+            app
+        });
+    h.run_steps(3);
+    h.state_mut()
+        .doc
+        .as_mut()
+        .unwrap()
+        .editor
+        .apply("Rectangle", None, |m| m.fill_rect(1000, 440, 240, 200, 255));
+    h.state_mut().form.request.prompt = "remove the door's top".into();
+    h.get_by_label("Submit").click();
+    h.run_steps(1);
+    step_until(&mut h, "the local results", |a| {
+        !a.form.busy && !a.results.is_empty()
+    });
+    {
+        let entry = &h.state().results[0];
+        let figures = entry.figures.as_ref().expect("figures");
+        assert_eq!(
+            figures.changed_pixels, 0,
+            "the local engine never touches outside pixels"
+        );
+        assert!(entry.heatmap.is_some());
+    }
+    // A composited copy is saved beside the raw result.
+    let folder = std::fs::read_dir(out.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(folder.join("result-1-composited.png").exists());
+    h.key_press(egui::Key::C);
+    h.run_steps(3);
+    assert!(h.state().comparing);
+    // In the compare view single keys drive it, not the mask tools.
+    let tool = h.state().tool;
+    h.key_press(egui::Key::W);
+    h.run_steps(2);
+    assert_eq!(h.state().tool, tool);
+    h.key_press(egui::Key::C);
+    h.run_steps(2);
+    assert!(!h.state().comparing);
+}

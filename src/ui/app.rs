@@ -48,6 +48,8 @@ pub struct Settings {
     pub backend: Option<Backend>,
     /// The local engine's fill method.
     pub local_fill: crate::local::FillMethod,
+    /// Keep outside pixels (composite through the feathered mask) and the check's threshold.
+    pub compare: crate::compare::CompareSettings,
 }
 
 /// Which engine carries out an edit.
@@ -83,6 +85,7 @@ impl Default for Settings {
             output_root: None,
             backend: None,
             local_fill: crate::local::FillMethod::Auto,
+            compare: crate::compare::CompareSettings::default(),
         }
     }
 }
@@ -260,6 +263,9 @@ pub struct App {
     pub tool_state: ToolState,
     /// A Runware key is configured (checked once at start).
     has_key: bool,
+    /// The central area shows the compare view instead of the mask canvas.
+    pub comparing: bool,
+    pub compare_view: super::compare::CompareView,
 }
 
 impl App {
@@ -306,6 +312,8 @@ impl App {
             request_preview: None,
             tool_state: ToolState::new(SelectionTool::Rectangle, (1, 1)),
             has_key: crate::runware::ApiKey::from_env().is_some(),
+            comparing: false,
+            compare_view: super::compare::CompareView::new(),
         };
         app.form.request = app.settings.edit.clone();
         match options.image {
@@ -652,6 +660,16 @@ impl App {
                 .view
                 .zoom_at(self.canvas_rect, self.canvas_rect.center(), 0.8),
             Command::ShowShortcuts => self.show_shortcuts = !self.show_shortcuts,
+            Command::ToggleCompare => {
+                if self.comparing || !self.results.is_empty() {
+                    self.comparing = !self.comparing;
+                    if self.comparing {
+                        self.compare_view.request_fit();
+                    }
+                } else {
+                    self.info("There are no results to compare yet.");
+                }
+            }
         }
     }
 
@@ -827,7 +845,7 @@ impl App {
         self.handle_dropped_files(ctx);
         self.poll_running(ctx);
         let mut queued = std::mem::take(&mut self.pending);
-        queued.extend(commands::from_shortcuts(ctx));
+        queued.extend(commands::from_shortcuts(ctx, self.comparing));
         for c in queued {
             self.run_command(ctx, c);
         }
@@ -1306,7 +1324,14 @@ impl eframe::App for App {
             });
         egui::CentralPanel::default()
             .frame(egui::Frame::NONE)
-            .show(ui, |ui| self.canvas(ui));
+            .show(ui, |ui| {
+                if self.comparing && !self.results.is_empty() {
+                    self.compare_ui(ui);
+                } else {
+                    self.comparing = false;
+                    self.canvas(ui);
+                }
+            });
         let ctx = ui.ctx().clone();
         self.shortcuts_window(&ctx);
         self.confirm_replace_window(&ctx);
@@ -1508,6 +1533,11 @@ impl App {
         if self.backend() == Backend::Local {
             let Some(doc) = &self.doc else { return };
             let job = LocalJob {
+                compare: submit::CompareContext::new(
+                    doc.image.clone(),
+                    doc.editor.mask().clone(),
+                    self.settings.compare,
+                ),
                 image: doc.image.clone(),
                 mask: doc.editor.mask().clone(),
                 request,
@@ -1549,11 +1579,17 @@ impl App {
         };
         let folder = submit::new_output_folder(&root);
         let notify_ctx = ctx.clone();
+        let compare = submit::CompareContext::new(
+            doc.image.clone(),
+            doc.editor.mask().clone(),
+            self.settings.compare,
+        );
         self.start_running(submit::spawn_runware(
             &handle,
             client,
             request,
             folder,
+            compare,
             move || notify_ctx.request_repaint(),
         ));
     }
@@ -1583,6 +1619,7 @@ impl App {
                     result,
                     image,
                     path,
+                    comparison,
                 } => {
                     if let Some(r) = &mut self.running {
                         r.received += 1;
@@ -1595,9 +1632,29 @@ impl App {
                             result.index
                         ));
                     }
+                    let (shown, figures, heatmap) = match comparison {
+                        Ok(c) => (
+                            Arc::new(c.shown),
+                            Some(c.check.figures),
+                            Some(c.check.heatmap),
+                        ),
+                        Err(e) => {
+                            self.error(format!(
+                                "result {} could not be compared with the original: {e}",
+                                result.index
+                            ));
+                            (Arc::new(image.clone()), None, None)
+                        }
+                    };
                     self.results.push(ResultEntry {
                         index: result.index,
                         image: Arc::new(image),
+                        shown,
+                        figures,
+                        heatmap,
+                        textures: None,
+                        kept: false,
+                        discarded: false,
                         thumbnail,
                         image_uuid: result.image_uuid.clone(),
                         seed: result.seed,
@@ -1651,8 +1708,101 @@ impl App {
         }
     }
 
+    /// The compare view over the original and every result, sharing one zoom and pan.
+    fn compare_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        let Some(doc) = &self.doc else { return };
+        let max_side = ctx.input(|i| i.max_texture_side).max(1) as u32;
+        if self.textures.is_none() {
+            self.textures = Some(CanvasTextures::new(
+                &ctx,
+                &doc.image,
+                doc.editor.mask(),
+                max_side as usize,
+            ));
+        }
+        // Textures are made once per result; switching views or results uploads nothing.
+        for entry in &mut self.results {
+            if entry.textures.is_none() {
+                let upload = |name: String, img: &RgbaImage| {
+                    let img = crate::imageio::fit_within(img, max_side);
+                    let color = egui::ColorImage::from_rgba_unmultiplied(
+                        [img.width() as usize, img.height() as usize],
+                        img.as_raw(),
+                    );
+                    ctx.load_texture(name, color, super::canvas::TEXTURE_OPTIONS)
+                };
+                let image = upload(format!("result-{}-full", entry.index), &entry.shown);
+                let heat = entry
+                    .heatmap
+                    .as_ref()
+                    .map(|h| upload(format!("result-{}-heat", entry.index), h));
+                entry.textures = Some((image, heat));
+            }
+        }
+        let Some(original) = self.textures.as_ref().map(|t| t.image.clone()) else {
+            return;
+        };
+        let results: Vec<super::compare::ResultTextures<'_>> = self
+            .results
+            .iter()
+            .filter_map(|e| {
+                let (image, heat) = e.textures.as_ref()?;
+                Some(super::compare::ResultTextures {
+                    image,
+                    heatmap: heat.as_ref(),
+                    figures: e.figures.as_ref(),
+                    kept: e.kept,
+                    discarded: e.discarded,
+                })
+            })
+            .collect();
+        let inputs = super::compare::CompareInputs {
+            original: &original,
+            image_size: doc.size(),
+            results: &results,
+        };
+        let actions = self.compare_view.show(ui, &inputs);
+        drop(results);
+        for action in actions {
+            match action {
+                super::compare::CompareAction::Select(i) => self.selected_result = Some(i),
+                super::compare::CompareAction::SetKept { index, kept } => {
+                    if let Some(e) = self.results.get_mut(index) {
+                        e.kept = kept;
+                    }
+                }
+                super::compare::CompareAction::SetDiscarded { index, discarded } => {
+                    if let Some(e) = self.results.get_mut(index) {
+                        e.discarded = discarded;
+                    }
+                }
+            }
+        }
+    }
+
     fn results_ui(&mut self, ui: &mut egui::Ui) {
-        ui.label(egui::RichText::new("Results").strong());
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new("Results").strong());
+            let label = if self.comparing {
+                "Back to the mask (C)"
+            } else {
+                "Compare (C)"
+            };
+            if ui
+                .add_enabled(!self.results.is_empty(), egui::Button::new(label))
+                .clicked()
+            {
+                self.pending.push(Command::ToggleCompare);
+            }
+        });
+        ui.checkbox(
+            &mut self.settings.compare.keep_outside,
+            "Keep outside pixels",
+        )
+        .on_hover_text(
+            "Show and save each result composited over the original through the feathered mask",
+        );
         if self.results.is_empty() {
             ui.weak(if self.running.is_some() {
                 "Waiting for the first result…"
@@ -1687,6 +1837,18 @@ impl App {
                     let seed = entry.seed.map_or("seed ?".into(), |s| format!("seed {s}"));
                     let cost = entry.cost.map_or(String::new(), |c| format!(" · ${c:.4}"));
                     ui.weak(format!("{seed}{cost}"));
+                    if let Some(f) = &entry.figures {
+                        let pct = f.changed_fraction * 100.0;
+                        let text = format!(
+                            "outside mask: {pct:.2} % changed (max {})",
+                            f.max_difference
+                        );
+                        if f.changed_fraction > 0.001 {
+                            ui.colored_label(ui.visuals().warn_fg_color, text);
+                        } else {
+                            ui.weak(text);
+                        }
+                    }
                     if ui
                         .small_button("Use as new seed")
                         .on_hover_text("Continue editing from this result")

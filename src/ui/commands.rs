@@ -36,6 +36,7 @@ pub enum Command {
     ZoomIn,
     ZoomOut,
     ShowShortcuts,
+    ToggleCompare,
 }
 
 impl Command {
@@ -64,6 +65,7 @@ impl Command {
         Command::ZoomFit,
         Command::ZoomActual,
         Command::ShowShortcuts,
+        Command::ToggleCompare,
     ];
 
     pub fn label(self) -> &'static str {
@@ -98,6 +100,7 @@ impl Command {
             Command::ZoomIn => "Zoom in",
             Command::ZoomOut => "Zoom out",
             Command::ShowShortcuts => "Keyboard shortcuts",
+            Command::ToggleCompare => "Compare results / edit mask",
         }
     }
 
@@ -129,6 +132,7 @@ impl Command {
             Command::ZoomIn => s(cmd, Key::Plus),
             Command::ZoomOut => s(cmd, Key::Minus),
             Command::ShowShortcuts => s(none, Key::F1),
+            Command::ToggleCompare => s(none, Key::C),
             Command::OpenDemo
             | Command::LoadMask
             | Command::ClearMask
@@ -151,13 +155,21 @@ impl Command {
     }
 }
 
-/// Reads this frame's shortcuts (consuming their key presses).
-pub fn from_shortcuts(ctx: &egui::Context) -> Vec<Command> {
+/// Reads this frame's shortcuts (consuming their key presses). While comparing, single keys
+/// belong to the compare view, except the ones that leave it or show help.
+pub fn from_shortcuts(ctx: &egui::Context, comparing: bool) -> Vec<Command> {
     let typing = ctx.egui_wants_keyboard_input();
     let mut out = Vec::new();
     ctx.input_mut(|i| {
         for &command in Command::WITH_SHORTCUTS {
             if typing && !command.works_while_typing() {
+                continue;
+            }
+            let single_key = command.shortcut().is_some_and(|sc| sc.modifiers.is_none());
+            if comparing
+                && single_key
+                && !matches!(command, Command::ToggleCompare | Command::ShowShortcuts)
+            {
                 continue;
             }
             if let Some(sc) = command.shortcut()
@@ -224,6 +236,7 @@ mod tests {
             Command::ZoomIn,
             Command::ZoomOut,
             Command::ShowShortcuts,
+            Command::ToggleCompare,
         ];
         for c in all {
             assert_eq!(

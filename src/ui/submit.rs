@@ -14,12 +14,76 @@ use crate::runware::{Client, ClientConfig, EditResult, RunwareError, SubmitEvent
 /// One result picture as the App shows it.
 pub struct ResultEntry {
     pub index: usize,
+    /// The raw output as returned.
     pub image: Arc<RgbaImage>,
+    /// What is shown and compared: the composite over the original (keep outside pixels on).
+    pub shown: Arc<RgbaImage>,
+    /// Where and how much it changed outside the mask.
+    pub figures: Option<crate::compare::OutsideFigures>,
+    pub heatmap: Option<RgbaImage>,
+    /// Full-size textures for the compare view (image, heatmap), made once when first shown.
+    pub textures: Option<(egui::TextureHandle, Option<egui::TextureHandle>)>,
+    pub kept: bool,
+    pub discarded: bool,
     pub thumbnail: egui::TextureHandle,
     pub image_uuid: Option<String>,
     pub seed: Option<i64>,
     pub cost: Option<f64>,
     pub path: Option<PathBuf>,
+}
+
+/// What each result is compared against: the photo and mask as they were when the edit was
+/// sent (the feather weights are computed once, by the first result that needs them).
+#[derive(Clone)]
+pub struct CompareContext {
+    pub original: Arc<RgbaImage>,
+    pub mask: Arc<crate::mask::Mask>,
+    pub settings: crate::compare::CompareSettings,
+    feather: Arc<std::sync::OnceLock<crate::compare::FeatherMask>>,
+}
+
+impl CompareContext {
+    pub fn new(
+        original: Arc<RgbaImage>,
+        mask: crate::mask::Mask,
+        settings: crate::compare::CompareSettings,
+    ) -> Self {
+        Self {
+            original,
+            mask: Arc::new(mask),
+            settings,
+            feather: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+
+    /// Composites (keep outside pixels) and checks one result; saves the composite beside the
+    /// raw file when there is one.
+    fn compare(
+        &self,
+        image: &RgbaImage,
+        raw_path: Option<&Path>,
+    ) -> Result<crate::compare::ResultComparison, String> {
+        let feather = self
+            .feather
+            .get_or_init(|| crate::compare::FeatherMask::new(&self.mask, self.settings.feather_px));
+        let comparison =
+            crate::compare::compare_result(&self.original, image, feather, &self.settings)
+                .map_err(|e| e.to_string())?;
+        if self.settings.keep_outside
+            && let Some(raw) = raw_path
+        {
+            let stem = raw
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let path = raw.with_file_name(format!("{stem}-composited.png"));
+            let png = crate::imageio::encode(&comparison.shown, crate::imageio::Format::Png, 100)
+                .map_err(|e| e.to_string())?;
+            std::fs::write(&path, png)
+                .map_err(|e| format!("could not save {}: {e}", path.display()))?;
+        }
+        Ok(comparison)
+    }
 }
 
 /// What background work reports to the UI thread.
@@ -29,6 +93,7 @@ pub enum SessionMsg {
         result: EditResult,
         image: RgbaImage,
         path: Result<PathBuf, String>,
+        comparison: Result<crate::compare::ResultComparison, String>,
     },
     ResultUnreadable {
         index: usize,
@@ -135,6 +200,7 @@ pub fn spawn_runware(
     client: Arc<Client>,
     request: EditRequest,
     folder: PathBuf,
+    compare: CompareContext,
     notify: impl Fn() + Send + Sync + 'static,
 ) -> Running {
     let (tx, rx) = channel();
@@ -157,6 +223,7 @@ pub fn spawn_runware(
                 deliver(
                     result,
                     saver.clone(),
+                    compare.clone(),
                     events_tx.clone(),
                     events_notify.clone(),
                 );
@@ -189,6 +256,7 @@ pub fn spawn_runware(
 
 /// What the local engine needs for one submission.
 pub struct LocalJob {
+    pub compare: CompareContext,
     pub image: Arc<RgbaImage>,
     pub mask: crate::mask::Mask,
     pub request: EditRequest,
@@ -254,10 +322,14 @@ pub fn spawn_local(
                             .map_err(|e| e.to_string()),
                         Err(e) => Err(e.clone()),
                     };
+                    let comparison = job
+                        .compare
+                        .compare(&image, path.as_ref().ok().map(|p| p.as_path()));
                     let _ = tx.send(SessionMsg::Result {
                         result,
                         image,
                         path,
+                        comparison,
                     });
                     notify();
                     outcome = Ok(made);
@@ -299,6 +371,7 @@ fn local_record(request: &EditRequest) -> serde_json::Value {
 fn deliver(
     result: EditResult,
     saver: Arc<Mutex<Result<ResultFolder, String>>>,
+    compare: CompareContext,
     tx: Sender<SessionMsg>,
     notify: Arc<dyn Fn() + Send + Sync>,
 ) {
@@ -313,11 +386,15 @@ fn deliver(
             Err(_) => Err("the result folder is unavailable".into()),
         };
         let msg = match crate::imageio::decode(&result.bytes) {
-            Ok(image) => SessionMsg::Result {
-                result,
-                image,
-                path,
-            },
+            Ok(image) => {
+                let comparison = compare.compare(&image, path.as_ref().ok().map(|p| p.as_path()));
+                SessionMsg::Result {
+                    result,
+                    image,
+                    path,
+                    comparison,
+                }
+            }
             Err(e) => SessionMsg::ResultUnreadable {
                 index: result.index,
                 reason: e.to_string(),
