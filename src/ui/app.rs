@@ -1632,7 +1632,7 @@ impl App {
                             result.index
                         ));
                     }
-                    let (shown, figures, heatmap) = match comparison {
+                    let (shown, figures, heatmap) = match *comparison {
                         Ok(c) => (
                             Arc::new(c.shown),
                             Some(c.check.figures),

@@ -93,7 +93,7 @@ pub enum SessionMsg {
         result: EditResult,
         image: RgbaImage,
         path: Result<PathBuf, String>,
-        comparison: Result<crate::compare::ResultComparison, String>,
+        comparison: Box<Result<crate::compare::ResultComparison, String>>,
     },
     ResultUnreadable {
         index: usize,
@@ -329,7 +329,7 @@ pub fn spawn_local(
                         result,
                         image,
                         path,
-                        comparison,
+                        comparison: Box::new(comparison),
                     });
                     notify();
                     outcome = Ok(made);
@@ -392,7 +392,7 @@ fn deliver(
                     result,
                     image,
                     path,
-                    comparison,
+                    comparison: Box::new(comparison),
                 }
             }
             Err(e) => SessionMsg::ResultUnreadable {
