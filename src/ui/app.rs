@@ -916,10 +916,17 @@ impl App {
 
     fn tools_panel(&mut self, ui: &mut egui::Ui) {
         ui.heading("Mask");
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             for (tool, command) in [
                 (Tool::Brush, Command::ToolBrush),
                 (Tool::Eraser, Command::ToolEraser),
+                (
+                    Tool::Select(SelectionTool::Rectangle),
+                    Command::ToolRectangle,
+                ),
+                (Tool::Select(SelectionTool::Polygon), Command::ToolPolygon),
+                (Tool::Select(SelectionTool::Lasso), Command::ToolLasso),
+                (Tool::Select(SelectionTool::Wand), Command::ToolWand),
             ] {
                 let sc = command
                     .shortcut()
@@ -934,6 +941,20 @@ impl App {
                 }
             }
         });
+        if let Tool::Select(t) = self.tool {
+            ui.weak(match t {
+                SelectionTool::Rectangle => "Drag a box (Shift: square). Alt subtracts.",
+                SelectionTool::Polygon => {
+                    "Click corners; double-click or Enter closes, Backspace removes a corner, Esc cancels. Alt subtracts."
+                }
+                SelectionTool::Lasso => "Draw around the area. Alt subtracts.",
+                SelectionTool::Wand => "Click a flat colour area. Alt subtracts.",
+            });
+        }
+        ui.add(
+            egui::Slider::new(&mut self.settings.wand_tolerance, 0.0..=100.0)
+                .text("Wand tolerance"),
+        );
         ui.add(
             egui::Slider::new(
                 &mut self.settings.brush_size,

@@ -353,7 +353,7 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
         ui.label(RichText::new("Style references are off while a style code is set.").weak());
     }
     show_errors(ui, &state.errors, Field::StyleReferenceImages);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let has_char = state.request.character_reference_image.is_some();
         let text = if has_char {
             "Character reference: set"
