@@ -280,8 +280,8 @@ fn build_request(
         request.seed_image = Some(ImageInput::bytes(bytes));
         if let Some(mask_path) = &args.mask {
             let mask_file = touchup::imageio::read_file(mask_path)?;
-            let mask = touchup::mask::import_mask(&mask_file, w, h, mask_polarity)
-                .with_context(|| {
+            let mask =
+                touchup::mask::import_mask(&mask_file, w, h, mask_polarity).with_context(|| {
                     format!(
                         "the mask {} does not fit the image {} ({w}x{h})",
                         mask_path.display(),
@@ -293,10 +293,7 @@ fn build_request(
                     Polarity::WhiteEdits => "white marks the area to edit",
                     Polarity::BlackEdits => "with --polarity black-edits, black marks the area",
                 };
-                bail!(
-                    "the mask {} marks nothing ({marking})",
-                    mask_path.display()
-                );
+                bail!("the mask {} marks nothing ({marking})", mask_path.display());
             }
             let png = touchup::mask::export_png(&mask, args.polarity)?;
             request.mask_image = Some(ImageInput::bytes(png));
@@ -533,7 +530,8 @@ fn run_local(args: &EditArgs, request: &EditRequest, inputs: &LocalInputs) -> an
     let first_seed = args
         .seed
         .unwrap_or_else(|| Uuid::new_v4().as_u64_pair().0 % (1 << 31));
-    let mut writer = ResultWriter::create(args, request.to_task_json(Uuid::new_v4()), Some(inputs))?;
+    let mut writer =
+        ResultWriter::create(args, request.to_task_json(Uuid::new_v4()), Some(inputs))?;
     eprintln!(
         "editing with the local engine ({wanted} picture{}, first seed {first_seed})",
         if wanted == 1 { "" } else { "s" }
