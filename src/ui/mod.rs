@@ -2,8 +2,8 @@
 
 mod app;
 mod canvas;
-pub mod commands;
 pub mod compare;
+pub mod commands;
 pub mod form;
 mod submit;
 pub mod tools;
