@@ -91,16 +91,44 @@ fn an_edit_saves_every_result_and_an_index() {
     assert_eq!(results.len(), 2);
     server.with(|s| {
         assert!(s.rejections.is_empty(), "{:?}", s.rejections);
+        let original = image::open(dir.path().join("photo.png"))
+            .unwrap()
+            .to_rgba8();
         for (i, r) in results.iter().enumerate() {
             assert_eq!(r["file"], format!("result-{}.png", i + 1));
-            let bytes = std::fs::read(out.join(r["file"].as_str().unwrap())).unwrap();
+            assert_eq!(r["raw_file"], format!("result-{}.raw.png", i + 1));
+            // The raw output is kept as returned.
+            let bytes = std::fs::read(out.join(r["raw_file"].as_str().unwrap())).unwrap();
             assert_eq!(
                 &bytes,
                 s.images.get(r["imageUUID"].as_str().unwrap()).unwrap()
             );
+            // The saved result is composited: the original outside mask and feather band,
+            // the model's output inside the mask.
+            let raw = image::load_from_memory(&bytes).unwrap().to_rgba8();
+            let saved = image::open(out.join(r["file"].as_str().unwrap()))
+                .unwrap()
+                .to_rgba8();
+            assert_eq!(saved.dimensions(), (W, H));
+            for (x, y, p) in saved.enumerate_pixels() {
+                let dx = if x < 10 { 10 - x } else { x.saturating_sub(29) };
+                let dy = if y < 5 { 5 - y } else { y.saturating_sub(14) };
+                let feather = touchup::compare::DEFAULT_FEATHER_PX;
+                if dx * dx + dy * dy > feather * feather {
+                    assert_eq!(p, original.get_pixel(x, y), "outside at {x},{y}");
+                } else if dx == 0 && dy == 0 {
+                    assert_eq!(p, raw.get_pixel(x, y), "inside at {x},{y}");
+                }
+            }
+            // The stand-in's pictures differ from the photo everywhere: the raw output
+            // changed most of the outside.
+            let fraction = r["outside_mask_changed_fraction"].as_f64().unwrap();
+            assert!(fraction > 0.5 && fraction <= 1.0, "{fraction}");
             assert_eq!(r["cost"], 0.09);
             assert!(r["seed"].is_i64());
         }
+        let sheet = image::open(out.join("compare.png")).unwrap();
+        assert!(sheet.width() > W, "compare.png is {}", sheet.width());
         let task = &s.bodies[0][0];
         let ideo = &task["providerSettings"]["ideogram"];
         assert_eq!(ideo["stylePreset"], "MAGAZINE_EDITORIAL");
@@ -238,19 +266,38 @@ fn no_key_names_the_variable() {
     let err = stderr(&o);
     assert!(err.contains("RUNWARE_API_KEY"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    // The default with no key is the local engine, which this build lacks: also explained.
+    // The default with no key is the local engine, and stderr says so.
     let o = touchup(dir.path(), None, None, &BASIC);
-    assert!(!o.status.success());
+    assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("RUNWARE_API_KEY"));
+    assert!(stderr(&o).contains("local engine"));
+    assert!(dir.path().join("out/result-1.png").exists());
+}
+
+#[test]
+fn no_keep_outside_saves_the_output_as_returned() {
+    let server = StandIn::start();
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
     let mut args = BASIC.to_vec();
-    args.extend(["--backend", "local"]);
-    let o = touchup(dir.path(), None, Some(KEY), &args);
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("not available in this build"),
-        "{}",
-        stderr(&o)
-    );
+    args.push("--no-keep-outside");
+    let o = touchup(dir.path(), Some(&server.url), Some(KEY), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("out");
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let r = &index["results"][0];
+    assert_eq!(r["file"], r["raw_file"]);
+    assert!(r["outside_mask_changed_fraction"].as_f64().unwrap() > 0.5);
+    let bytes = std::fs::read(out.join(r["file"].as_str().unwrap())).unwrap();
+    server.with(|s| {
+        assert_eq!(
+            &bytes,
+            s.images.get(r["imageUUID"].as_str().unwrap()).unwrap()
+        );
+    });
+    assert!(!out.join("result-1.raw.png").exists());
+    assert!(out.join("compare.png").exists());
 }
 
 #[test]

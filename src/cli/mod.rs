@@ -30,7 +30,8 @@ enum Command {
     /// Make a mask for an image from rectangles, polygons, strokes, the magic wand and
     /// grow/shrink, headless.
     Mask(mask::MaskArgs),
-    /// Edit the masked area of a photo with Ideogram 3.0 Edit on Runware, headless.
+    /// Edit the masked area of a photo with Ideogram 3.0 Edit on Runware or the offline engine,
+    /// headless.
     Edit(Box<edit::EditArgs>),
     /// Redraw the bundled demo photo (the storefront the editor opens by default).
     Demo {
