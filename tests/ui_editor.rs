@@ -464,3 +464,32 @@ fn magic_wand_picks_the_flat_sign_panel_with_one_click() {
     );
     assert!(marked(h.state()) < (sw * sh) as usize, "only the panel");
 }
+
+#[test]
+fn the_key_dialog_never_puts_the_key_in_settings_or_messages() {
+    // The keyring is off so a developer's stored key is never overwritten by a test.
+    let mut h = harness(AppOptions {
+        no_keyring: true,
+        ..AppOptions::default()
+    });
+    h.get_by_label("Settings").click();
+    h.run_steps(2);
+    h.get_by_label("Runware API key…").click();
+    h.run_steps(2);
+    h.get_by_label("Key").click();
+    h.run_steps(1);
+    let secret = "sk-test-DO-NOT-LEAK-5512";
+    h.get_by_label("Key").type_text(secret);
+    h.run_steps(1);
+    h.get_by_label("Save to keyring").click();
+    h.run_steps(1);
+    step_until(&mut h, "the keyring's answer", |a| {
+        !a.is_busy() && a.status.is_some()
+    });
+    let status = h.state().status.clone().unwrap();
+    assert_eq!(status.kind, StatusKind::Error);
+    assert!(status.text.contains("RUNWARE_API_KEY"), "{}", status.text);
+    assert!(!status.text.contains(secret), "{}", status.text);
+    let settings = serde_json::to_string(&h.state().settings).unwrap();
+    assert!(!settings.contains(secret));
+}

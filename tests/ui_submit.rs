@@ -298,3 +298,63 @@ fn results_open_in_the_compare_view_with_their_outside_mask_figures() {
     h.run_steps(2);
     assert!(!h.state().comparing);
 }
+
+#[test]
+fn a_photo_over_2048_px_is_offered_a_downscale_of_photo_and_mask_together() {
+    let standin = StandIn::start();
+    let out = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big-sign.png");
+    image::RgbaImage::from_fn(3000, 1500, |x, y| {
+        image::Rgba([(x % 200) as u8, (y % 200) as u8, 90, 255])
+    })
+    .save(&big)
+    .unwrap();
+    let config = ClientConfig {
+        endpoint: standin.url.clone(),
+        retry_base_delay: Duration::from_millis(10),
+        read_timeout: Duration::from_secs(20),
+        ..ClientConfig::default()
+    };
+    let client = Client::new(config, ApiKey::new(KEY).unwrap()).unwrap();
+    let options = AppOptions {
+        image: Some(big),
+        client: Some(Arc::new(client)),
+        ..AppOptions::default()
+    };
+    let out_path = out.path().to_path_buf();
+    let mut h = Harness::builder()
+        .with_size(egui::Vec2::new(1400.0, 900.0))
+        .build_eframe(move |cc| {
+            let mut app = App::new(cc, options);
+            app.settings.output_root = Some(out_path);
+            app
+        });
+    step_until(&mut h, "the big photo", |a| {
+        a.doc.as_ref().is_some_and(|d| d.name == "big-sign.png")
+    });
+    prepare(&mut h, "A sign reading 'EXIT'");
+    h.get_by_label("Submit").click();
+    h.run_steps(2);
+    assert!(
+        h.state().asking_downscale,
+        "the question is asked before sending"
+    );
+    assert_eq!(standin.with(|s| s.bodies.len()), 0);
+    h.get_by_label("Downscale and send").click();
+    h.run_steps(2);
+    step_until(&mut h, "the results", |a| {
+        !a.form.busy && !a.results.is_empty()
+    });
+    standin.with(|s| {
+        assert!(
+            s.rejections.is_empty(),
+            "seed and mask were the same size: {:?}",
+            s.rejections
+        )
+    });
+    let app = h.state();
+    // The photo being edited keeps its full size; the result is compared at that size.
+    assert_eq!(app.doc.as_ref().unwrap().image.dimensions(), (3000, 1500));
+    assert_eq!(app.results[0].shown.dimensions(), (3000, 1500));
+}

@@ -28,6 +28,11 @@ pub enum KeySource {
 pub struct KeyringError(String);
 
 fn entry() -> Result<keyring::Entry, KeyringError> {
+    if std::env::var_os("TOUCHUP_NO_KEYRING").is_some() {
+        return Err(KeyringError(
+            "the OS keyring is turned off (TOUCHUP_NO_KEYRING)".into(),
+        ));
+    }
     keyring::Entry::new(KEYRING_SERVICE, KEYRING_USER).map_err(|e| KeyringError(e.to_string()))
 }
 

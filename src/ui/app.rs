@@ -129,6 +129,7 @@ enum Msg {
     Pasted(Result<RgbaImage, String>),
     SeedEncoded(Arc<RgbaImage>, Result<Vec<u8>, String>),
     WandDone(Arc<RgbaImage>, Result<(WandRegion, Combine), String>),
+    KeyStored(Result<String, String>),
     Attached(DialogKind, Result<Vec<u8>, String>),
 }
 
@@ -161,6 +162,8 @@ pub struct AppOptions {
     /// A Runware client to use; `None`: made from `RUNWARE_API_KEY` / `RUNWARE_API_URL` at the
     /// first submit.
     pub client: Option<Arc<crate::runware::Client>>,
+    /// Never touch the OS keyring (tests: a developer's stored key must stay as it is).
+    pub no_keyring: bool,
 }
 
 /// The runtime handle, with the runtime itself when the app owns it.
@@ -263,6 +266,12 @@ pub struct App {
     pub tool_state: ToolState,
     /// A Runware key is configured (checked once at start).
     has_key: bool,
+    /// The Runware key dialog: open, the text typed, and what the last action said.
+    key_dialog: Option<KeyDialog>,
+    no_keyring: bool,
+    /// Photos over 2048 px: `None` until the user answers the downscale question for this photo.
+    send_downscaled: Option<bool>,
+    pub asking_downscale: bool,
     /// The central area shows the compare view instead of the mask canvas.
     pub comparing: bool,
     pub compare_view: super::compare::CompareView,
@@ -312,6 +321,10 @@ impl App {
             request_preview: None,
             tool_state: ToolState::new(SelectionTool::Rectangle, (1, 1)),
             has_key: crate::runware::ApiKey::from_env().is_some(),
+            key_dialog: None,
+            no_keyring: options.no_keyring,
+            send_downscaled: None,
+            asking_downscale: false,
             comparing: false,
             compare_view: super::compare::CompareView::new(),
         };
@@ -398,6 +411,7 @@ impl App {
     }
 
     fn set_document(&mut self, doc: Document) {
+        self.send_downscaled = None;
         self.tool_state
             .set_image_size((doc.image.width(), doc.image.height()));
         // Encode the seed PNG once, in the background, so Submit never waits for it.
@@ -778,6 +792,18 @@ impl App {
                 }
             }
             Msg::Attached(kind, bytes) => self.attach(kind, bytes),
+            Msg::KeyStored(result) => {
+                self.busy = None;
+                match result {
+                    Ok(text) => {
+                        self.client = None;
+                        self.has_key = crate::runware::ApiKey::from_env().is_some()
+                            || text.starts_with("Saved");
+                        self.info(text);
+                    }
+                    Err(e) => self.error(e),
+                }
+            }
             Msg::WandDone(image, result) => {
                 self.busy = None;
                 let same_photo = self
@@ -879,6 +905,8 @@ impl App {
             .as_ref()
             .is_some_and(|d| d.editor.history().can_redo());
         let pending = &mut self.pending;
+        let mut open_key_dialog = false;
+        let open_key = &mut open_key_dialog;
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
                 menu_item(ui, pending, Command::Open, true);
@@ -908,10 +936,19 @@ impl App {
                 menu_item(ui, pending, Command::ZoomOut, has_doc);
                 menu_item(ui, pending, Command::ToggleMask, has_doc);
             });
+            ui.menu_button("Settings", |ui| {
+                if ui.button("Runware API key…").clicked() {
+                    *open_key = true;
+                    ui.close();
+                }
+            });
             ui.menu_button("Help", |ui| {
                 menu_item(ui, pending, Command::ShowShortcuts, true);
             });
         });
+        if open_key_dialog {
+            self.key_dialog = Some(KeyDialog::default());
+        }
     }
 
     fn tools_panel(&mut self, ui: &mut egui::Ui) {
@@ -1357,6 +1394,8 @@ impl eframe::App for App {
         self.shortcuts_window(&ctx);
         self.confirm_replace_window(&ctx);
         self.request_window(&ctx);
+        self.key_window(&ctx);
+        self.downscale_window(&ctx);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
@@ -1505,6 +1544,23 @@ impl App {
     /// The request with the current photo and mask (for "View request" and cURL).
     fn request_for_preview(&self) -> EditRequest {
         let mut request = self.form.request.clone();
+        if let Some(doc) = &self.doc
+            && self.send_downscaled == Some(true)
+            && doc.seed_reference.is_none()
+            && let Some((photo, mask)) = crate::edit::downscale_together(
+                &doc.image,
+                doc.editor.mask(),
+                crate::edit::RUNWARE_MAX_SIDE,
+            )
+        {
+            request.seed_image = crate::imageio::encode(&photo, crate::imageio::Format::Png, 100)
+                .ok()
+                .map(ImageInput::bytes);
+            request.mask_image = crate::mask::export_png(&mask, self.settings.polarity)
+                .ok()
+                .map(ImageInput::bytes);
+            return request;
+        }
         if let Some(doc) = &self.doc {
             request.seed_image = match (&doc.seed_reference, &doc.seed_png) {
                 (Some(uuid), _) => Some(ImageInput::Reference(uuid.clone())),
@@ -1537,6 +1593,14 @@ impl App {
         {
             self.form.message =
                 Some("The photo is still being prepared; try again in a moment.".into());
+            return;
+        }
+        let (w, h) = doc.image.dimensions();
+        if self.backend() == Backend::Runware
+            && crate::edit::needs_downscale(w, h)
+            && self.send_downscaled.is_none()
+        {
+            self.asking_downscale = true;
             return;
         }
         let problems = self.form.form_problems();
@@ -2101,6 +2165,110 @@ impl App {
                 });
             }
             shape => self.edit_mask(|ed| shape.apply_shape(ed)),
+        }
+    }
+}
+
+/// The state of the Runware key dialog.
+#[derive(Default)]
+struct KeyDialog {
+    text: String,
+}
+
+impl App {
+    /// Stores or removes the Runware key in the OS keyring (never in the settings file).
+    fn key_window(&mut self, ctx: &egui::Context) {
+        let Some(dialog) = &mut self.key_dialog else {
+            return;
+        };
+        let mut open = true;
+        let mut action = None;
+        let from_env = crate::runware::ApiKey::from_env().is_some();
+        egui::Window::new("Runware API key").open(&mut open).resizable(false).show(ctx, |ui| {
+            if from_env {
+                ui.label("RUNWARE_API_KEY is set in the environment; it is used before the keyring.");
+            }
+            ui.label("The key is kept in the OS keyring, never in touchup's settings, logs or exports.");
+            ui.horizontal(|ui| {
+                let label = ui.label("Key");
+                ui.add(egui::TextEdit::singleline(&mut dialog.text).password(true).desired_width(260.0))
+                    .labelled_by(label.id);
+            });
+            ui.horizontal(|ui| {
+                if ui.add_enabled(!dialog.text.trim().is_empty(), egui::Button::new("Save to keyring")).clicked() {
+                    action = Some(Some(dialog.text.trim().to_string()));
+                }
+                if ui.button("Remove from keyring").clicked() {
+                    action = Some(None);
+                }
+            });
+        });
+        if let Some(action) = action {
+            self.key_dialog = None;
+            self.busy = Some("Talking to the OS keyring…".into());
+            let tx = self.tx.clone();
+            let ctx = ctx.clone();
+            let no_keyring = self.no_keyring;
+            // The keyring call blocks (it may start its own runtime): keep it off the UI thread
+            // and off the tokio runtime.
+            std::thread::spawn(move || {
+                let result = match action {
+                    _ if no_keyring => Err("the OS keyring is turned off in this session; set RUNWARE_API_KEY instead".to_string()),
+                    Some(text) => match crate::runware::ApiKey::new(&text) {
+                        Some(key) => key
+                            .store_in_keyring()
+                            .map(|()| "Saved the Runware key in the OS keyring.".to_string())
+                            .map_err(|e| format!("could not save the key in the OS keyring ({e}); set RUNWARE_API_KEY instead")),
+                        None => Err("that is not a valid key".to_string()),
+                    },
+                    None => crate::runware::ApiKey::delete_from_keyring()
+                        .map(|()| "Removed the Runware key from the OS keyring.".to_string())
+                        .map_err(|e| format!("could not remove the key from the OS keyring ({e})")),
+                };
+                let _ = tx.send(Msg::KeyStored(result));
+                ctx.request_repaint();
+            });
+        } else if !open {
+            self.key_dialog = None;
+        }
+    }
+
+    /// Runware keeps uploads at most 2048 px on the long side: offer to send a downscaled copy
+    /// of photo and mask together (the photo being edited stays full size).
+    fn downscale_window(&mut self, ctx: &egui::Context) {
+        if !self.asking_downscale {
+            return;
+        }
+        let Some(doc) = &self.doc else {
+            self.asking_downscale = false;
+            return;
+        };
+        let (w, h) = doc.image.dimensions();
+        let mut choice = None;
+        egui::Modal::new(egui::Id::unique("confirm-downscale")).show(ctx, |ui| {
+            ui.heading("Send a smaller copy?");
+            ui.label(format!(
+                "The photo is {w}x{h}. Runware stores images at most {0} px on the long side, so the mask may not line up. Send the photo and mask downscaled together to fit {0} px? Results are compared at full size.",
+                crate::edit::RUNWARE_MAX_SIDE
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Downscale and send").clicked() {
+                    choice = Some(Some(true));
+                }
+                if ui.button("Send full size").clicked() {
+                    choice = Some(Some(false));
+                }
+                if ui.button("Cancel").clicked() {
+                    choice = Some(None);
+                }
+            });
+        });
+        if let Some(choice) = choice {
+            self.asking_downscale = false;
+            if let Some(downscale) = choice {
+                self.send_downscaled = Some(downscale);
+                self.submit(ctx);
+            }
         }
     }
 }

@@ -39,6 +39,7 @@ pub fn run(image: Option<PathBuf>) -> anyhow::Result<()> {
                     image,
                     runtime: Some(handle),
                     client: None,
+                    no_keyring: false,
                 },
             )))
         }),
