@@ -286,6 +286,17 @@ fn results_open_in_the_compare_view_with_their_outside_mask_figures() {
         .unwrap()
         .path();
     assert!(folder.join("result-1-composited.png").exists());
+    // Export a labelled before/after sheet for the client.
+    let sheet = out.path().join("before-after.png");
+    let ctx = h.ctx.clone();
+    h.state_mut().save_results_to(
+        &ctx,
+        touchup::ui::DialogKind::ExportComparison,
+        sheet.clone(),
+    );
+    step_until(&mut h, "the export", |a| !a.is_busy());
+    let (w, hh) = image::image_dimensions(&sheet).unwrap();
+    assert!(w > hh, "original and result side by side ({w}x{hh})");
     h.key_press(egui::Key::C);
     h.run_steps(3);
     assert!(h.state().comparing);

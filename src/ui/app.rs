@@ -130,6 +130,7 @@ enum Msg {
     SeedEncoded(Arc<RgbaImage>, Result<Vec<u8>, String>),
     WandDone(Arc<RgbaImage>, Result<(WandRegion, Combine), String>),
     KeyStored(Result<String, String>),
+    SavedFile(Result<(PathBuf, u64), String>),
     Attached(DialogKind, Result<Vec<u8>, String>),
 }
 
@@ -533,6 +534,15 @@ impl App {
             DialogKind::LoadMask => dialog
                 .set_title("Load mask")
                 .add_filter("Masks", &["png", "jpg", "jpeg", "webp"]),
+            DialogKind::SaveResult => dialog
+                .set_title("Save the selected result")
+                .add_filter("PNG", &["png"])
+                .set_file_name("result.png"),
+            DialogKind::SaveKept => dialog.set_title("Save kept results into a folder"),
+            DialogKind::ExportComparison => dialog
+                .set_title("Export a before/after comparison")
+                .add_filter("PNG", &["png"])
+                .set_file_name("before-after.png"),
             DialogKind::ImportRequest => dialog
                 .set_title("Import a Runware task")
                 .add_filter("JSON", &["json"]),
@@ -563,7 +573,10 @@ impl App {
         // The dialog is awaited on the runtime: the UI keeps drawing meanwhile.
         self.runtime.spawn(async move {
             let picked = match kind {
-                DialogKind::SaveMask => dialog.save_file().await,
+                DialogKind::SaveKept => dialog.pick_folder().await,
+                DialogKind::SaveMask | DialogKind::SaveResult | DialogKind::ExportComparison => {
+                    dialog.save_file().await
+                }
                 _ => dialog.pick_file().await,
             };
             let _ = tx.send(Msg::Picked(kind, picked.map(|h| h.path().to_path_buf())));
@@ -577,6 +590,9 @@ pub enum DialogKind {
     OpenImage,
     LoadMask,
     SaveMask,
+    SaveResult,
+    SaveKept,
+    ExportComparison,
     ImportRequest,
     StyleReference,
     CharacterReference,
@@ -792,6 +808,13 @@ impl App {
                 }
             }
             Msg::Attached(kind, bytes) => self.attach(kind, bytes),
+            Msg::SavedFile(result) => {
+                self.busy = None;
+                match result {
+                    Ok((path, _)) => self.info(format!("Saved {}.", path.display())),
+                    Err(e) => self.error(e),
+                }
+            }
             Msg::KeyStored(result) => {
                 self.busy = None;
                 match result {
@@ -828,6 +851,9 @@ impl App {
                     DialogKind::OpenImage => self.open_path(ctx, path),
                     DialogKind::LoadMask => self.load_mask_path(ctx, path),
                     DialogKind::SaveMask => self.save_mask_to(ctx, path),
+                    DialogKind::SaveResult
+                    | DialogKind::SaveKept
+                    | DialogKind::ExportComparison => self.save_results_to(ctx, kind, path),
                     DialogKind::ImportRequest
                     | DialogKind::StyleReference
                     | DialogKind::CharacterReference
@@ -2270,5 +2296,67 @@ impl App {
                 self.submit(ctx);
             }
         }
+    }
+}
+
+impl App {
+    /// Writes the selected result, the kept results, or a labelled before/after sheet (PNG,
+    /// off the UI thread).
+    pub fn save_results_to(&mut self, ctx: &egui::Context, kind: DialogKind, path: PathBuf) {
+        let Some(doc) = &self.doc else { return };
+        let original = doc.image.clone();
+        let selected = self.selected_result.unwrap_or(0);
+        let images: Vec<(usize, Arc<RgbaImage>)> = match kind {
+            DialogKind::SaveResult => self
+                .results
+                .get(selected)
+                .map(|r| vec![(r.index, r.shown.clone())])
+                .unwrap_or_default(),
+            DialogKind::SaveKept => self
+                .results
+                .iter()
+                .filter(|r| r.kept)
+                .map(|r| (r.index, r.shown.clone()))
+                .collect(),
+            _ => self
+                .results
+                .iter()
+                .filter(|r| !r.discarded)
+                .map(|r| (r.index, r.shown.clone()))
+                .collect(),
+        };
+        if images.is_empty() {
+            return self.error("There is no result to save.");
+        }
+        self.busy = Some("Saving…".into());
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let write = |p: &Path, img: &RgbaImage| -> Result<(), String> {
+                let png = crate::imageio::encode(img, crate::imageio::Format::Png, 100)
+                    .map_err(|e| e.to_string())?;
+                std::fs::write(p, png).map_err(|e| format!("could not write {}: {e}", p.display()))
+            };
+            let result = match kind {
+                DialogKind::SaveKept => images
+                    .iter()
+                    .try_for_each(|(i, img)| write(&path.join(format!("kept-result-{i}.png")), img))
+                    .map(|()| (path.clone(), 0)),
+                DialogKind::ExportComparison => {
+                    let refs: Vec<&RgbaImage> = images.iter().map(|(_, i)| i.as_ref()).collect();
+                    crate::compare::comparison_sheet(
+                        &original,
+                        &refs,
+                        &crate::compare::SheetOptions::default(),
+                    )
+                    .map_err(|e| e.to_string())
+                    .and_then(|sheet| write(&path, &sheet.image))
+                    .map(|()| (path.clone(), 0))
+                }
+                _ => write(&path, &images[0].1).map(|()| (path.clone(), 0)),
+            };
+            let _ = tx.send(Msg::SavedFile(result));
+            ctx.request_repaint();
+        });
     }
 }

@@ -10,7 +10,7 @@ pub mod tools;
 
 use std::path::PathBuf;
 
-pub use app::{App, AppOptions, Backend, Document, Settings, Status, StatusKind, Tool};
+pub use app::{App, AppOptions, Backend, DialogKind, Document, Settings, Status, StatusKind, Tool};
 pub use canvas::View;
 pub use commands::Command;
 
