@@ -8,7 +8,11 @@ use egui_kittest::kittest::Queryable;
 use touchup::mask::{Polarity, export_data_uri};
 use touchup::ui::{App, AppOptions, StatusKind, Tool};
 
-fn harness(options: AppOptions) -> Harness<'static, App> {
+fn harness(mut options: AppOptions) -> Harness<'static, App> {
+    // Never the user's own history: each test gets a fresh folder.
+    if options.history_root.is_none() {
+        options.history_root = Some(tempfile::tempdir().unwrap().keep());
+    }
     let mut h = Harness::builder()
         .with_size(egui::Vec2::new(1200.0, 800.0))
         .build_eframe(move |cc| App::new(cc, options));

@@ -36,6 +36,18 @@ fn app_against(standin: &StandIn, out: &std::path::Path) -> Harness<'static, App
     h
 }
 
+/// The one `edit-*` folder a submission wrote.
+fn result_folder(root: &std::path::Path) -> std::path::PathBuf {
+    std::fs::read_dir(root)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("edit-"))
+        })
+        .expect("a result folder")
+}
+
 fn step_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
     let start = Instant::now();
     while !done(h.state()) {
@@ -101,12 +113,7 @@ fn submit_shows_the_results_and_saves_them() {
         app.status
     );
     // Saved the moment they arrived, with the sidecar index.
-    let folder = std::fs::read_dir(out.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let folder = result_folder(out.path());
     assert!(folder.join("result-1.png").exists() || folder.join("result-1.jpg").exists());
     let index = std::fs::read_to_string(folder.join("results.json")).unwrap();
     assert!(index.contains("imageUUID"));
@@ -187,7 +194,14 @@ fn the_local_engine_runs_the_whole_loop_with_no_account() {
     let mut h = Harness::builder()
         .with_size(egui::Vec2::new(1400.0, 900.0))
         .build_eframe(move |cc| {
-            let mut app = App::new(cc, AppOptions::default());
+            let history_root = Some(out_path.join("history"));
+            let mut app = App::new(
+                cc,
+                AppOptions {
+                    history_root,
+                    ..AppOptions::default()
+                },
+            );
             app.settings.output_root = Some(out_path);
             app.settings.backend = Some(touchup::ui::Backend::Local);
             app
@@ -234,12 +248,7 @@ fn the_local_engine_runs_the_whole_loop_with_no_account() {
         }
     }
     assert!(changed_inside > 1000, "the masked lettering was replaced");
-    let folder = std::fs::read_dir(out.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let folder = result_folder(out.path());
     assert!(folder.join("result-1.png").exists());
     assert!(folder.join("results.json").exists());
 }
@@ -251,7 +260,14 @@ fn results_open_in_the_compare_view_with_their_outside_mask_figures() {
     let mut h = Harness::builder()
         .with_size(egui::Vec2::new(1400.0, 900.0))
         .build_eframe(move |cc| {
-            let mut app = App::new(cc, AppOptions::default());
+            let history_root = Some(out_path.join("history"));
+            let mut app = App::new(
+                cc,
+                AppOptions {
+                    history_root,
+                    ..AppOptions::default()
+                },
+            );
             app.settings.output_root = Some(out_path);
             app.settings.backend = Some(touchup::ui::Backend::Local);
             app
@@ -279,12 +295,7 @@ fn results_open_in_the_compare_view_with_their_outside_mask_figures() {
         assert!(entry.heatmap.is_some());
     }
     // A composited copy is saved beside the raw result.
-    let folder = std::fs::read_dir(out.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let folder = result_folder(out.path());
     assert!(folder.join("result-1-composited.png").exists());
     // Export a labelled before/after sheet for the client.
     let sheet = out.path().join("before-after.png");
@@ -368,4 +379,62 @@ fn a_photo_over_2048_px_is_offered_a_downscale_of_photo_and_mask_together() {
     // The photo being edited keeps its full size; the result is compared at that size.
     assert_eq!(app.doc.as_ref().unwrap().image.dimensions(), (3000, 1500));
     assert_eq!(app.results[0].shown.dimensions(), (3000, 1500));
+}
+
+#[test]
+fn finished_edits_are_kept_in_the_history_and_survive_a_restart() {
+    let out = tempfile::tempdir().unwrap();
+    let history_root = out.path().join("history");
+    let make = |root: std::path::PathBuf, results: std::path::PathBuf| {
+        let mut h = Harness::builder()
+            .with_size(egui::Vec2::new(1400.0, 1600.0))
+            .build_eframe(move |cc| {
+                let mut app = App::new(
+                    cc,
+                    AppOptions {
+                        history_root: Some(root),
+                        ..AppOptions::default()
+                    },
+                );
+                app.settings.output_root = Some(results);
+                app.settings.backend = Some(touchup::ui::Backend::Local);
+                app
+            });
+        h.run_steps(3);
+        h
+    };
+    let mut h = make(history_root.clone(), out.path().join("results"));
+    h.state_mut()
+        .doc
+        .as_mut()
+        .unwrap()
+        .editor
+        .apply("Rectangle", None, |m| m.fill_rect(1000, 440, 240, 200, 255));
+    h.state_mut().form.request.prompt = "a plain wooden door".into();
+    let mask = h.state().doc.as_ref().unwrap().editor.mask().clone();
+    h.get_by_label("Submit").click();
+    h.run_steps(1);
+    step_until(&mut h, "the edit to be recorded", |a| {
+        !a.form.busy && a.history.len() == 1
+    });
+    drop(h);
+
+    // A new App (a restart) finds it, and reopening restores photo, mask, prompt and results.
+    let mut h = make(history_root.clone(), out.path().join("results"));
+    step_until(&mut h, "the history to load", |a| a.history.len() == 1);
+    h.state_mut().form.request.prompt = "something else".into();
+    h.get_by_label("History (1)").click();
+    h.run_steps(2);
+    h.get_by_label("Reopen").click();
+    h.run_steps(1);
+    step_until(&mut h, "the edit to reopen", |a| {
+        a.form.request.prompt == "a plain wooden door"
+    });
+    let app = h.state();
+    assert_eq!(app.doc.as_ref().unwrap().editor.mask(), &mask);
+    assert_eq!(app.results.len(), 1);
+    assert!(app.results[0].figures.is_some());
+    h.get_by_label("Delete").click();
+    h.run_steps(1);
+    step_until(&mut h, "the deletion", |a| a.history.is_empty());
 }

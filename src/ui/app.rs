@@ -131,6 +131,8 @@ enum Msg {
     WandDone(Arc<RgbaImage>, Result<(WandRegion, Combine), String>),
     KeyStored(Result<String, String>),
     SavedFile(Result<(PathBuf, u64), String>),
+    HistoryListed(crate::session::Listing),
+    Reopened(Result<Box<crate::session::ReopenedEdit>, String>),
     Attached(DialogKind, Result<Vec<u8>, String>),
 }
 
@@ -165,6 +167,8 @@ pub struct AppOptions {
     pub client: Option<Arc<crate::runware::Client>>,
     /// Never touch the OS keyring (tests: a developer's stored key must stay as it is).
     pub no_keyring: bool,
+    /// Where the history of edits lives; `None`: the user's data directory.
+    pub history_root: Option<PathBuf>,
 }
 
 /// The runtime handle, with the runtime itself when the app owns it.
@@ -267,6 +271,10 @@ pub struct App {
     pub tool_state: ToolState,
     /// A Runware key is configured (checked once at start).
     has_key: bool,
+    /// The history of edits on disk, its listing, and what the last submit sent.
+    history_root: Option<PathBuf>,
+    pub history: Vec<crate::session::EditSummary>,
+    last_submit: Option<(Arc<RgbaImage>, crate::mask::Mask, EditRequest)>,
     /// The Runware key dialog: open, the text typed, and what the last action said.
     key_dialog: Option<KeyDialog>,
     no_keyring: bool,
@@ -322,6 +330,12 @@ impl App {
             request_preview: None,
             tool_state: ToolState::new(SelectionTool::Rectangle, (1, 1)),
             has_key: crate::runware::ApiKey::from_env().is_some(),
+            history_root: options
+                .history_root
+                .clone()
+                .or_else(|| crate::session::default_root().ok()),
+            history: Vec::new(),
+            last_submit: None,
             key_dialog: None,
             no_keyring: options.no_keyring,
             send_downscaled: None,
@@ -330,6 +344,7 @@ impl App {
             compare_view: super::compare::CompareView::new(),
         };
         app.form.request = app.settings.edit.clone();
+        app.refresh_history(ctx);
         match options.image {
             Some(path) => app.open_path(ctx, path),
             None => app.set_document(Document::new(
@@ -808,6 +823,19 @@ impl App {
                 }
             }
             Msg::Attached(kind, bytes) => self.attach(kind, bytes),
+            Msg::HistoryListed(listing) => {
+                self.history = listing.edits;
+                if let Some(problem) = listing.problems.first() {
+                    self.error(format!("history: {problem:?}; that entry is skipped"));
+                }
+            }
+            Msg::Reopened(result) => {
+                self.busy = None;
+                match result {
+                    Ok(edit) => self.restore_edit(ctx, *edit),
+                    Err(e) => self.error(format!("could not reopen that edit: {e}")),
+                }
+            }
             Msg::SavedFile(result) => {
                 self.busy = None;
                 match result {
@@ -1497,6 +1525,8 @@ impl App {
         }
         ui.separator();
         self.results_ui(ui);
+        ui.separator();
+        self.history_ui(ui);
     }
 
     fn form_action(&mut self, ctx: &egui::Context, action: FormAction) {
@@ -1706,6 +1736,13 @@ impl App {
     }
 
     fn start_running(&mut self, running: Running) {
+        if let Some(doc) = &self.doc {
+            self.last_submit = Some((
+                doc.image.clone(),
+                doc.editor.mask().clone(),
+                self.form.request.clone(),
+            ));
+        }
         self.form.errors.clear();
         self.form.message = None;
         self.form.progress = Some("Starting…".into());
@@ -1798,6 +1835,7 @@ impl App {
         let Some(outcome) = self.running.take().and_then(|r| r.finished) else {
             return;
         };
+        self.record_history(ctx);
         self.form.busy = false;
         self.form.progress = None;
         match outcome {
@@ -2358,5 +2396,187 @@ impl App {
             let _ = tx.send(Msg::SavedFile(result));
             ctx.request_repaint();
         });
+    }
+}
+
+impl App {
+    /// Reads the history listing in the background.
+    fn refresh_history(&mut self, ctx: &egui::Context) {
+        let Some(root) = self.history_root.clone() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            if let Ok(history) = crate::session::History::open(&root) {
+                let _ = tx.send(Msg::HistoryListed(history.list()));
+                ctx.request_repaint();
+            }
+        });
+    }
+
+    /// Records the finished edit (photo, mask, prompt, settings, results and their figures) in
+    /// the history, off the UI thread. The key is never part of it.
+    fn record_history(&mut self, ctx: &egui::Context) {
+        let (Some(root), Some((original, mask, request))) =
+            (self.history_root.clone(), self.last_submit.take())
+        else {
+            return;
+        };
+        if self.results.is_empty() {
+            return;
+        }
+        let results: Vec<(
+            Arc<RgbaImage>,
+            Arc<RgbaImage>,
+            Option<String>,
+            Option<i64>,
+            Option<f64>,
+            Option<crate::compare::OutsideFigures>,
+        )> = self
+            .results
+            .iter()
+            .map(|r| {
+                (
+                    r.shown.clone(),
+                    r.image.clone(),
+                    r.image_uuid.clone(),
+                    r.seed,
+                    r.cost,
+                    r.figures.clone(),
+                )
+            })
+            .collect();
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let outcome = crate::session::History::open(&root).and_then(|history| {
+                let settings = crate::session::settings_value(&request.settings)?;
+                let new_results = results
+                    .iter()
+                    .map(|(shown, raw, uuid, seed, cost, figures)| {
+                        let mut r =
+                            crate::session::NewResult::new(crate::session::Picture::Pixels(shown));
+                        r.raw = Some(crate::session::Picture::Pixels(raw));
+                        r.image_uuid = uuid.clone();
+                        r.seed = seed.and_then(|s| u64::try_from(s).ok());
+                        r.cost = *cost;
+                        r.outside = figures.clone();
+                        r
+                    })
+                    .collect();
+                history.record(&crate::session::NewEdit {
+                    seed_image: crate::session::Picture::Pixels(&original),
+                    mask: &mask,
+                    prompt: &request.prompt,
+                    settings,
+                    results: new_results,
+                })?;
+                Ok(history.list())
+            });
+            match outcome {
+                Ok(listing) => {
+                    let _ = tx.send(Msg::HistoryListed(listing));
+                }
+                Err(e) => tracing::warn!("could not record the edit in the history: {e}"),
+            }
+            ctx.request_repaint();
+        });
+    }
+
+    /// The history list: reopen or delete past edits.
+    fn history_ui(&mut self, ui: &mut egui::Ui) {
+        egui::CollapsingHeader::new(format!("History ({})", self.history.len()))
+            .id_salt("history")
+            .show(ui, |ui| {
+                if self.history.is_empty() {
+                    ui.weak("Finished edits are kept here, with their photo, mask and results.");
+                }
+                let mut reopen = None;
+                let mut delete = None;
+                for edit in &self.history {
+                    ui.horizontal_wrapped(|ui| {
+                        let prompt: String = edit.prompt.chars().take(40).collect();
+                        ui.label(format!("{prompt} · {} result(s)", edit.result_count));
+                        if ui.small_button("Reopen").clicked() {
+                            reopen = Some(edit.id.clone());
+                        }
+                        if ui.small_button("Delete").clicked() {
+                            delete = Some(edit.id.clone());
+                        }
+                    });
+                }
+                let Some(root) = self.history_root.clone() else {
+                    return;
+                };
+                let ctx = ui.ctx().clone();
+                if let Some(id) = reopen {
+                    self.busy = Some("Reopening the edit…".into());
+                    let tx = self.tx.clone();
+                    let ctx2 = ctx.clone();
+                    let root = root.clone();
+                    std::thread::spawn(move || {
+                        let result = crate::session::History::open(&root)
+                            .and_then(|h| h.reopen(&id))
+                            .map(Box::new)
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send(Msg::Reopened(result));
+                        ctx2.request_repaint();
+                    });
+                }
+                if let Some(id) = delete {
+                    match crate::session::History::open(&root).and_then(|h| h.delete(&id)) {
+                        Ok(()) => self.info("Deleted the edit from the history."),
+                        Err(e) => self.error(format!("could not delete the edit: {e}")),
+                    }
+                    self.refresh_history(&ctx);
+                }
+            });
+    }
+
+    /// Restores a past edit: photo, mask, prompt and settings, and its results.
+    fn restore_edit(&mut self, ctx: &egui::Context, edit: crate::session::ReopenedEdit) {
+        let mut doc = Document::new(edit.seed, "reopened edit".into(), None);
+        doc.editor.replace("Reopen", edit.mask);
+        doc.editor.history_mut().clear();
+        self.set_document(doc);
+        self.form.request.prompt = edit.record.prompt.clone();
+        if let Ok(settings) = serde_json::from_value(edit.record.settings.clone()) {
+            self.form.request.settings = settings;
+        }
+        self.results.clear();
+        self.selected_result = None;
+        for (i, (picture, record)) in edit
+            .results
+            .into_iter()
+            .zip(edit.record.results.iter())
+            .enumerate()
+        {
+            match picture {
+                Ok(image) => {
+                    let image = Arc::new(image);
+                    self.results.push(ResultEntry {
+                        index: i + 1,
+                        image: image.clone(),
+                        shown: image.clone(),
+                        figures: record.outside.clone(),
+                        heatmap: None,
+                        textures: None,
+                        kept: record.kept,
+                        discarded: false,
+                        thumbnail: submit::thumbnail(ctx, &format!("history-result-{i}"), &image),
+                        image_uuid: record.image_uuid.clone(),
+                        seed: record.seed.and_then(|s| i64::try_from(s).ok()),
+                        cost: record.cost,
+                        path: None,
+                    });
+                }
+                Err(e) => self.error(format!("result {} of that edit is damaged: {e}", i + 1)),
+            }
+        }
+        self.info(format!(
+            "Reopened the edit \"{}\".",
+            edit.record.prompt.chars().take(40).collect::<String>()
+        ));
     }
 }

@@ -40,6 +40,7 @@ pub fn run(image: Option<PathBuf>) -> anyhow::Result<()> {
                     runtime: Some(handle),
                     client: None,
                     no_keyring: false,
+                    history_root: None,
                 },
             )))
         }),
