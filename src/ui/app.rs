@@ -2233,6 +2233,16 @@ impl App {
     }
 }
 
+/// A result as the history records it (copied off the UI thread).
+struct HistoryResult {
+    shown: Arc<RgbaImage>,
+    raw: Arc<RgbaImage>,
+    image_uuid: Option<String>,
+    seed: Option<i64>,
+    cost: Option<f64>,
+    figures: Option<crate::compare::OutsideFigures>,
+}
+
 /// The state of the Runware key dialog.
 #[derive(Default)]
 struct KeyDialog {
@@ -2426,25 +2436,16 @@ impl App {
         if self.results.is_empty() {
             return;
         }
-        let results: Vec<(
-            Arc<RgbaImage>,
-            Arc<RgbaImage>,
-            Option<String>,
-            Option<i64>,
-            Option<f64>,
-            Option<crate::compare::OutsideFigures>,
-        )> = self
+        let results: Vec<HistoryResult> = self
             .results
             .iter()
-            .map(|r| {
-                (
-                    r.shown.clone(),
-                    r.image.clone(),
-                    r.image_uuid.clone(),
-                    r.seed,
-                    r.cost,
-                    r.figures.clone(),
-                )
+            .map(|r| HistoryResult {
+                shown: r.shown.clone(),
+                raw: r.image.clone(),
+                image_uuid: r.image_uuid.clone(),
+                seed: r.seed,
+                cost: r.cost,
+                figures: r.figures,
             })
             .collect();
         let tx = self.tx.clone();
@@ -2454,14 +2455,15 @@ impl App {
                 let settings = crate::session::settings_value(&request.settings)?;
                 let new_results = results
                     .iter()
-                    .map(|(shown, raw, uuid, seed, cost, figures)| {
-                        let mut r =
-                            crate::session::NewResult::new(crate::session::Picture::Pixels(shown));
-                        r.raw = Some(crate::session::Picture::Pixels(raw));
-                        r.image_uuid = uuid.clone();
-                        r.seed = seed.and_then(|s| u64::try_from(s).ok());
-                        r.cost = *cost;
-                        r.outside = figures.clone();
+                    .map(|h| {
+                        let mut r = crate::session::NewResult::new(
+                            crate::session::Picture::Pixels(&h.shown),
+                        );
+                        r.raw = Some(crate::session::Picture::Pixels(&h.raw));
+                        r.image_uuid = h.image_uuid.clone();
+                        r.seed = h.seed.and_then(|s| u64::try_from(s).ok());
+                        r.cost = h.cost;
+                        r.outside = h.figures;
                         r
                     })
                     .collect();
@@ -2559,7 +2561,7 @@ impl App {
                         index: i + 1,
                         image: image.clone(),
                         shown: image.clone(),
-                        figures: record.outside.clone(),
+                        figures: record.outside,
                         heatmap: None,
                         textures: None,
                         kept: record.kept,
