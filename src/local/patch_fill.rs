@@ -766,3 +766,72 @@ fn blend_seam(level: &mut Level, radius: usize, cancel: &AtomicBool) -> Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `w`x`h` canvas: a square hole of side `hole` in the middle, flat green up to `ring`
+    /// pixels (chessboard) from it, alternating red and white columns beyond.
+    fn framed_hole(w: usize, h: usize, hole: usize, ring: usize) -> Canvas {
+        let (x0, y0) = ((w - hole) / 2, (h - hole) / 2);
+        let mut pixels = Vec::with_capacity(w * h);
+        let mut marked = Vec::with_capacity(w * h);
+        for y in 0..h {
+            for x in 0..w {
+                let dx = (x0 as isize - x as isize).max(x as isize - (x0 + hole - 1) as isize);
+                let dy = (y0 as isize - y as isize).max(y as isize - (y0 + hole - 1) as isize);
+                let d = dx.max(dy);
+                marked.push(d <= 0);
+                pixels.push(if d <= ring as isize {
+                    [30.0, 80.0, 50.0, 255.0]
+                } else if x % 2 == 0 {
+                    [200.0, 40.0, 30.0, 255.0]
+                } else {
+                    [240.0, 240.0, 240.0, 255.0]
+                });
+            }
+        }
+        Canvas {
+            width: w,
+            height: h,
+            pixels,
+            hole: marked,
+        }
+    }
+
+    #[test]
+    fn distance_from_hole_is_chessboard() {
+        let canvas = framed_hole(11, 11, 1, 2);
+        let d = distance_from_hole(&canvas.hole, 11, 11);
+        assert_eq!(d[5 * 11 + 5], 0);
+        assert_eq!(d[5 * 11 + 8], 3);
+        assert_eq!(d[2 * 11 + 8], 3);
+        assert_eq!(d[0], 5);
+    }
+
+    #[test]
+    fn a_flat_ring_is_measured_and_texture_has_none() {
+        let canvas = framed_hole(80, 80, 20, 9);
+        assert_eq!(flat_context_ring(&canvas, 3, 25), Some(9));
+        let textured = framed_hole(80, 80, 20, 0);
+        assert_eq!(flat_context_ring(&textured, 3, 25), None);
+    }
+
+    #[test]
+    fn sources_stay_in_the_band_unless_too_few_qualify() {
+        let canvas = framed_hole(80, 80, 20, 9);
+        let level = Level::new(canvas.clone(), 3, 6);
+        let d = distance_from_hole(&canvas.hole, 80, 80);
+        assert!(level.sources.len() >= MIN_SOURCES);
+        assert!(
+            level
+                .sources
+                .iter()
+                .all(|&s| (4..=6).contains(&d[s as usize]))
+        );
+        // A band no patch fits in falls back to every hole-free patch.
+        let wide = Level::new(canvas, 3, 2);
+        assert!(wide.sources.iter().any(|&s| d[s as usize] > 20));
+    }
+}
