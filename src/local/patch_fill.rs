@@ -110,13 +110,15 @@ pub(crate) fn fill(
     // flat ring only, and no level so coarse that the ring is thinner than a patch there.
     let textured_band = (depth.ceil() as usize).max(MIN_BAND_RADII * radius);
     let flat_ring = flat_context_ring(canvas, radius, textured_band);
+    // Textured surroundings keep the whole window and the full pyramid: limiting them cost
+    // the real brick photo most of its texture (benches/README.md).
     let band_at = |level: usize| match flat_ring {
         Some(ring) => (ring >> level).saturating_sub(radius),
-        None => textured_band >> level,
+        None => usize::MAX,
     };
     let narrowest_band = match flat_ring {
         Some(_) => radius + 1,
-        None => 2 * radius + 2,
+        None => 0,
     };
     tracing::debug!(?flat_ring, textured_band, "patch fill source band");
     let mut levels = vec![Level::new(canvas.clone(), radius, band_at(0))];
