@@ -496,3 +496,71 @@ fn drawn_text_reports_where_it_went() {
     );
     assert!(nothing.is_empty());
 }
+
+/// The demo sign: masking the lettering inside the flat green panel (about 20 px of green
+/// left around the mask, then the gold frame, then brick) must fill with the panel's green,
+/// not with the brick texture from beyond the frame.
+#[test]
+fn a_hole_inside_a_flat_panel_fills_with_the_panel_not_the_wall_beyond() {
+    let image = touchup::demo::image();
+    let (width, height) = image.dimensions();
+    let (x0, y0, x1, y1) = (338u32, 126u32, 1198u32, 236u32);
+    let mask = rect_mask(
+        width,
+        height,
+        x0 as i64,
+        y0 as i64,
+        (x1 - x0) as i64,
+        (y1 - y0) as i64,
+    );
+    // The panel's green, sampled in the margin left between the mask and the gold frame.
+    let mut margin = [0.0f64; 3];
+    let mut margin_count = 0.0f64;
+    for y in (y0 - 12)..(y0 - 4) {
+        for x in x0..x1 {
+            let p = image.get_pixel(x, y);
+            for c in 0..3 {
+                margin[c] += p[c] as f64;
+            }
+            margin_count += 1.0;
+        }
+    }
+    let green = margin.map(|s| s / margin_count);
+    assert!(
+        green[1] > green[0] + 20.0,
+        "the margin sample is green: {green:?}"
+    );
+
+    let out = run_fill(&image, &mask, FillMethod::Patch, 1);
+    assert_outside_unchanged(&image, &out, &mask);
+    let mut sum = [0.0f64; 3];
+    let mut brick = 0usize;
+    let mut count = 0usize;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let p = out.get_pixel(x, y);
+            for c in 0..3 {
+                sum[c] += p[c] as f64;
+            }
+            if p[0] as i32 > p[1] as i32 + 40 {
+                brick += 1;
+            }
+            count += 1;
+        }
+    }
+    let mean = sum.map(|s| s / count as f64);
+    let distance = (0..3)
+        .map(|c| (mean[c] - green[c]).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let brick_fraction = brick as f64 / count as f64;
+    assert!(
+        distance < 12.0,
+        "fill mean {mean:?} is {distance:.1} away from the panel green {green:?}"
+    );
+    assert!(
+        brick_fraction < 0.01,
+        "{:.2} % of the fill is brick-red",
+        brick_fraction * 100.0
+    );
+}

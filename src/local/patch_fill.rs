@@ -19,6 +19,9 @@ const ROUNDS_FINEST: usize = 3;
 const MIN_SOURCES: usize = 16;
 /// The pyramid stops once the hole is at most this deep (pixels) at the coarsest level.
 const COARSEST_DEPTH: f32 = 2.0;
+/// Patches are copied from a band around the hole as wide as the hole is deep (halved per
+/// level), but never narrower than this many patch radii at the finest level.
+const MIN_BAND_RADII: usize = 4;
 
 /// One pyramid level: the canvas, where patches may be copied from, and the current matches.
 struct Level {
@@ -38,9 +41,22 @@ struct Level {
 }
 
 impl Level {
-    fn new(canvas: Canvas, radius: usize) -> Self {
+    /// `band`: sources are patches whose centre lies at most this far (chessboard distance)
+    /// from the hole; when fewer than [`MIN_SOURCES`] do, every hole-free patch qualifies.
+    fn new(canvas: Canvas, radius: usize, band: usize) -> Self {
         let (w, h) = (canvas.width, canvas.height);
-        let source_ok = source_centres(&canvas.hole, w, h, radius);
+        let mut source_ok = source_centres(&canvas.hole, w, h, radius);
+        let distance = distance_from_hole(&canvas.hole, w, h);
+        let near = source_ok
+            .iter()
+            .zip(&distance)
+            .filter(|&(&ok, &d)| ok && d as usize <= band)
+            .count();
+        if near >= MIN_SOURCES {
+            for (ok, &d) in source_ok.iter_mut().zip(&distance) {
+                *ok = *ok && d as usize <= band;
+            }
+        }
         let sources = (0..w * h)
             .filter(|&i| source_ok[i])
             .map(|i| i as u32)
@@ -88,7 +104,24 @@ pub(crate) fn fill(
     progress: &dyn Fn(f32),
     cancel: &AtomicBool,
 ) -> Result<(), LocalError> {
-    let mut levels = vec![Level::new(canvas.clone(), radius)];
+    // Copy from near the hole: a designer filling a panel expects the panel, not the wall
+    // beyond its frame. Textured surroundings: a band as wide as the hole is deep (half its
+    // thickness), halved per level. Flat surroundings that end (a panel inside a frame): the
+    // flat ring only, and no level so coarse that the ring is thinner than a patch there.
+    let textured_band = (depth.ceil() as usize).max(MIN_BAND_RADII * radius);
+    let flat_ring = flat_context_ring(canvas, radius, textured_band);
+    // Textured surroundings keep the whole window and the full pyramid: limiting them cost
+    // the real brick photo most of its texture (benches/README.md).
+    let band_at = |level: usize| match flat_ring {
+        Some(ring) => (ring >> level).saturating_sub(radius),
+        None => usize::MAX,
+    };
+    let narrowest_band = match flat_ring {
+        Some(_) => radius + 1,
+        None => 0,
+    };
+    tracing::debug!(?flat_ring, textured_band, "patch fill source band");
+    let mut levels = vec![Level::new(canvas.clone(), radius, band_at(0))];
     if levels[0].sources.is_empty() {
         return Err(LocalError::NoSourcePatches {
             patch: 2 * radius + 1,
@@ -96,14 +129,20 @@ pub(crate) fn fill(
     }
     let mut level_depth = depth;
     // Down until the hole is at most a couple of pixels deep, so that every coarse target
-    // patch reaches known pixels and the surroundings steer the first matches.
+    // patch reaches known pixels and the surroundings steer the first matches; but not so far
+    // that the band of context around the hole gets too thin for a patch (there a thin ring
+    // of panel around the hole would vanish and the wall beyond it would win).
     while level_depth > COARSEST_DEPTH {
         let Some(last) = levels.last() else { break };
+        let coarse_band = band_at(levels.len());
+        if coarse_band < narrowest_band {
+            break;
+        }
         let coarse = downsample(&last.canvas);
         if coarse.width < 4 * radius + 2 || coarse.height < 4 * radius + 2 {
             break;
         }
-        let level = Level::new(coarse, radius);
+        let level = Level::new(coarse, radius, coarse_band);
         if level.sources.len() < MIN_SOURCES || level.hole_pixels.is_empty() {
             break;
         }
@@ -207,6 +246,116 @@ fn grow(hole: &[bool], w: usize, h: usize, radius: usize) -> Vec<bool> {
         }
     }
     grown
+}
+
+/// Colour spread (RGB, root mean square) below which the hole's border counts as flat.
+const FLAT_SPREAD: f32 = 12.0;
+/// How far (RGB distance) a ring's mean colour may drift from the flat border's.
+const FLAT_DRIFT: f32 = 24.0;
+
+/// When the known pixels bordering the hole (within a patch radius) are flat, how far from
+/// the hole that flat colour reaches (chessboard distance, the last ring that still matches),
+/// looked for up to `limit`; `None` when the border is textured or the colour never ends.
+fn flat_context_ring(canvas: &Canvas, radius: usize, limit: usize) -> Option<usize> {
+    let (w, h) = (canvas.width, canvas.height);
+    let distance = distance_from_hole(&canvas.hole, w, h);
+    let mut sums = vec![[0.0f64; 3]; limit + 2];
+    let mut squares = vec![0.0f64; limit + 2];
+    let mut counts = vec![0usize; limit + 2];
+    for (i, &d) in distance.iter().enumerate() {
+        let d = d as usize;
+        if d == 0 || d > limit + 1 {
+            continue;
+        }
+        let v = canvas.pixels[i];
+        for c in 0..3 {
+            sums[d][c] += v[c] as f64;
+            squares[d] += (v[c] as f64) * (v[c] as f64);
+        }
+        counts[d] += 1;
+    }
+    let border = 1..=(radius + 1).min(limit + 1);
+    let n: usize = counts[border.clone()].iter().sum();
+    if n == 0 {
+        return None;
+    }
+    let mut mean = [0.0f64; 3];
+    for d in border.clone() {
+        for c in 0..3 {
+            mean[c] += sums[d][c];
+        }
+    }
+    let mean = mean.map(|s| s / n as f64);
+    let square: f64 = border.clone().map(|d| squares[d]).sum::<f64>() / n as f64;
+    let spread = (square - mean.iter().map(|m| m * m).sum::<f64>())
+        .max(0.0)
+        .sqrt();
+    if spread > FLAT_SPREAD as f64 {
+        return None;
+    }
+    for d in (radius + 2)..=(limit + 1) {
+        if counts[d] == 0 {
+            continue;
+        }
+        let ring = sums[d].map(|s| s / counts[d] as f64);
+        let drift = (0..3)
+            .map(|c| (ring[c] - mean[c]).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        if drift > FLAT_DRIFT as f64 {
+            return Some(d - 1);
+        }
+    }
+    None
+}
+
+/// Per pixel: the chessboard distance to the nearest hole pixel (0 on the hole; `u32::MAX`
+/// everywhere when there is no hole).
+fn distance_from_hole(hole: &[bool], w: usize, h: usize) -> Vec<u32> {
+    let far = u32::MAX;
+    let mut d: Vec<u32> = hole.iter().map(|&b| if b { 0 } else { far }).collect();
+    let step = |v: u32| v.saturating_add(1);
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            let mut best = d[i];
+            if x > 0 {
+                best = best.min(step(d[i - 1]));
+            }
+            if y > 0 {
+                let up = i - w;
+                best = best.min(step(d[up]));
+                if x > 0 {
+                    best = best.min(step(d[up - 1]));
+                }
+                if x + 1 < w {
+                    best = best.min(step(d[up + 1]));
+                }
+            }
+            d[i] = best;
+        }
+    }
+    for y in (0..h).rev() {
+        for x in (0..w).rev() {
+            let i = y * w + x;
+            let mut best = d[i];
+            if x + 1 < w {
+                best = best.min(step(d[i + 1]));
+            }
+            if y + 1 < h {
+                let down = i + w;
+                best = best.min(step(d[down]));
+                if x + 1 < w {
+                    best = best.min(step(d[down + 1]));
+                }
+                if x > 0 {
+                    best = best.min(step(d[down - 1]));
+                }
+            }
+            d[i] = best;
+        }
+    }
+    d
 }
 
 /// Centres of patches fully inside the canvas with no hole pixel (summed-area table).
@@ -618,4 +767,73 @@ fn blend_seam(level: &mut Level, radius: usize, cancel: &AtomicBool) -> Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `w`x`h` canvas: a square hole of side `hole` in the middle, flat green up to `ring`
+    /// pixels (chessboard) from it, alternating red and white columns beyond.
+    fn framed_hole(w: usize, h: usize, hole: usize, ring: usize) -> Canvas {
+        let (x0, y0) = ((w - hole) / 2, (h - hole) / 2);
+        let mut pixels = Vec::with_capacity(w * h);
+        let mut marked = Vec::with_capacity(w * h);
+        for y in 0..h {
+            for x in 0..w {
+                let dx = (x0 as isize - x as isize).max(x as isize - (x0 + hole - 1) as isize);
+                let dy = (y0 as isize - y as isize).max(y as isize - (y0 + hole - 1) as isize);
+                let d = dx.max(dy);
+                marked.push(d <= 0);
+                pixels.push(if d <= ring as isize {
+                    [30.0, 80.0, 50.0, 255.0]
+                } else if x % 2 == 0 {
+                    [200.0, 40.0, 30.0, 255.0]
+                } else {
+                    [240.0, 240.0, 240.0, 255.0]
+                });
+            }
+        }
+        Canvas {
+            width: w,
+            height: h,
+            pixels,
+            hole: marked,
+        }
+    }
+
+    #[test]
+    fn distance_from_hole_is_chessboard() {
+        let canvas = framed_hole(11, 11, 1, 2);
+        let d = distance_from_hole(&canvas.hole, 11, 11);
+        assert_eq!(d[5 * 11 + 5], 0);
+        assert_eq!(d[5 * 11 + 8], 3);
+        assert_eq!(d[2 * 11 + 8], 3);
+        assert_eq!(d[0], 5);
+    }
+
+    #[test]
+    fn a_flat_ring_is_measured_and_texture_has_none() {
+        let canvas = framed_hole(80, 80, 20, 9);
+        assert_eq!(flat_context_ring(&canvas, 3, 25), Some(9));
+        let textured = framed_hole(80, 80, 20, 0);
+        assert_eq!(flat_context_ring(&textured, 3, 25), None);
+    }
+
+    #[test]
+    fn sources_stay_in_the_band_unless_too_few_qualify() {
+        let canvas = framed_hole(80, 80, 20, 9);
+        let level = Level::new(canvas.clone(), 3, 6);
+        let d = distance_from_hole(&canvas.hole, 80, 80);
+        assert!(level.sources.len() >= MIN_SOURCES);
+        assert!(
+            level
+                .sources
+                .iter()
+                .all(|&s| (4..=6).contains(&d[s as usize]))
+        );
+        // A band no patch fits in falls back to every hole-free patch.
+        let wide = Level::new(canvas, 3, 2);
+        assert!(wide.sources.iter().any(|&s| d[s as usize] > 20));
+    }
 }
