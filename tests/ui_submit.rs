@@ -22,6 +22,8 @@ fn app_against(standin: &StandIn, out: &std::path::Path) -> Harness<'static, App
     let client = Client::new(config, ApiKey::new(KEY).unwrap()).unwrap();
     let options = AppOptions {
         client: Some(Arc::new(client)),
+        // Never the user's own history.
+        history_root: Some(out.join("history")),
         ..AppOptions::default()
     };
     let out = out.to_path_buf();
@@ -342,6 +344,7 @@ fn a_photo_over_2048_px_is_offered_a_downscale_of_photo_and_mask_together() {
     let options = AppOptions {
         image: Some(big),
         client: Some(Arc::new(client)),
+        history_root: Some(out.path().join("history")),
         ..AppOptions::default()
     };
     let out_path = out.path().to_path_buf();
