@@ -38,6 +38,30 @@ fn app_against(standin: &StandIn, out: &std::path::Path) -> Harness<'static, App
     h
 }
 
+/// The App on the local engine, with its history and results in the given folders.
+fn local_app(
+    history: std::path::PathBuf,
+    results: std::path::PathBuf,
+    height: f32,
+) -> Harness<'static, App> {
+    let mut h = Harness::builder()
+        .with_size(egui::Vec2::new(1400.0, height))
+        .build_eframe(move |cc| {
+            let mut app = App::new(
+                cc,
+                AppOptions {
+                    history_root: Some(history),
+                    ..AppOptions::default()
+                },
+            );
+            app.settings.output_root = Some(results);
+            app.settings.backend = Some(touchup::ui::Backend::Local);
+            app
+        });
+    h.run_steps(3);
+    h
+}
+
 /// The one `edit-*` folder a submission wrote.
 fn result_folder(root: &std::path::Path) -> std::path::PathBuf {
     std::fs::read_dir(root)
@@ -192,23 +216,7 @@ fn an_empty_mask_is_caught_before_anything_is_sent() {
 #[test]
 fn the_local_engine_runs_the_whole_loop_with_no_account() {
     let out = tempfile::tempdir().unwrap();
-    let out_path = out.path().to_path_buf();
-    let mut h = Harness::builder()
-        .with_size(egui::Vec2::new(1400.0, 900.0))
-        .build_eframe(move |cc| {
-            let history_root = Some(out_path.join("history"));
-            let mut app = App::new(
-                cc,
-                AppOptions {
-                    history_root,
-                    ..AppOptions::default()
-                },
-            );
-            app.settings.output_root = Some(out_path);
-            app.settings.backend = Some(touchup::ui::Backend::Local);
-            app
-        });
-    h.run_steps(3);
+    let mut h = local_app(out.path().join("history"), out.path().to_path_buf(), 900.0);
     h.get_by_label("Engine");
     // Mask the lettering of the demo sign and ask for new words.
     let (sx, sy, sw, sh) = touchup::demo::SIGN;
@@ -258,23 +266,7 @@ fn the_local_engine_runs_the_whole_loop_with_no_account() {
 #[test]
 fn results_open_in_the_compare_view_with_their_outside_mask_figures() {
     let out = tempfile::tempdir().unwrap();
-    let out_path = out.path().to_path_buf();
-    let mut h = Harness::builder()
-        .with_size(egui::Vec2::new(1400.0, 900.0))
-        .build_eframe(move |cc| {
-            let history_root = Some(out_path.join("history"));
-            let mut app = App::new(
-                cc,
-                AppOptions {
-                    history_root,
-                    ..AppOptions::default()
-                },
-            );
-            app.settings.output_root = Some(out_path);
-            app.settings.backend = Some(touchup::ui::Backend::Local);
-            app
-        });
-    h.run_steps(3);
+    let mut h = local_app(out.path().join("history"), out.path().to_path_buf(), 900.0);
     h.state_mut()
         .doc
         .as_mut()
@@ -388,25 +380,7 @@ fn a_photo_over_2048_px_is_offered_a_downscale_of_photo_and_mask_together() {
 fn finished_edits_are_kept_in_the_history_and_survive_a_restart() {
     let out = tempfile::tempdir().unwrap();
     let history_root = out.path().join("history");
-    let make = |root: std::path::PathBuf, results: std::path::PathBuf| {
-        let mut h = Harness::builder()
-            .with_size(egui::Vec2::new(1400.0, 1600.0))
-            .build_eframe(move |cc| {
-                let mut app = App::new(
-                    cc,
-                    AppOptions {
-                        history_root: Some(root),
-                        ..AppOptions::default()
-                    },
-                );
-                app.settings.output_root = Some(results);
-                app.settings.backend = Some(touchup::ui::Backend::Local);
-                app
-            });
-        h.run_steps(3);
-        h
-    };
-    let mut h = make(history_root.clone(), out.path().join("results"));
+    let mut h = local_app(history_root.clone(), out.path().join("results"), 1600.0);
     h.state_mut()
         .doc
         .as_mut()
@@ -423,7 +397,7 @@ fn finished_edits_are_kept_in_the_history_and_survive_a_restart() {
     drop(h);
 
     // A new App (a restart) finds it, and reopening restores photo, mask, prompt and results.
-    let mut h = make(history_root.clone(), out.path().join("results"));
+    let mut h = local_app(history_root.clone(), out.path().join("results"), 1600.0);
     step_until(&mut h, "the history to load", |a| a.history.len() == 1);
     h.state_mut().form.request.prompt = "something else".into();
     h.get_by_label("History (1)").click();
