@@ -219,7 +219,10 @@ pub fn encode(img: &RgbaImage, format: Format, quality: u8) -> Result<Vec<u8>, I
 
 /// `data:<mime>;base64,<bytes>`.
 pub fn data_uri(bytes: &[u8], mime: &str) -> String {
-    let mut out = format!("data:{mime};base64,");
+    let mut out = String::with_capacity(13 + mime.len() + bytes.len().div_ceil(3) * 4);
+    out.push_str("data:");
+    out.push_str(mime);
+    out.push_str(";base64,");
     base64::engine::general_purpose::STANDARD.encode_string(bytes, &mut out);
     out
 }

@@ -1,8 +1,6 @@
 //! Export: threshold the coverage at 50 %, write a grayscale PNG holding only 0 and 255 at the
 //! mask's exact size, in the chosen polarity; and the reverse, loading such a file as a mask.
 
-use base64::Engine as _;
-
 use super::{Mask, THRESHOLD};
 
 /// Which colour marks the area to edit in an exported mask.
@@ -122,11 +120,7 @@ pub fn export_data_uri(mask: &Mask, polarity: Polarity) -> Result<String, Export
 
 /// Wraps PNG bytes in a data URI.
 pub fn png_data_uri(png: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut out = String::with_capacity(22 + png.len().div_ceil(3) * 4);
-    out.push_str("data:image/png;base64,");
-    b64.encode_string(png, &mut out);
-    out
+    crate::imageio::data_uri(png, "image/png")
 }
 
 /// A zlib stream with the run-length strategy: a mask is long runs of 0 and 255, which RLE

@@ -1304,6 +1304,7 @@ impl App {
         self.canvas_rect = canvas;
         painter.rect_filled(canvas, 0.0, Color32::from_gray(38));
         let ctx = ui.ctx().clone();
+        let brush = self.brush();
         let Some(doc) = &mut self.doc else {
             painter.text(
                 canvas.center(),
@@ -1365,13 +1366,6 @@ impl App {
         }
 
         // Paint.
-        let brush = {
-            let mode = match self.tool {
-                Tool::Eraser => BrushMode::Erase,
-                _ => BrushMode::Paint,
-            };
-            Brush::new(self.settings.brush_size, self.settings.brush_hardness, mode)
-        };
         let (pressed, down, released, shift, pointer) = ctx.input(|i| {
             (
                 i.pointer.primary_pressed(),
