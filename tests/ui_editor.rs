@@ -10,8 +10,8 @@ use touchup::ui::{App, AppOptions, StatusKind, Tool};
 
 fn harness(mut options: AppOptions) -> Harness<'static, App> {
     // Never the user's own history: each test gets a fresh folder.
-    if options.history_root.is_none() {
-        options.history_root = Some(tempfile::tempdir().unwrap().keep());
+    if options.data_root.is_none() {
+        options.data_root = Some(tempfile::tempdir().unwrap().keep());
     }
     let mut h = Harness::builder()
         .with_size(egui::Vec2::new(1200.0, 800.0))
@@ -496,4 +496,172 @@ fn the_key_dialog_never_puts_the_key_in_settings_or_messages() {
     assert!(!status.text.contains(secret), "{}", status.text);
     let settings = serde_json::to_string(&h.state().settings).unwrap();
     assert!(!settings.contains(secret));
+}
+
+/// Paints a horizontal stroke across the demo photo.
+fn paint_stroke(h: &mut Harness<'static, App>) {
+    let (a, b) = (
+        screen(h.state(), 200.0, 300.0),
+        screen(h.state(), 600.0, 320.0),
+    );
+    h.drag_at(a);
+    h.step();
+    for i in 1..=4 {
+        h.hover_at(a + (b - a) * (i as f32 / 4.0));
+        h.step();
+    }
+    h.drop_at(b);
+    h.run_steps(2);
+}
+
+fn harness_in(root: &std::path::Path) -> Harness<'static, App> {
+    let mut h = harness(AppOptions {
+        data_root: Some(root.to_path_buf()),
+        ..AppOptions::default()
+    });
+    step_until(&mut h, "autosave to start", |a| a.autosave_ready());
+    h
+}
+
+#[test]
+fn work_is_offered_back_after_a_crash_and_restored_whole() {
+    let root = tempfile::tempdir().unwrap();
+    let mut h = harness_in(root.path());
+    assert!(
+        !h.state().is_offering_recovery(),
+        "a first start offers nothing"
+    );
+    paint_stroke(&mut h);
+    let painted = h.state().doc.as_ref().unwrap().editor.mask().clone();
+    assert!(painted.count_at_least(128) > 1000);
+    h.state_mut().form.request.prompt = "Replace the sign text with \"OPEN LATE\"".into();
+    h.state_mut().form.request.settings.number_results = Some(3);
+    let ctx = h.ctx.clone();
+    assert!(h.state_mut().autosave_now(&ctx));
+    assert!(root.path().join("autosave").join("work.json").is_file());
+    // A crash: the app goes away without a clean exit.
+    drop(h);
+
+    let mut h = harness_in(root.path());
+    assert!(h.state().is_offering_recovery());
+    h.get_by_label("Recover your work?");
+    // Until the user answers, the new session's work does not replace the old one on disk.
+    h.state_mut().command(touchup::ui::Command::ClearMask);
+    h.run_steps(2);
+    assert!(!h.state_mut().autosave_now(&ctx));
+    h.get_by_label("Restore").click();
+    h.run_steps(3);
+    let app = h.state();
+    assert!(!app.is_offering_recovery());
+    let doc = app.doc.as_ref().unwrap();
+    assert_eq!(doc.name, "demo-storefront.png");
+    assert!(
+        doc.editor.mask() == &painted,
+        "the mask comes back pixel for pixel"
+    );
+    assert_eq!(
+        app.form.request.prompt,
+        "Replace the sign text with \"OPEN LATE\""
+    );
+    assert_eq!(app.form.request.settings.number_results, Some(3));
+    assert!(app.has_unsaved_mask(), "recovered marks count as unsaved");
+    assert_eq!(app.status.as_ref().unwrap().kind, StatusKind::Info);
+}
+
+#[test]
+fn a_clean_exit_or_a_discard_leaves_nothing_to_offer() {
+    let root = tempfile::tempdir().unwrap();
+    let ctx;
+    {
+        let mut h = harness_in(root.path());
+        ctx = h.ctx.clone();
+        paint_stroke(&mut h);
+        assert!(h.state_mut().autosave_now(&ctx));
+        h.state_mut().end_session();
+    }
+    let mut h = harness_in(root.path());
+    assert!(
+        !h.state().is_offering_recovery(),
+        "a clean exit offers nothing"
+    );
+
+    // Crash, then decline the offer: the work is gone for good, even after another crash.
+    paint_stroke(&mut h);
+    assert!(h.state_mut().autosave_now(&ctx));
+    drop(h);
+    let mut h = harness_in(root.path());
+    assert!(h.state().is_offering_recovery());
+    h.get_by_label("Discard").click();
+    h.run_steps(3);
+    assert!(!h.state().is_offering_recovery());
+    assert_eq!(marked(h.state()), 0, "the open photo stays as it was");
+    let ctx = h.ctx.clone();
+    assert!(h.state_mut().autosave_now(&ctx), "autosave runs again");
+    drop(h);
+    let h = harness_in(root.path());
+    assert!(!h.state().is_offering_recovery());
+}
+
+#[test]
+fn damaged_autosave_is_reported_and_the_app_carries_on() {
+    let root = tempfile::tempdir().unwrap();
+    {
+        let mut h = harness_in(root.path());
+        paint_stroke(&mut h);
+        let ctx = h.ctx.clone();
+        assert!(h.state_mut().autosave_now(&ctx));
+    }
+    let work = root.path().join("autosave").join("work.json");
+    let bytes = std::fs::read(&work).unwrap();
+    std::fs::write(&work, &bytes[..bytes.len() / 2]).unwrap();
+
+    let mut h = harness_in(root.path());
+    assert!(!h.state().is_offering_recovery());
+    let status = h.state().status.clone().expect("a message");
+    assert_eq!(status.kind, StatusKind::Error);
+    assert!(status.text.contains("could not be read"), "{}", status.text);
+    // The editor still works, and autosaves again.
+    paint_stroke(&mut h);
+    assert!(marked(h.state()) > 0);
+    let ctx = h.ctx.clone();
+    assert!(h.state_mut().autosave_now(&ctx));
+    let text = std::fs::read_to_string(&work).unwrap();
+    assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
+}
+
+/// Asks the window to close, as the window manager's close button does.
+fn request_close(h: &mut Harness<'static, App>) {
+    if let Some(info) = h.input_mut().viewports.get_mut(&egui::ViewportId::ROOT) {
+        info.events.push(egui::ViewportEvent::Close);
+    }
+    h.step();
+    h.run_steps(2);
+}
+
+fn sent_close(h: &Harness<'static, App>) -> bool {
+    h.output()
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .is_some_and(|v| v.commands.contains(&egui::ViewportCommand::Close))
+}
+
+#[test]
+fn closing_with_an_unsaved_mask_asks_first() {
+    let mut h = harness(AppOptions::default());
+    // Nothing painted: the window just closes.
+    request_close(&mut h);
+    assert!(!h.state().confirming_quit);
+
+    paint_stroke(&mut h);
+    request_close(&mut h);
+    assert!(h.state().confirming_quit);
+    h.get_by_label("Keep editing").click();
+    h.run_steps(2);
+    assert!(!h.state().confirming_quit);
+    assert!(marked(h.state()) > 0, "cancel keeps the work");
+
+    request_close(&mut h);
+    h.get_by_label("Quit without saving").click();
+    h.step();
+    assert!(sent_close(&h), "the window is told to close");
 }

@@ -23,7 +23,7 @@ fn app_against(standin: &StandIn, out: &std::path::Path) -> Harness<'static, App
     let options = AppOptions {
         client: Some(Arc::new(client)),
         // Never the user's own history.
-        history_root: Some(out.join("history")),
+        data_root: Some(out.join("history")),
         ..AppOptions::default()
     };
     let out = out.to_path_buf();
@@ -50,7 +50,7 @@ fn local_app(
             let mut app = App::new(
                 cc,
                 AppOptions {
-                    history_root: Some(history),
+                    data_root: Some(history),
                     ..AppOptions::default()
                 },
             );
@@ -336,7 +336,7 @@ fn a_photo_over_2048_px_is_offered_a_downscale_of_photo_and_mask_together() {
     let options = AppOptions {
         image: Some(big),
         client: Some(Arc::new(client)),
-        history_root: Some(out.path().join("history")),
+        data_root: Some(out.path().join("history")),
         ..AppOptions::default()
     };
     let out_path = out.path().to_path_buf();
@@ -379,8 +379,8 @@ fn a_photo_over_2048_px_is_offered_a_downscale_of_photo_and_mask_together() {
 #[test]
 fn finished_edits_are_kept_in_the_history_and_survive_a_restart() {
     let out = tempfile::tempdir().unwrap();
-    let history_root = out.path().join("history");
-    let mut h = local_app(history_root.clone(), out.path().join("results"), 1600.0);
+    let data_root = out.path().join("history");
+    let mut h = local_app(data_root.clone(), out.path().join("results"), 1600.0);
     h.state_mut()
         .doc
         .as_mut()
@@ -397,7 +397,7 @@ fn finished_edits_are_kept_in_the_history_and_survive_a_restart() {
     drop(h);
 
     // A new App (a restart) finds it, and reopening restores photo, mask, prompt and results.
-    let mut h = local_app(history_root.clone(), out.path().join("results"), 1600.0);
+    let mut h = local_app(data_root.clone(), out.path().join("results"), 1600.0);
     step_until(&mut h, "the history to load", |a| a.history.len() == 1);
     h.state_mut().form.request.prompt = "something else".into();
     h.get_by_label("History (1)").click();

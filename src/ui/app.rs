@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::mask::{Brush, BrushMode, DirtyRect, MaskEditor, Polarity};
 
+use super::autosave::{self, Autosaver, OwnedWork, Phase, WorkKey};
 use super::canvas::{CanvasTextures, View, export_preview};
 use super::commands::{self, Command};
 use super::form::{self, FormAction, FormState};
@@ -134,6 +135,7 @@ enum Msg {
     HistoryListed(crate::session::Listing),
     Reopened(Result<Box<crate::session::ReopenedEdit>, String>),
     Attached(DialogKind, Result<Vec<u8>, String>),
+    Autosave(autosave::Report),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,8 +169,9 @@ pub struct AppOptions {
     pub client: Option<Arc<crate::runware::Client>>,
     /// Never touch the OS keyring (tests: a developer's stored key must stay as it is).
     pub no_keyring: bool,
-    /// Where the history of edits lives; `None`: the user's data directory.
-    pub history_root: Option<PathBuf>,
+    /// Where the history of edits and the autosaved work live; `None`: the user's data
+    /// directory.
+    pub data_root: Option<PathBuf>,
 }
 
 /// The runtime handle, with the runtime itself when the app owns it.
@@ -272,7 +275,7 @@ pub struct App {
     /// A Runware key is configured (checked once at start).
     has_key: bool,
     /// The history of edits on disk, its listing, and what the last submit sent.
-    history_root: Option<PathBuf>,
+    data_root: Option<PathBuf>,
     pub history: Vec<crate::session::EditSummary>,
     last_submit: Option<(Arc<RgbaImage>, crate::mask::Mask, EditRequest)>,
     /// The Runware key dialog: open, the text typed, and what the last action said.
@@ -284,6 +287,14 @@ pub struct App {
     /// The central area shows the compare view instead of the mask canvas.
     pub comparing: bool,
     pub compare_view: super::compare::CompareView,
+    /// Autosave of the current work; `None` without a data folder.
+    autosave: Option<Autosaver>,
+    /// Work a crashed session left, offered back until the user answers.
+    recovery: Option<Box<crate::session::RecoveredWork>>,
+    recovery_marked: usize,
+    /// The window was asked to close while the mask had unsaved changes.
+    pub confirming_quit: bool,
+    quit_confirmed: bool,
 }
 
 impl App {
@@ -330,8 +341,8 @@ impl App {
             request_preview: None,
             tool_state: ToolState::new(SelectionTool::Rectangle, (1, 1)),
             has_key: crate::runware::ApiKey::from_env().is_some(),
-            history_root: options
-                .history_root
+            data_root: options
+                .data_root
                 .clone()
                 .or_else(|| crate::session::default_root().ok()),
             history: Vec::new(),
@@ -342,6 +353,11 @@ impl App {
             asking_downscale: false,
             comparing: false,
             compare_view: super::compare::CompareView::new(),
+            autosave: None,
+            recovery: None,
+            recovery_marked: 0,
+            confirming_quit: false,
+            quit_confirmed: false,
         };
         app.form.request = app.settings.edit.clone();
         app.refresh_history(ctx);
@@ -352,6 +368,18 @@ impl App {
                 "demo-storefront.png".into(),
                 None,
             )),
+        }
+        if let Some(root) = app.data_root.clone() {
+            let tx = app.tx.clone();
+            let ctx = ctx.clone();
+            let mut saver = Autosaver::start(&root, move |report| {
+                let _ = tx.send(Msg::Autosave(report));
+                ctx.request_repaint();
+            });
+            if let Some(key) = app.work_key() {
+                saver.set_baseline(key);
+            }
+            app.autosave = Some(saver);
         }
         app
     }
@@ -823,6 +851,7 @@ impl App {
                 }
             }
             Msg::Attached(kind, bytes) => self.attach(kind, bytes),
+            Msg::Autosave(report) => self.autosave_report(report),
             Msg::HistoryListed(listing) => {
                 self.history = listing.edits;
                 if let Some(problem) = listing.problems.first() {
@@ -929,6 +958,7 @@ impl App {
         for c in queued {
             self.run_command(ctx, c);
         }
+        self.autosave_tick(ctx, false);
         if self.busy.is_some() {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
@@ -1444,6 +1474,12 @@ impl eframe::App for App {
         self.request_window(&ctx);
         self.key_window(&ctx);
         self.downscale_window(&ctx);
+        self.recovery_window(&ctx);
+        self.quit_window(&ctx);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.end_session();
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
@@ -2406,7 +2442,7 @@ impl App {
 impl App {
     /// Reads the history listing in the background.
     fn refresh_history(&mut self, ctx: &egui::Context) {
-        let Some(root) = self.history_root.clone() else {
+        let Some(root) = self.data_root.clone() else {
             return;
         };
         let tx = self.tx.clone();
@@ -2423,7 +2459,7 @@ impl App {
     /// the history, off the UI thread. The key is never part of it.
     fn record_history(&mut self, ctx: &egui::Context) {
         let (Some(root), Some((original, mask, request))) =
-            (self.history_root.clone(), self.last_submit.take())
+            (self.data_root.clone(), self.last_submit.take())
         else {
             return;
         };
@@ -2502,7 +2538,7 @@ impl App {
                         }
                     });
                 }
-                let Some(root) = self.history_root.clone() else {
+                let Some(root) = self.data_root.clone() else {
                     return;
                 };
                 let ctx = ui.ctx().clone();
@@ -2574,5 +2610,257 @@ impl App {
             "Reopened the edit \"{}\".",
             edit.record.prompt.chars().take(40).collect::<String>()
         ));
+    }
+}
+
+/// Autosave, the offer to recover work after a crash, and quitting with unsaved changes.
+impl App {
+    /// What the autosaved work is made of, beside photo, mask and prompt: the photo's name and
+    /// path, and the edit settings (never the key, never reference images).
+    fn work_settings(&self) -> Option<serde_json::Value> {
+        let doc = self.doc.as_ref()?;
+        Some(serde_json::json!({
+            "document": { "name": doc.name, "path": doc.path },
+            "edit": crate::session::settings_value(&self.form.request.settings).ok()?,
+        }))
+    }
+
+    fn work_key(&self) -> Option<WorkKey> {
+        Some(WorkKey {
+            mask_generation: self.mask_generation,
+            prompt: self.form.request.prompt.clone(),
+            settings: self.work_settings()?,
+        })
+    }
+
+    /// Hands the work to the autosave thread when it changed since the last save (checked every
+    /// couple of seconds, or now when `force`).
+    fn autosave_tick(&mut self, ctx: &egui::Context, force: bool) {
+        let now = std::time::Instant::now();
+        let Some(saver) = &self.autosave else { return };
+        if saver.phase != Phase::Running {
+            return;
+        }
+        if !force && let Err(wait) = saver.due(now) {
+            ctx.request_repaint_after(wait);
+            return;
+        }
+        let Some(key) = self.work_key() else { return };
+        let work = match &self.doc {
+            Some(doc) if saver.needs_save(&key) => Some(OwnedWork {
+                image: doc.image.clone(),
+                mask: doc.editor.mask().clone(),
+                prompt: key.prompt.clone(),
+                settings: key.settings.clone(),
+            }),
+            _ => None,
+        };
+        if let Some(saver) = &mut self.autosave {
+            saver.check(now, key, work);
+        }
+        ctx.request_repaint_after(autosave::AUTOSAVE_EVERY);
+    }
+
+    /// Autosaves the current work now, if it changed, and waits until it is on disk. `false`
+    /// when autosave is not running (starting, offering recovered work, or off).
+    pub fn autosave_now(&mut self, ctx: &egui::Context) -> bool {
+        if !self
+            .autosave
+            .as_ref()
+            .is_some_and(|s| s.phase == Phase::Running)
+        {
+            return false;
+        }
+        self.autosave_tick(ctx, true);
+        self.autosave.as_ref().is_some_and(|s| s.flush())
+    }
+
+    /// Has autosave read what the previous session left (and is it running or offering)?
+    pub fn autosave_ready(&self) -> bool {
+        self.autosave
+            .as_ref()
+            .is_some_and(|s| matches!(s.phase, Phase::Running | Phase::Offering))
+    }
+
+    /// Is work from a session that did not exit cleanly on offer?
+    pub fn is_offering_recovery(&self) -> bool {
+        self.recovery.is_some()
+    }
+
+    /// A clean exit: the autosaved work is removed (the next start offers nothing).
+    pub fn end_session(&mut self) {
+        if let Some(saver) = &mut self.autosave {
+            saver.finish();
+        }
+    }
+
+    fn autosave_report(&mut self, report: autosave::Report) {
+        let Some(saver) = &mut self.autosave else {
+            return;
+        };
+        match report {
+            autosave::Report::Started { recovered, problem } => {
+                saver.phase = if recovered.is_some() {
+                    Phase::Offering
+                } else {
+                    Phase::Running
+                };
+                self.recovery_marked = recovered
+                    .as_ref()
+                    .map_or(0, |w| w.mask.count_at_least(crate::mask::THRESHOLD));
+                self.recovery = recovered;
+                if let Some(problem) = problem {
+                    self.error(format!(
+                        "The work autosaved when touchup last stopped could not be read \
+                         ({problem}); it will be replaced by the next autosave."
+                    ));
+                }
+            }
+            autosave::Report::Saved(Ok(())) => saver.failing = false,
+            autosave::Report::Saved(Err(e)) => {
+                let first = !saver.failing;
+                saver.failing = true;
+                if first {
+                    self.error(format!(
+                        "Autosave failed: {e}. Save the mask (Ctrl+S) to keep your work."
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Puts the recovered work back: photo, mask, prompt and settings.
+    pub fn restore_recovered(&mut self) {
+        let Some(work) = self.recovery.take() else {
+            return;
+        };
+        let work = *work;
+        let document = &work.settings["document"];
+        let name = document["name"]
+            .as_str()
+            .unwrap_or("recovered work")
+            .to_string();
+        let path = document["path"].as_str().map(PathBuf::from);
+        let mut doc = Document::new(work.image, name.clone(), path);
+        doc.editor.replace("Recover", work.mask);
+        doc.editor.history_mut().clear();
+        self.set_document(doc);
+        // Recovered marks were never saved: opening another photo asks first.
+        self.exported_generation = self.mask_generation.wrapping_sub(1);
+        self.form.request.prompt = work.prompt;
+        if let Ok(settings) = serde_json::from_value(work.settings["edit"].clone()) {
+            self.form.request.settings = settings;
+        }
+        self.results.clear();
+        self.selected_result = None;
+        self.comparing = false;
+        if let Some(saver) = &mut self.autosave {
+            saver.phase = Phase::Running;
+        }
+        self.info(format!("Restored your work on {name}."));
+    }
+
+    /// Declines the recovered work; it is removed from disk.
+    pub fn discard_recovered(&mut self) {
+        if self.recovery.take().is_none() {
+            return;
+        }
+        if let Some(saver) = &mut self.autosave {
+            saver.discard();
+            saver.phase = Phase::Running;
+        }
+        self.info("Discarded the autosaved work.");
+    }
+
+    fn recovery_window(&mut self, ctx: &egui::Context) {
+        let Some(work) = &self.recovery else { return };
+        let name = work.settings["document"]["name"]
+            .as_str()
+            .unwrap_or("a photo")
+            .to_string();
+        let (w, h) = work.image.dimensions();
+        let marked = self.recovery_marked;
+        let prompt: String = work.prompt.chars().take(80).collect();
+        let saved = autosave::ago(work.saved_unix_ms);
+        let mut answer = None;
+        egui::Window::new("Recover your work?")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
+            .show(ctx, |ui| {
+                ui.label("touchup did not close cleanly last time. Your work was autosaved:");
+                ui.label(format!(
+                    "{name} ({w}x{h}), {marked} marked pixels, saved {saved}."
+                ));
+                if !prompt.is_empty() {
+                    ui.label(format!("Prompt: \"{prompt}\""));
+                }
+                ui.horizontal(|ui| {
+                    if ui.button("Restore").clicked() {
+                        answer = Some(true);
+                    }
+                    if ui
+                        .button("Discard")
+                        .on_hover_text("Delete the autosaved work and keep what is open")
+                        .clicked()
+                    {
+                        answer = Some(false);
+                    }
+                });
+            });
+        match answer {
+            Some(true) => self.restore_recovered(),
+            Some(false) => self.discard_recovered(),
+            None => {}
+        }
+    }
+
+    /// Closing the window with an unsaved mask asks first.
+    fn quit_window(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.viewport().close_requested())
+            && !self.quit_confirmed
+            && self.has_unsaved_mask()
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.confirming_quit = true;
+        }
+        if !self.confirming_quit {
+            return;
+        }
+        let mut choice = None;
+        egui::Window::new("Quit touchup?")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
+            .show(ctx, |ui| {
+                ui.label("The mask has changes that are not saved.");
+                ui.horizontal(|ui| {
+                    if ui.button("Save mask…").clicked() {
+                        choice = Some(0);
+                    }
+                    if ui.button("Quit without saving").clicked() {
+                        choice = Some(1);
+                    }
+                    if ui.button("Keep editing").clicked() {
+                        choice = Some(2);
+                    }
+                });
+            });
+        if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
+            choice = Some(2);
+        }
+        match choice {
+            Some(0) => {
+                self.confirming_quit = false;
+                self.command(Command::SaveMask);
+            }
+            Some(1) => {
+                self.confirming_quit = false;
+                self.quit_confirmed = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            Some(2) => self.confirming_quit = false,
+            _ => {}
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The editor window (eframe/egui). Thin: every action goes through the core.
 
 mod app;
+mod autosave;
 mod canvas;
 pub mod commands;
 pub mod compare;
@@ -40,7 +41,7 @@ pub fn run(image: Option<PathBuf>) -> anyhow::Result<()> {
                     runtime: Some(handle),
                     client: None,
                     no_keyring: false,
-                    history_root: None,
+                    data_root: None,
                 },
             )))
         }),

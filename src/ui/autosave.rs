@@ -1,0 +1,242 @@
+//! Autosave of the current work (photo, mask, prompt, settings) on a thread of its own, and the
+//! offer to bring it back after a crash or a kill.
+//!
+//! The UI thread only clones what changed (the photo is shared, the mask is copied) and hands it
+//! to the worker, which encodes and writes it atomically through [`crate::session::Autosave`].
+//! Nothing is written until the worker has read what the previous session left, and nothing
+//! while that work is being offered back: a second crash before the user answers loses nothing.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+use image::RgbaImage;
+
+use crate::mask::Mask;
+use crate::session::{Autosave, RecoveredWork, WorkSnapshot};
+
+/// How often the work is checked for changes (and saved when it changed).
+pub(crate) const AUTOSAVE_EVERY: Duration = Duration::from_secs(2);
+
+/// How long a clean exit waits for the last write to finish.
+const FINISH_WAIT: Duration = Duration::from_secs(5);
+
+/// What identifies a state of the work: when it differs from the last one saved, save again.
+/// (The mask generation also changes when another photo is opened.)
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WorkKey {
+    pub mask_generation: u64,
+    pub prompt: String,
+    pub settings: serde_json::Value,
+}
+
+/// The work as handed to the worker.
+pub(crate) struct OwnedWork {
+    pub image: Arc<RgbaImage>,
+    pub mask: Mask,
+    pub prompt: String,
+    pub settings: serde_json::Value,
+}
+
+/// The worker's reports to the UI.
+#[derive(Debug)]
+pub(crate) enum Report {
+    /// The worker is ready; what the previous session left, if it did not exit cleanly.
+    Started {
+        recovered: Option<Box<RecoveredWork>>,
+        problem: Option<String>,
+    },
+    /// A save finished (or failed).
+    Saved(Result<(), String>),
+}
+
+enum Job {
+    Save(OwnedWork),
+    Discard,
+    Flush(Sender<()>),
+    Finish(Sender<()>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// The worker is reading what the previous session left.
+    Starting,
+    /// Work from a crashed session is on offer; saving waits for the answer.
+    Offering,
+    Running,
+    /// Autosave could not start (the folder is not writable); nothing is saved.
+    Off,
+}
+
+/// The UI side of autosave.
+pub(crate) struct Autosaver {
+    jobs: Sender<Job>,
+    pub phase: Phase,
+    last_saved: Option<WorkKey>,
+    last_check: Option<Instant>,
+    /// The last save failed (reported once, not every few seconds).
+    pub failing: bool,
+}
+
+impl Autosaver {
+    /// Starts the worker under `root/autosave`; `report` is called from the worker thread.
+    pub fn start(root: &Path, report: impl Fn(Report) + Send + 'static) -> Self {
+        let (jobs, rx) = channel();
+        let root = root.to_path_buf();
+        if let Err(e) = std::thread::Builder::new()
+            .name("touchup-autosave".into())
+            .spawn(move || worker(root, rx, report))
+        {
+            tracing::warn!("could not start the autosave thread: {e}");
+        }
+        Self {
+            jobs,
+            phase: Phase::Starting,
+            last_saved: None,
+            last_check: None,
+            failing: false,
+        }
+    }
+
+    /// The work as it stands when autosave starts needs no saving (it is the photo the app
+    /// opened with, untouched).
+    pub fn set_baseline(&mut self, key: WorkKey) {
+        self.last_saved = Some(key);
+    }
+
+    /// Is a check due? (Else: how long until it is.)
+    pub fn due(&self, now: Instant) -> Result<(), Duration> {
+        if self.phase != Phase::Running {
+            return Err(AUTOSAVE_EVERY);
+        }
+        match self.last_check {
+            Some(t) if now.duration_since(t) < AUTOSAVE_EVERY => {
+                Err(AUTOSAVE_EVERY - now.duration_since(t))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Does `key` differ from the work last saved?
+    pub fn needs_save(&self, key: &WorkKey) -> bool {
+        self.phase == Phase::Running && self.last_saved.as_ref() != Some(key)
+    }
+
+    /// Records a check at `now`, and hands `work` (the state `key` names) to the worker.
+    pub fn check(&mut self, now: Instant, key: WorkKey, work: Option<OwnedWork>) {
+        self.last_check = Some(now);
+        if !self.needs_save(&key) {
+            return;
+        }
+        if let Some(work) = work
+            && self.jobs.send(Job::Save(work)).is_ok()
+        {
+            self.last_saved = Some(key);
+        }
+    }
+
+    /// Forgets the autosaved work (the user declined to restore it).
+    pub fn discard(&mut self) {
+        let _ = self.jobs.send(Job::Discard);
+    }
+
+    /// Waits (a few seconds at most) until every save handed over so far is on disk.
+    pub fn flush(&self) -> bool {
+        let (tx, rx) = channel();
+        self.jobs.send(Job::Flush(tx)).is_ok() && rx.recv_timeout(FINISH_WAIT).is_ok()
+    }
+
+    /// A clean exit: the autosaved work is removed, so the next start offers nothing.
+    pub fn finish(&mut self) {
+        let (tx, rx) = channel();
+        if self.jobs.send(Job::Finish(tx)).is_ok() && rx.recv_timeout(FINISH_WAIT).is_err() {
+            tracing::warn!("autosave did not finish in time; the next start may offer old work");
+        }
+        self.phase = Phase::Off;
+    }
+}
+
+fn worker(root: PathBuf, jobs: Receiver<Job>, report: impl Fn(Report)) {
+    let mut autosave = match Autosave::start(&root) {
+        Ok(start) => {
+            report(Report::Started {
+                recovered: start.recovered.map(Box::new),
+                problem: start.problem.map(|e| e.to_string()),
+            });
+            Some(start.autosave)
+        }
+        Err(e) => {
+            report(Report::Started {
+                recovered: None,
+                problem: Some(format!("autosave is off: {e}")),
+            });
+            None
+        }
+    };
+    // When the App goes away without a clean exit the channel closes and the loop ends, leaving
+    // the work and the marker for the next start, just as a crash would.
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        batch.extend(jobs.try_iter());
+        // Only the newest of consecutive saves matters.
+        let mut i = 0;
+        while i + 1 < batch.len() {
+            if matches!(batch[i], Job::Save(_)) && matches!(batch[i + 1], Job::Save(_)) {
+                batch.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        for job in batch {
+            match job {
+                Job::Save(work) => {
+                    let Some(a) = autosave.as_mut() else { continue };
+                    let result = a.save(&WorkSnapshot {
+                        image: &work.image,
+                        mask: &work.mask,
+                        prompt: &work.prompt,
+                        settings: &work.settings,
+                    });
+                    if let Err(e) = &result {
+                        tracing::warn!("autosave failed: {e}");
+                    }
+                    report(Report::Saved(result.map_err(|e| e.to_string())));
+                }
+                Job::Discard => {
+                    if let Some(a) = autosave.as_mut() {
+                        a.discard();
+                    }
+                }
+                Job::Flush(ack) => {
+                    let _ = ack.send(());
+                }
+                Job::Finish(ack) => {
+                    if let Some(a) = autosave.take()
+                        && let Err(e) = a.finish()
+                    {
+                        tracing::warn!("could not end autosave cleanly: {e}");
+                    }
+                    let _ = ack.send(());
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// "just now", "5 min ago", "3 h ago", "2 days ago" for a time in Unix milliseconds.
+pub(crate) fn ago(unix_ms: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let secs = now.saturating_sub(unix_ms) / 1000;
+    match secs {
+        0..60 => "just now".into(),
+        60..3600 => format!("{} min ago", secs / 60),
+        3600..86_400 => format!("{} h ago", secs / 3600),
+        86_400..172_800 => "yesterday".into(),
+        _ => format!("{} days ago", secs / 86_400),
+    }
+}
