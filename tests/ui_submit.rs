@@ -411,7 +411,88 @@ fn finished_edits_are_kept_in_the_history_and_survive_a_restart() {
     assert_eq!(app.doc.as_ref().unwrap().editor.mask(), &mask);
     assert_eq!(app.results.len(), 1);
     assert!(app.results[0].figures.is_some());
+    step_until(&mut h, "the edit's thumbnail", |a| {
+        a.history_thumbnails_shown() == 1
+    });
     h.get_by_label("Delete").click();
+    h.run_steps(2);
+    // Delete asks first; "No" keeps the edit.
+    h.get_by_label("No").click();
+    h.run_steps(2);
+    assert_eq!(h.state().history.len(), 1);
+    h.get_by_label("Delete").click();
+    h.run_steps(2);
+    h.get_by_label("Yes, delete").click();
     h.run_steps(1);
     step_until(&mut h, "the deletion", |a| a.history.is_empty());
+    assert_eq!(h.state().history_thumbnails_shown(), 0);
+}
+
+/// Records an edit of a `side`-pixel noise photo (incompressible: about 4 bytes a pixel on
+/// disk) straight into the history.
+fn record_noise_edit(root: &std::path::Path, side: u32, prompt: &str) {
+    let mut state = 0x9e37_79b9_u32 ^ side;
+    let photo = image::RgbaImage::from_fn(side, side, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let [a, b, c, _] = state.to_le_bytes();
+        image::Rgba([a, b, c, 255])
+    });
+    let mut mask = touchup::mask::Mask::new(side, side);
+    mask.fill_rect(10, 10, 50, 50, 255);
+    let history = touchup::session::History::open(root).unwrap();
+    history
+        .record(&touchup::session::NewEdit {
+            seed_image: touchup::session::Picture::Pixels(&photo),
+            mask: &mask,
+            prompt,
+            settings: serde_json::json!({}),
+            results: vec![touchup::session::NewResult::new(
+                touchup::session::Picture::Pixels(&photo),
+            )],
+        })
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+}
+
+#[test]
+fn the_history_budget_removes_the_oldest_edits() {
+    let out = tempfile::tempdir().unwrap();
+    let data_root = out.path().join("data");
+    record_noise_edit(&data_root, 600, "the oldest");
+    record_noise_edit(&data_root, 600, "the newest");
+    let mut h = local_app(data_root.clone(), out.path().join("results"), 1600.0);
+    step_until(&mut h, "the history and its thumbnails", |a| {
+        a.history.len() == 2 && a.history_thumbnails_shown() == 2
+    });
+    h.get_by_label("History (2)").click();
+    h.run_steps(2);
+    h.get_by_label("the oldest");
+    let used: u64 = h.state().history.iter().map(|e| e.bytes).sum();
+    assert!(
+        used > 2 * 1024 * 1024,
+        "{used} bytes: the test needs over 2 MiB"
+    );
+
+    // A budget below what the two take: the oldest goes, the newest always stays.
+    let ctx = h.ctx.clone();
+    h.state_mut().set_history_budget(&ctx, 2);
+    step_until(&mut h, "the pruning", |a| a.history.len() == 1);
+    let app = h.state();
+    assert_eq!(app.history[0].prompt, "the newest");
+    assert_eq!(app.settings.history_budget_mib, 2);
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.text.contains("Removed the 1 oldest"),
+        "{}",
+        status.text
+    );
+    assert_eq!(app.history_thumbnails_shown(), 1);
+    let folders = std::fs::read_dir(data_root.join("history"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .count();
+    assert_eq!(folders, 1, "the oldest edit's folder is gone from disk");
 }

@@ -24,6 +24,9 @@ use crate::edit::{EditRequest, ImageInput};
 use crate::mask::{Combine, WandOptions, WandRegion};
 
 const SETTINGS_KEY: &str = "touchup-settings";
+const MIB: u64 = 1024 * 1024;
+/// The smallest history budget the setting offers.
+const MIN_HISTORY_BUDGET_MIB: u64 = 1;
 
 /// What the user set, kept between runs (never secrets, never pictures).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,6 +54,8 @@ pub struct Settings {
     pub local_fill: crate::local::FillMethod,
     /// Keep outside pixels (composite through the feathered mask) and the check's threshold.
     pub compare: crate::compare::CompareSettings,
+    /// The history's size budget in MiB: the oldest edits are removed beyond it.
+    pub history_budget_mib: u64,
 }
 
 /// Which engine carries out an edit.
@@ -87,6 +92,7 @@ impl Default for Settings {
             backend: None,
             local_fill: crate::local::FillMethod::Auto,
             compare: crate::compare::CompareSettings::default(),
+            history_budget_mib: crate::session::DEFAULT_BUDGET_BYTES / MIB,
         }
     }
 }
@@ -133,6 +139,9 @@ enum Msg {
     KeyStored(Result<String, String>),
     SavedFile(Result<(PathBuf, u64), String>),
     HistoryListed(crate::session::Listing),
+    /// The listing after pruning to the budget, with how many edits were removed.
+    HistoryPruned(Result<(usize, crate::session::Listing), String>),
+    HistoryThumbnail(String, Result<RgbaImage, String>),
     Reopened(Result<Box<crate::session::ReopenedEdit>, String>),
     Attached(DialogKind, Result<Vec<u8>, String>),
     Autosave(autosave::Report),
@@ -277,6 +286,12 @@ pub struct App {
     /// The history of edits on disk, its listing, and what the last submit sent.
     data_root: Option<PathBuf>,
     pub history: Vec<crate::session::EditSummary>,
+    /// Thumbnails of the history's edits by id (`None`: the file could not be read).
+    history_thumbnails: std::collections::HashMap<String, Option<egui::TextureHandle>>,
+    /// The edit whose Delete was clicked, waiting for "Yes, delete".
+    history_delete_pending: Option<crate::session::EditId>,
+    /// The budget was changed and the history not yet pruned to it.
+    history_budget_changed: bool,
     last_submit: Option<(Arc<RgbaImage>, crate::mask::Mask, EditRequest)>,
     /// The Runware key dialog: open, the text typed, and what the last action said.
     key_dialog: Option<KeyDialog>,
@@ -346,6 +361,9 @@ impl App {
                 .clone()
                 .or_else(|| crate::session::default_root().ok()),
             history: Vec::new(),
+            history_thumbnails: std::collections::HashMap::new(),
+            history_delete_pending: None,
+            history_budget_changed: false,
             last_submit: None,
             key_dialog: None,
             no_keyring: options.no_keyring,
@@ -852,11 +870,29 @@ impl App {
             }
             Msg::Attached(kind, bytes) => self.attach(kind, bytes),
             Msg::Autosave(report) => self.autosave_report(report),
-            Msg::HistoryListed(listing) => {
-                self.history = listing.edits;
-                if let Some(problem) = listing.problems.first() {
-                    self.error(format!("history: {problem:?}; that entry is skipped"));
+            Msg::HistoryListed(listing) => self.history_listed(ctx, listing),
+            Msg::HistoryPruned(result) => match result {
+                Ok((pruned, listing)) => {
+                    self.history_listed(ctx, listing);
+                    if pruned > 0 {
+                        self.info(format!(
+                            "Removed the {pruned} oldest edit(s) from the history to stay \
+                             within {} MiB.",
+                            self.settings.history_budget_mib
+                        ));
+                    }
                 }
+                Err(e) => self.error(format!("could not trim the history: {e}")),
+            },
+            Msg::HistoryThumbnail(id, result) => {
+                let texture = match result {
+                    Ok(image) => Some(submit::thumbnail(ctx, &format!("history-{id}"), &image)),
+                    Err(e) => {
+                        tracing::warn!("history thumbnail of {id}: {e}");
+                        None
+                    }
+                };
+                self.history_thumbnails.insert(id, texture);
             }
             Msg::Reopened(result) => {
                 self.busy = None;
@@ -2480,8 +2516,10 @@ impl App {
             .collect();
         let tx = self.tx.clone();
         let ctx = ctx.clone();
+        let budget = self.settings.history_budget_mib.saturating_mul(MIB);
         std::thread::spawn(move || {
-            let outcome = crate::session::History::open(&root).and_then(|history| {
+            let outcome = crate::session::History::open(&root).and_then(|mut history| {
+                history.set_budget_bytes(budget);
                 let settings = crate::session::settings_value(&request.settings)?;
                 let new_results = results
                     .iter()
@@ -2497,27 +2535,99 @@ impl App {
                         r
                     })
                     .collect();
-                history.record(&crate::session::NewEdit {
+                let recorded = history.record(&crate::session::NewEdit {
                     seed_image: crate::session::Picture::Pixels(&original),
                     mask: &mask,
                     prompt: &request.prompt,
                     settings,
                     results: new_results,
                 })?;
-                Ok(history.list())
+                Ok((recorded.pruned.len(), history.list()))
             });
-            match outcome {
-                Ok(listing) => {
-                    let _ = tx.send(Msg::HistoryListed(listing));
-                }
-                Err(e) => tracing::warn!("could not record the edit in the history: {e}"),
-            }
+            let _ =
+                tx.send(Msg::HistoryPruned(outcome.map_err(|e| {
+                    format!("could not record the edit in the history: {e}")
+                })));
             ctx.request_repaint();
         });
     }
 
-    /// The history list: reopen or delete past edits.
+    /// A new listing: keeps the thumbnails of edits still listed and loads the missing ones in
+    /// the background.
+    fn history_listed(&mut self, ctx: &egui::Context, listing: crate::session::Listing) {
+        self.history = listing.edits;
+        if let Some(problem) = listing.problems.first() {
+            self.error(format!(
+                "The history entry {} is damaged ({}); it is skipped.",
+                problem.name, problem.message
+            ));
+        }
+        let listed: std::collections::HashSet<&str> =
+            self.history.iter().map(|e| e.id.as_str()).collect();
+        self.history_thumbnails
+            .retain(|id, _| listed.contains(id.as_str()));
+        let missing: Vec<crate::session::EditId> = self
+            .history
+            .iter()
+            .filter(|e| !self.history_thumbnails.contains_key(e.id.as_str()))
+            .map(|e| e.id.clone())
+            .collect();
+        let Some(root) = self.data_root.clone() else {
+            return;
+        };
+        if missing.is_empty() {
+            return;
+        }
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let history = crate::session::History::open(&root);
+            for id in missing {
+                let result = match &history {
+                    Ok(h) => h.load_thumbnail(&id).map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = tx.send(Msg::HistoryThumbnail(id.to_string(), result));
+                ctx.request_repaint();
+            }
+        });
+    }
+
+    /// How many history thumbnails are on the GPU (tests).
+    pub fn history_thumbnails_shown(&self) -> usize {
+        self.history_thumbnails
+            .values()
+            .filter(|t| t.is_some())
+            .count()
+    }
+
+    /// Sets the history's size budget and removes the oldest edits beyond it, in the
+    /// background.
+    pub fn set_history_budget(&mut self, ctx: &egui::Context, mib: u64) {
+        self.settings.history_budget_mib = mib.max(MIN_HISTORY_BUDGET_MIB);
+        self.history_budget_changed = false;
+        let Some(root) = self.data_root.clone() else {
+            return;
+        };
+        let budget = self.settings.history_budget_mib.saturating_mul(MIB);
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let outcome = crate::session::History::open(&root).and_then(|mut history| {
+                history.set_budget_bytes(budget);
+                let pruned = history.prune()?;
+                Ok((pruned.len(), history.list()))
+            });
+            let _ = tx.send(Msg::HistoryPruned(outcome.map_err(|e| e.to_string())));
+            ctx.request_repaint();
+        });
+    }
+
+    /// The history list (thumbnail, prompt, results, age, size; reopen or delete) and its
+    /// size budget.
     fn history_ui(&mut self, ui: &mut egui::Ui) {
+        const THUMB: Vec2 = Vec2::new(72.0, 54.0);
+        let ctx = ui.ctx().clone();
         egui::CollapsingHeader::new(format!("History ({})", self.history.len()))
             .id_salt("history")
             .show(ui, |ui| {
@@ -2525,27 +2635,86 @@ impl App {
                     ui.weak("Finished edits are kept here, with their photo, mask and results.");
                 }
                 let mut reopen = None;
+                let mut ask_delete = None;
                 let mut delete = None;
+                let mut keep = false;
                 for edit in &self.history {
-                    ui.horizontal_wrapped(|ui| {
-                        let prompt: String = edit.prompt.chars().take(40).collect();
-                        ui.label(format!("{prompt} · {} result(s)", edit.result_count));
-                        if ui.small_button("Reopen").clicked() {
-                            reopen = Some(edit.id.clone());
+                    ui.horizontal(|ui| {
+                        match self.history_thumbnails.get(edit.id.as_str()) {
+                            Some(Some(texture)) => {
+                                let size = texture.size_vec2();
+                                let scale = (THUMB.x / size.x).min(THUMB.y / size.y);
+                                let image = egui::Image::new(texture)
+                                    .fit_to_exact_size(size * scale)
+                                    .sense(Sense::click());
+                                if ui.add(image).on_hover_text("Reopen this edit").clicked() {
+                                    reopen = Some(edit.id.clone());
+                                }
+                            }
+                            Some(None) => {
+                                ui.add_sized(
+                                    THUMB,
+                                    egui::Label::new(egui::RichText::new("no preview").weak()),
+                                );
+                            }
+                            None => {
+                                ui.add_sized(THUMB, egui::Spinner::new());
+                            }
                         }
-                        if ui.small_button("Delete").clicked() {
-                            delete = Some(edit.id.clone());
-                        }
+                        ui.vertical(|ui| {
+                            let prompt: String = edit.prompt.chars().take(60).collect();
+                            ui.label(if prompt.is_empty() {
+                                "(no prompt)".to_string()
+                            } else {
+                                prompt
+                            });
+                            ui.weak(format!(
+                                "{} result(s), {} kept · {}x{} · {} · {:.1} MiB",
+                                edit.result_count,
+                                edit.kept_count,
+                                edit.image_size.0,
+                                edit.image_size.1,
+                                autosave::ago(edit.created_unix_ms),
+                                edit.bytes as f64 / MIB as f64
+                            ));
+                            let confirming = self.history_delete_pending.as_ref() == Some(&edit.id);
+                            if confirming {
+                                ui.label("Delete this edit and its results?");
+                            }
+                            ui.horizontal(|ui| {
+                                if confirming {
+                                    if ui.small_button("Yes, delete").clicked() {
+                                        delete = Some(edit.id.clone());
+                                    }
+                                    if ui.small_button("No").clicked() {
+                                        keep = true;
+                                    }
+                                } else {
+                                    if ui.small_button("Reopen").clicked() {
+                                        reopen = Some(edit.id.clone());
+                                    }
+                                    if ui.small_button("Delete").clicked() {
+                                        ask_delete = Some(edit.id.clone());
+                                    }
+                                }
+                            });
+                        });
                     });
                 }
+                if keep {
+                    self.history_delete_pending = None;
+                }
+                if ask_delete.is_some() {
+                    self.history_delete_pending = ask_delete;
+                }
+                self.history_budget_ui(ui);
                 let Some(root) = self.data_root.clone() else {
                     return;
                 };
-                let ctx = ui.ctx().clone();
                 if let Some(id) = reopen {
                     self.busy = Some("Reopening the edit…".into());
                     let tx = self.tx.clone();
-                    let ctx2 = ctx.clone();
+                    let ctx = ctx.clone();
                     let root = root.clone();
                     std::thread::spawn(move || {
                         let result = crate::session::History::open(&root)
@@ -2553,10 +2722,11 @@ impl App {
                             .map(Box::new)
                             .map_err(|e| e.to_string());
                         let _ = tx.send(Msg::Reopened(result));
-                        ctx2.request_repaint();
+                        ctx.request_repaint();
                     });
                 }
                 if let Some(id) = delete {
+                    self.history_delete_pending = None;
                     match crate::session::History::open(&root).and_then(|h| h.delete(&id)) {
                         Ok(()) => self.info("Deleted the edit from the history."),
                         Err(e) => self.error(format!("could not delete the edit: {e}")),
@@ -2564,6 +2734,36 @@ impl App {
                     self.refresh_history(&ctx);
                 }
             });
+    }
+
+    /// "Keep up to N MiB": the oldest edits beyond it are removed once the value is set.
+    fn history_budget_ui(&mut self, ui: &mut egui::Ui) {
+        let used: u64 = self.history.iter().map(|e| e.bytes).sum();
+        let mut mib = self.settings.history_budget_mib;
+        let response = ui
+            .horizontal(|ui| {
+                let label = ui.label("Keep up to");
+                let response = ui
+                    .add(
+                        egui::DragValue::new(&mut mib)
+                            .range(MIN_HISTORY_BUDGET_MIB..=1024 * 1024)
+                            .speed(8.0)
+                            .suffix(" MiB"),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text("The oldest edits are removed when the history grows past this");
+                ui.weak(format!("({:.1} MiB used)", used as f64 / MIB as f64));
+                response
+            })
+            .inner;
+        if mib != self.settings.history_budget_mib {
+            self.settings.history_budget_mib = mib;
+            self.history_budget_changed = true;
+        }
+        if self.history_budget_changed && !response.dragged() && !response.has_focus() {
+            let ctx = ui.ctx().clone();
+            self.set_history_budget(&ctx, mib);
+        }
     }
 
     /// Restores a past edit: photo, mask, prompt and settings, and its results.
