@@ -17,7 +17,7 @@
 use std::cell::Cell;
 use std::hint::black_box;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use egui::epaint::{ClippedPrimitive, Primitive};
@@ -77,6 +77,9 @@ struct FrameStats {
     meshes: usize,
     vertices: usize,
     indices: usize,
+    /// Wall time of `run_ui` and of `tessellate` in this frame (for the printed split).
+    run_ui: Duration,
+    tessellate: Duration,
 }
 
 impl FrameStats {
@@ -233,7 +236,9 @@ impl Session {
         let input = frame_input(self.time, events);
         self.time += f64::from(FRAME_DT);
         let state = &mut self.state;
+        let start = Instant::now();
         let mut output = self.ctx.run_ui(input, |ui| state.ui(ui));
+        let run_ui = start.elapsed();
         let (uploaded_bytes, image_bytes) = uploaded_bytes(&output.textures_delta);
         let mut stats = FrameStats {
             uploaded_bytes,
@@ -243,7 +248,10 @@ impl Session {
             ..Default::default()
         };
         let shapes = std::mem::take(&mut output.shapes);
+        let start = Instant::now();
         let primitives = self.ctx.tessellate(shapes, output.pixels_per_point);
+        stats.tessellate = start.elapsed();
+        stats.run_ui = run_ui;
         stats.count(&primitives);
         black_box(primitives);
         black_box(output);
@@ -322,6 +330,8 @@ struct Totals {
     frames: usize,
     uploaded_bytes: usize,
     freed_textures: usize,
+    run_ui: Duration,
+    tessellate: Duration,
     last: FrameStats,
 }
 
@@ -330,10 +340,18 @@ impl Totals {
         self.frames += 1;
         self.uploaded_bytes += s.uploaded_bytes;
         self.freed_textures += s.freed_textures;
+        self.run_ui += s.run_ui;
+        self.tessellate += s.tessellate;
         self.last = s;
     }
 
     fn report(&self, name: &str) {
+        let frames = self.frames.max(1) as f64;
+        println!(
+            "{name}: mean per frame {:.1} µs in run_ui + {:.1} µs in tessellate",
+            self.run_ui.as_secs_f64() * 1e6 / frames,
+            self.tessellate.as_secs_f64() * 1e6 / frames
+        );
         println!(
             "{name}: {} frames, {} texture bytes uploaded, {} textures freed; last frame {} shapes -> {} meshes, {} vertices, {} indices",
             self.frames,
@@ -563,11 +581,17 @@ fn bench_harness(group: &mut criterion::BenchmarkGroup<'_, criterion::measuremen
         step: 5.0,
         frame: 0,
     };
+    let (mut frames, mut stepping, mut tessellating) = (0u32, Duration::ZERO, Duration::ZERO);
     let mut frame = |h: &mut Harness<'_, Option<Comparison>>| {
         h.event(pointer_moved(sweep.next()));
+        let start = Instant::now();
         h.step();
+        let stepped = Instant::now();
         let shapes = h.output().shapes.clone();
         let primitives = h.ctx.tessellate(shapes, h.output().pixels_per_point);
+        tessellating += stepped.elapsed();
+        stepping += stepped - start;
+        frames += 1;
         black_box(primitives);
     };
     for _ in 0..30 {
@@ -578,6 +602,11 @@ fn bench_harness(group: &mut criterion::BenchmarkGroup<'_, criterion::measuremen
         b.iter(|| frame(&mut harness))
     });
     let uploaded = counter.bytes.get() - before;
+    println!(
+        "kittest_harness_grid_fit_heatmap_on: mean per frame {:.1} µs in Harness::step + {:.1} µs in clone + tessellate",
+        stepping.as_secs_f64() * 1e6 / f64::from(frames.max(1)),
+        tessellating.as_secs_f64() * 1e6 / f64::from(frames.max(1))
+    );
     println!("kittest_harness_grid_fit_heatmap_on: {uploaded} texture bytes uploaded while timed");
     assert_eq!(uploaded, 0, "the harness frames uploaded texture bytes");
 }
