@@ -1945,7 +1945,7 @@ impl App {
                         [img.width() as usize, img.height() as usize],
                         img.as_raw(),
                     );
-                    ctx.load_texture(name, color, super::canvas::TEXTURE_OPTIONS)
+                    ctx.load_texture(name, color, super::canvas::PHOTO_TEXTURE_OPTIONS)
                 };
                 let image = upload(format!("result-{}-full", entry.index), &entry.shown);
                 let heat = entry

@@ -83,6 +83,15 @@ pub const TEXTURE_OPTIONS: TextureOptions = TextureOptions {
     mipmap_mode: None,
 };
 
+/// Photos and results: as [`TEXTURE_OPTIONS`], plus mipmaps, so a 4K photo shown at a third of
+/// its size (fit to window, grid tiles) is averaged rather than sampled sparsely (no shimmer or
+/// moiré on lettering). The mask overlay keeps [`TEXTURE_OPTIONS`]: it is updated in parts
+/// while painting, and each update would rebuild its mipmaps.
+pub const PHOTO_TEXTURE_OPTIONS: TextureOptions = TextureOptions {
+    mipmap_mode: Some(egui::TextureFilter::Linear),
+    ..TEXTURE_OPTIONS
+};
+
 /// The GPU side of a document: the photo and the mask overlay, both possibly downscaled to the
 /// GPU's largest texture side.
 pub struct CanvasTextures {
@@ -114,7 +123,7 @@ impl CanvasTextures {
         };
         let size = [display.width() as usize, display.height() as usize];
         let color = ColorImage::from_rgba_unmultiplied(size, display.as_raw());
-        let image_tex = ctx.load_texture("photo", color, TEXTURE_OPTIONS);
+        let image_tex = ctx.load_texture("photo", color, PHOTO_TEXTURE_OPTIONS);
         let overlay = ctx.load_texture(
             "mask-overlay",
             overlay_pixels(mask, scale, size, DisplayRect::full(size)),
