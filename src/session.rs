@@ -454,6 +454,8 @@ pub struct ReopenedEdit {
     pub mask: Mask,
     /// One per recorded result; a result whose file is damaged carries its error.
     pub results: Vec<Result<RgbaImage, SessionError>>,
+    /// The raw output beside each result, when one was recorded and can be read.
+    pub raws: Vec<Option<RgbaImage>>,
 }
 
 /// What [`History::record`] did.
@@ -751,11 +753,22 @@ impl History {
                     .map_err(|e| corrupt(&format!("result {}", i + 1), e))
             })
             .collect();
+        let raws = record
+            .results
+            .iter()
+            .map(|r| {
+                let file = plain_file_name(r.raw_file.as_deref()?)?;
+                read_picture(&dir.join(file))
+                    .map_err(|e| tracing::warn!(edit = %id, %file, "raw output unreadable: {e}"))
+                    .ok()
+            })
+            .collect();
         Ok(ReopenedEdit {
             record,
             seed,
             mask,
             results,
+            raws,
         })
     }
 
@@ -1145,6 +1158,11 @@ mod tests {
         assert_eq!(raw, "raw-2.png");
         let raw_path = history.file_path(&id, raw).unwrap();
         assert_eq!(imageio::open(&raw_path).unwrap(), results[1]);
+        assert!(
+            back.raws[0].is_none(),
+            "result 1 was recorded without a raw output"
+        );
+        assert_eq!(back.raws[1].as_ref(), Some(&results[1]));
         assert!(history.file_path(&id, "../entry.json").is_none());
     }
 

@@ -153,6 +153,57 @@ fn submit_shows_the_results_and_saves_them() {
 }
 
 #[test]
+fn switching_keep_outside_pixels_reshows_the_results_already_received() {
+    let standin = StandIn::start();
+    let out = tempfile::tempdir().unwrap();
+    let mut h = app_against(&standin, out.path());
+    prepare(&mut h, "A sign reading 'NORTH HALL' in gold");
+    h.get_by_label("Submit").click();
+    h.run_steps(1);
+    step_until(&mut h, "the results", |a| {
+        !a.form.busy && !a.results.is_empty()
+    });
+    // (10, 10) is far outside the mask; the stand-in's pictures differ from the photo there.
+    let outside = |a: &App| {
+        let original = *a.doc.as_ref().unwrap().image.get_pixel(10, 10);
+        let r = &a.results[0];
+        (
+            original,
+            *r.shown.get_pixel(10, 10),
+            *r.image.get_pixel(10, 10),
+        )
+    };
+    let (original, shown, raw) = outside(h.state());
+    assert_eq!(
+        shown, original,
+        "composited: outside pixels are the photo's"
+    );
+    assert_ne!(raw, original);
+    assert!(h.state().settings.compare.keep_outside);
+
+    h.get_by_label("Keep outside pixels").click();
+    h.run_steps(1);
+    step_until(&mut h, "the raw results", |a| {
+        !a.is_busy() && outside(a).1 != original
+    });
+    {
+        let app = h.state();
+        assert!(!app.settings.compare.keep_outside);
+        let r = &app.results[0];
+        if r.image.dimensions() == r.shown.dimensions() {
+            assert!(*r.shown == *r.image, "off: shown exactly as returned");
+        }
+        assert!(r.figures.is_some() && r.heatmap.is_some());
+    }
+
+    h.get_by_label("Keep outside pixels").click();
+    h.run_steps(1);
+    step_until(&mut h, "the composites", |a| {
+        !a.is_busy() && outside(a).1 == original
+    });
+}
+
+#[test]
 fn a_server_error_is_shown_and_loses_nothing() {
     let standin = StandIn::start();
     standin.set_mode(Mode::RejectParameter("positivePrompt".into()));
@@ -411,6 +462,9 @@ fn finished_edits_are_kept_in_the_history_and_survive_a_restart() {
     assert_eq!(app.doc.as_ref().unwrap().editor.mask(), &mask);
     assert_eq!(app.results.len(), 1);
     assert!(app.results[0].figures.is_some());
+    step_until(&mut h, "the reopened result's heatmap", |a| {
+        a.results[0].heatmap.is_some()
+    });
     step_until(&mut h, "the edit's thumbnail", |a| {
         a.history_thumbnails_shown() == 1
     });

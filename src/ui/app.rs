@@ -142,6 +142,13 @@ enum Msg {
     /// The listing after pruning to the budget, with how many edits were removed.
     HistoryPruned(Result<(usize, crate::session::Listing), String>),
     HistoryThumbnail(String, Result<RgbaImage, String>),
+    /// A result compared again (keep-outside switched, or reopened from the history):
+    /// (generation, result index, comparison).
+    Recomposited(
+        u64,
+        usize,
+        Box<Result<crate::compare::ResultComparison, String>>,
+    ),
     Reopened(Result<Box<crate::session::ReopenedEdit>, String>),
     Attached(DialogKind, Result<Vec<u8>, String>),
     Autosave(autosave::Report),
@@ -276,6 +283,12 @@ pub struct App {
     running: Option<Running>,
     pub results: Vec<ResultEntry>,
     pub selected_result: Option<usize>,
+    /// The photo and mask the results were made from (to composite them again).
+    results_context: Option<submit::CompareContext>,
+    /// Bumped when the results change or are re-composited; late answers are dropped.
+    results_generation: u64,
+    /// Results still being re-composited.
+    recompositing: usize,
     client: Option<Arc<crate::runware::Client>>,
     /// The JSON shown by "View request".
     request_preview: Option<String>,
@@ -352,6 +365,9 @@ impl App {
             running: None,
             results: Vec::new(),
             selected_result: None,
+            results_context: None,
+            results_generation: 0,
+            recompositing: 0,
             client: options.client.clone(),
             request_preview: None,
             tool_state: ToolState::new(SelectionTool::Rectangle, (1, 1)),
@@ -870,6 +886,29 @@ impl App {
             }
             Msg::Attached(kind, bytes) => self.attach(kind, bytes),
             Msg::Autosave(report) => self.autosave_report(report),
+            Msg::Recomposited(generation, index, result) => {
+                if generation != self.results_generation {
+                    return;
+                }
+                self.recompositing = self.recompositing.saturating_sub(1);
+                if self.recompositing == 0 {
+                    self.busy = None;
+                }
+                match *result {
+                    Ok(c) => {
+                        if let Some(entry) = self.results.iter_mut().find(|r| r.index == index) {
+                            entry.thumbnail =
+                                submit::thumbnail(ctx, &format!("result-{index}"), &c.shown);
+                            entry.shown = Arc::new(c.shown);
+                            entry.figures = Some(c.check.figures);
+                            entry.heatmap = Some(c.check.heatmap);
+                            // The next compare frame uploads the new pictures (once).
+                            entry.textures = None;
+                        }
+                    }
+                    Err(e) => self.error(format!("result {index} could not be shown again: {e}")),
+                }
+            }
             Msg::HistoryListed(listing) => self.history_listed(ctx, listing),
             Msg::HistoryPruned(result) => match result {
                 Ok((pruned, listing)) => {
@@ -1808,6 +1847,16 @@ impl App {
                 doc.editor.mask().clone(),
                 self.form.request.clone(),
             ));
+            self.results_context = Some(submit::CompareContext::new(
+                doc.image.clone(),
+                doc.editor.mask().clone(),
+                self.settings.compare,
+            ));
+        }
+        self.results_generation += 1;
+        if self.recompositing > 0 {
+            self.recompositing = 0;
+            self.busy = None;
         }
         self.form.errors.clear();
         self.form.message = None;
@@ -2011,13 +2060,24 @@ impl App {
                 self.pending.push(Command::ToggleCompare);
             }
         });
-        ui.checkbox(
-            &mut self.settings.compare.keep_outside,
-            "Keep outside pixels",
-        )
-        .on_hover_text(
-            "Show and save each result composited over the original through the feathered mask",
-        );
+        let toggled = ui
+            .add_enabled(
+                self.running.is_none(),
+                egui::Checkbox::new(
+                    &mut self.settings.compare.keep_outside,
+                    "Keep outside pixels",
+                ),
+            )
+            .on_hover_text(
+                "Show and save each result composited over the original through the feathered \
+                 mask; off: as the engine returned it",
+            )
+            .on_disabled_hover_text("Available when the edit has finished")
+            .changed();
+        if toggled {
+            let ctx = ui.ctx().clone();
+            self.recomposite(&ctx);
+        }
         if self.results.is_empty() {
             ui.weak(if self.running.is_some() {
                 "Waiting for the first result…"
@@ -2768,7 +2828,13 @@ impl App {
 
     /// Restores a past edit: photo, mask, prompt and settings, and its results.
     fn restore_edit(&mut self, ctx: &egui::Context, edit: crate::session::ReopenedEdit) {
-        let mut doc = Document::new(edit.seed, "reopened edit".into(), None);
+        let seed = Arc::new(edit.seed);
+        self.results_context = Some(submit::CompareContext::new(
+            seed.clone(),
+            edit.mask.clone(),
+            self.settings.compare,
+        ));
+        let mut doc = Document::new(Arc::unwrap_or_clone(seed), "reopened edit".into(), None);
         doc.editor.replace("Reopen", edit.mask);
         doc.editor.history_mut().clear();
         self.set_document(doc);
@@ -2778,18 +2844,21 @@ impl App {
         }
         self.results.clear();
         self.selected_result = None;
+        let mut raws = edit.raws.into_iter();
         for (i, (picture, record)) in edit
             .results
             .into_iter()
             .zip(edit.record.results.iter())
             .enumerate()
         {
+            let raw = raws.next().flatten();
             match picture {
                 Ok(image) => {
                     let image = Arc::new(image);
                     self.results.push(ResultEntry {
                         index: i + 1,
-                        image: image.clone(),
+                        // Without the raw output, the recorded picture stands in for it.
+                        image: raw.map_or_else(|| image.clone(), Arc::new),
                         shown: image.clone(),
                         figures: record.outside,
                         heatmap: None,
@@ -2810,6 +2879,43 @@ impl App {
             "Reopened the edit \"{}\".",
             edit.record.prompt.chars().take(40).collect::<String>()
         ));
+        // Heatmaps are not stored: compute them (and the pictures as the current keep-outside
+        // setting shows them) in the background.
+        self.recomposite(ctx);
+    }
+
+    /// Compares every result again with the current keep-outside setting, in the background;
+    /// each replaces its picture, figures and heatmap as it finishes.
+    fn recomposite(&mut self, ctx: &egui::Context) {
+        self.results_generation += 1;
+        let Some(context) = self.results_context.clone() else {
+            return;
+        };
+        let jobs: Vec<(usize, Arc<RgbaImage>)> = self
+            .results
+            .iter()
+            .map(|r| (r.index, r.image.clone()))
+            .collect();
+        if jobs.is_empty() {
+            return;
+        }
+        self.recompositing = jobs.len();
+        self.busy = Some(if self.settings.compare.keep_outside {
+            "Compositing the results over the original…".into()
+        } else {
+            "Showing the results as returned…".into()
+        });
+        let keep_outside = self.settings.compare.keep_outside;
+        let generation = self.results_generation;
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            for (index, raw) in jobs {
+                let result = context.recheck(&raw, keep_outside);
+                let _ = tx.send(Msg::Recomposited(generation, index, Box::new(result)));
+                ctx.request_repaint();
+            }
+        });
     }
 }
 

@@ -56,6 +56,25 @@ impl CompareContext {
         }
     }
 
+    /// Compares `raw` again with keep-outside pixels on (composited) or off (as returned,
+    /// resampled to the photo's size): for results that already arrived, or came back from the
+    /// history. Saves nothing.
+    pub fn recheck(
+        &self,
+        raw: &RgbaImage,
+        keep_outside: bool,
+    ) -> Result<crate::compare::ResultComparison, String> {
+        let feather = self
+            .feather
+            .get_or_init(|| crate::compare::FeatherMask::new(&self.mask, self.settings.feather_px));
+        let settings = crate::compare::CompareSettings {
+            keep_outside,
+            ..self.settings
+        };
+        crate::compare::compare_result(&self.original, raw, feather, &settings)
+            .map_err(|e| e.to_string())
+    }
+
     /// Composites (keep outside pixels) and checks one result; saves the composite beside the
     /// raw file when there is one.
     fn compare(
