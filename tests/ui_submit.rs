@@ -356,6 +356,13 @@ fn results_open_in_the_compare_view_with_their_outside_mask_figures() {
     h.key_press(egui::Key::C);
     h.run_steps(3);
     assert!(h.state().comparing);
+    // The picture is on the GPU; its heatmap only once the overlay is switched on (M).
+    let heat_uploaded = |a: &App| a.results[0].textures.as_ref().map(|t| t.1.is_some());
+    assert_eq!(heat_uploaded(h.state()), Some(false));
+    h.key_press(egui::Key::M);
+    h.run_steps(3);
+    assert!(h.state().compare_view.show_heatmap);
+    assert_eq!(heat_uploaded(h.state()), Some(true));
     // In the compare view single keys drive it, not the mask tools.
     let tool = h.state().tool;
     h.key_press(egui::Key::W);

@@ -1986,22 +1986,32 @@ impl App {
             ));
         }
         // Textures are made once per result; switching views or results uploads nothing.
+        // Heatmaps go up the first time the overlay is shown (they are as large as the
+        // pictures and often never looked at). They are not mipmapped: averaging would fade
+        // a small leak out of sight when the view is zoomed out.
+        let upload = |name: String, img: &RgbaImage, options: egui::TextureOptions| {
+            let img = crate::imageio::fit_within(img, max_side);
+            let color = egui::ColorImage::from_rgba_unmultiplied(
+                [img.width() as usize, img.height() as usize],
+                img.as_raw(),
+            );
+            ctx.load_texture(name, color, options)
+        };
+        let want_heat = self.compare_view.show_heatmap;
         for entry in &mut self.results {
-            if entry.textures.is_none() {
-                let upload = |name: String, img: &RgbaImage| {
-                    let img = crate::imageio::fit_within(img, max_side);
-                    let color = egui::ColorImage::from_rgba_unmultiplied(
-                        [img.width() as usize, img.height() as usize],
-                        img.as_raw(),
-                    );
-                    ctx.load_texture(name, color, super::canvas::PHOTO_TEXTURE_OPTIONS)
-                };
-                let image = upload(format!("result-{}-full", entry.index), &entry.shown);
-                let heat = entry
-                    .heatmap
-                    .as_ref()
-                    .map(|h| upload(format!("result-{}-heat", entry.index), h));
-                entry.textures = Some((image, heat));
+            let textures = entry.textures.get_or_insert_with(|| {
+                let name = format!("result-{}-full", entry.index);
+                (
+                    upload(name, &entry.shown, super::canvas::PHOTO_TEXTURE_OPTIONS),
+                    None,
+                )
+            });
+            if want_heat
+                && textures.1.is_none()
+                && let Some(h) = &entry.heatmap
+            {
+                let name = format!("result-{}-heat", entry.index);
+                textures.1 = Some(upload(name, h, super::canvas::TEXTURE_OPTIONS));
             }
         }
         let Some(original) = self.textures.as_ref().map(|t| t.image.clone()) else {
@@ -2028,6 +2038,10 @@ impl App {
         };
         let actions = self.compare_view.show(ui, &inputs);
         drop(results);
+        if self.compare_view.show_heatmap && !want_heat {
+            // Switched on this frame: the heatmaps go up on the next one.
+            ui.ctx().request_repaint();
+        }
         for action in actions {
             match action {
                 super::compare::CompareAction::Select(i) => self.selected_result = Some(i),
