@@ -452,6 +452,15 @@ fn finished_edits_are_kept_in_the_history_and_survive_a_restart() {
     step_until(&mut h, "the edit to be recorded", |a| {
         !a.form.busy && a.history.len() == 1
     });
+    // Keep (star) the result in the compare view: the history stores the star.
+    h.key_press(egui::Key::C);
+    h.run_steps(2);
+    h.key_press(egui::Key::K);
+    h.run_steps(2);
+    assert!(h.state().results[0].kept);
+    step_until(&mut h, "the star to be stored", |a| {
+        a.history.first().is_some_and(|e| e.kept_count == 1)
+    });
     drop(h);
 
     // A new App (a restart) finds it, and reopening restores photo, mask, prompt and results.
@@ -469,6 +478,7 @@ fn finished_edits_are_kept_in_the_history_and_survive_a_restart() {
     assert_eq!(app.doc.as_ref().unwrap().editor.mask(), &mask);
     assert_eq!(app.results.len(), 1);
     assert!(app.results[0].figures.is_some());
+    assert!(app.results[0].kept, "the star comes back with the edit");
     step_until(&mut h, "the reopened result's heatmap", |a| {
         a.results[0].heatmap.is_some()
     });

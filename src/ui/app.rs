@@ -142,6 +142,8 @@ enum Msg {
     /// The listing after pruning to the budget, with how many edits were removed.
     HistoryPruned(Result<(usize, crate::session::Listing), String>),
     HistoryThumbnail(String, Result<RgbaImage, String>),
+    /// The results of batch N were recorded in the history as this edit.
+    Recorded(u64, crate::session::EditId),
     /// A result compared again (keep-outside switched, or reopened from the history):
     /// (generation, result index, comparison).
     Recomposited(
@@ -150,6 +152,7 @@ enum Msg {
         Box<Result<crate::compare::ResultComparison, String>>,
     ),
     Reopened(Result<Box<crate::session::ReopenedEdit>, String>),
+    KeptStored(Result<(), String>),
     Attached(DialogKind, Result<Vec<u8>, String>),
     Autosave(autosave::Report),
 }
@@ -289,6 +292,12 @@ pub struct App {
     results_generation: u64,
     /// Results still being re-composited.
     recompositing: usize,
+    /// Bumped when a new set of results starts (a submission or a reopened edit).
+    results_batch: u64,
+    /// The history entry the results belong to, once recorded (or reopened).
+    results_edit: Option<crate::session::EditId>,
+    /// Serializes writes of keep stars to the history (each rewrites the entry's record).
+    history_writes: Arc<std::sync::Mutex<()>>,
     client: Option<Arc<crate::runware::Client>>,
     /// The JSON shown by "View request".
     request_preview: Option<String>,
@@ -368,6 +377,9 @@ impl App {
             results_context: None,
             results_generation: 0,
             recompositing: 0,
+            results_batch: 0,
+            results_edit: None,
+            history_writes: Arc::new(std::sync::Mutex::new(())),
             client: options.client.clone(),
             request_preview: None,
             tool_state: ToolState::new(SelectionTool::Rectangle, (1, 1)),
@@ -933,6 +945,25 @@ impl App {
                 };
                 self.history_thumbnails.insert(id, texture);
             }
+            Msg::Recorded(batch, id) => {
+                if batch == self.results_batch {
+                    self.results_edit = Some(id);
+                    // Stars given while the edit was being recorded.
+                    let kept: Vec<usize> = self
+                        .results
+                        .iter()
+                        .filter(|r| r.kept)
+                        .map(|r| r.history_slot)
+                        .collect();
+                    for slot in kept {
+                        self.store_kept(ctx, slot, true);
+                    }
+                }
+            }
+            Msg::KeptStored(result) => match result {
+                Ok(()) => self.refresh_history(ctx),
+                Err(e) => self.error(format!("could not store the keep star in the history: {e}")),
+            },
             Msg::Reopened(result) => {
                 self.busy = None;
                 match result {
@@ -1854,6 +1885,8 @@ impl App {
             ));
         }
         self.results_generation += 1;
+        self.results_batch += 1;
+        self.results_edit = None;
         if self.recompositing > 0 {
             self.recompositing = 0;
             self.busy = None;
@@ -1923,6 +1956,7 @@ impl App {
                         seed: result.seed,
                         cost: result.cost,
                         path: path.ok(),
+                        history_slot: self.results.len(),
                     });
                     self.form.progress =
                         Some(format!("{} result(s) received…", self.results.len()));
@@ -2048,6 +2082,8 @@ impl App {
                 super::compare::CompareAction::SetKept { index, kept } => {
                     if let Some(e) = self.results.get_mut(index) {
                         e.kept = kept;
+                        let slot = e.history_slot;
+                        self.store_kept(&ctx, slot, kept);
                     }
                 }
                 super::compare::CompareAction::SetDiscarded { index, discarded } => {
@@ -2591,6 +2627,7 @@ impl App {
         let tx = self.tx.clone();
         let ctx = ctx.clone();
         let budget = self.settings.history_budget_mib.saturating_mul(MIB);
+        let batch = self.results_batch;
         std::thread::spawn(move || {
             let outcome = crate::session::History::open(&root).and_then(|mut history| {
                 history.set_budget_bytes(budget);
@@ -2616,6 +2653,7 @@ impl App {
                     settings,
                     results: new_results,
                 })?;
+                let _ = tx.send(Msg::Recorded(batch, recorded.id.clone()));
                 Ok((recorded.pruned.len(), history.list()))
             });
             let _ =
@@ -2842,6 +2880,8 @@ impl App {
 
     /// Restores a past edit: photo, mask, prompt and settings, and its results.
     fn restore_edit(&mut self, ctx: &egui::Context, edit: crate::session::ReopenedEdit) {
+        self.results_batch += 1;
+        self.results_edit = Some(edit.record.id.clone());
         let seed = Arc::new(edit.seed);
         self.results_context = Some(submit::CompareContext::new(
             seed.clone(),
@@ -2884,6 +2924,7 @@ impl App {
                         seed: record.seed.and_then(|s| i64::try_from(s).ok()),
                         cost: record.cost,
                         path: None,
+                        history_slot: i,
                     });
                 }
                 Err(e) => self.error(format!("result {} of that edit is damaged: {e}", i + 1)),
@@ -2896,6 +2937,25 @@ impl App {
         // Heatmaps are not stored: compute them (and the pictures as the current keep-outside
         // setting shows them) in the background.
         self.recomposite(ctx);
+    }
+
+    /// Stores a keep star in the history entry of the results, in the background (once the
+    /// entry exists; stars given before are stored when it is recorded).
+    fn store_kept(&mut self, ctx: &egui::Context, slot: usize, kept: bool) {
+        let (Some(root), Some(id)) = (self.data_root.clone(), self.results_edit.clone()) else {
+            return;
+        };
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        let lock = self.history_writes.clone();
+        std::thread::spawn(move || {
+            let _guard = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let result = crate::session::History::open(&root)
+                .and_then(|h| h.set_kept(&id, slot, kept))
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Msg::KeptStored(result));
+            ctx.request_repaint();
+        });
     }
 
     /// Compares every result again with the current keep-outside setting, in the background;

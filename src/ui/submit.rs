@@ -30,6 +30,8 @@ pub struct ResultEntry {
     pub seed: Option<i64>,
     pub cost: Option<f64>,
     pub path: Option<PathBuf>,
+    /// Its place among the results of its history entry (for storing the keep star).
+    pub history_slot: usize,
 }
 
 /// What each result is compared against: the photo and mask as they were when the edit was
