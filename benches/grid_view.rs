@@ -374,6 +374,20 @@ impl Totals {
 }
 
 /// Sets the view up, settles it (fonts and caches warm), then times `frame` in criterion.
+/// Zooms to 400 %, presses the primary button on the first pane, and returns the sweep that
+/// pans from there.
+fn grab_at_400(session: &mut Session) -> Sweep {
+    session.state.zoom_400();
+    let grab = session.state.first_pane().center();
+    session.frame(vec![pointer_moved(grab), primary(grab, true)]);
+    Sweep {
+        centre: grab,
+        amplitude: 120.0,
+        step: 8.0,
+        frame: 0,
+    }
+}
+
 fn bench_session(
     c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     session: &mut Session,
@@ -448,15 +462,7 @@ fn grid_view(c: &mut Criterion) {
     // sweeps, so every frame pans the shared view of all nine tiles.
     for heatmap in [false, true] {
         session.state.compare.show_heatmap = heatmap;
-        session.state.zoom_400();
-        let grab = session.state.first_pane().center();
-        session.frame(vec![pointer_moved(grab), primary(grab, true)]);
-        let mut sweep = Sweep {
-            centre: grab,
-            amplitude: 120.0,
-            step: 8.0,
-            frame: 0,
-        };
+        let mut sweep = grab_at_400(&mut session);
         let before = session.state.compare.view.offset;
         let mut travelled = 0.0;
         let name = format!(
@@ -483,15 +489,7 @@ fn grid_view(c: &mut Criterion) {
     session.state.compare.mode = CompareMode::SideBySide;
     session.state.compare.show_heatmap = true;
     session.frame(Vec::new());
-    session.state.zoom_400();
-    let grab = session.state.first_pane().center();
-    session.frame(vec![pointer_moved(grab), primary(grab, true)]);
-    let mut sweep = Sweep {
-        centre: grab,
-        amplitude: 120.0,
-        step: 8.0,
-        frame: 0,
-    };
+    let mut sweep = grab_at_400(&mut session);
     bench_session(
         &mut group,
         &mut session,

@@ -79,18 +79,7 @@ fn opens_an_image_then_paints_undoes_and_exports() {
     assert_eq!(h.state().doc.as_ref().unwrap().image.width(), 640);
 
     // Drag across the canvas: the stroke paints continuously under the pointer.
-    let (a, b) = (
-        screen(h.state(), 100.0, 200.0),
-        screen(h.state(), 500.0, 200.0),
-    );
-    h.drag_at(a);
-    h.step();
-    for i in 1..=4 {
-        h.hover_at(a + (b - a) * (i as f32 / 4.0));
-        h.step();
-    }
-    h.drop_at(b);
-    h.run_steps(2);
+    drag_stroke(&mut h, (100.0, 200.0), (500.0, 200.0));
     {
         let app = h.state();
         let mask = app.doc.as_ref().unwrap().editor.mask();
@@ -498,11 +487,16 @@ fn the_key_dialog_never_puts_the_key_in_settings_or_messages() {
     assert!(!settings.contains(secret));
 }
 
-/// Paints a horizontal stroke across the demo photo.
+/// Paints a stroke across the demo photo.
 fn paint_stroke(h: &mut Harness<'static, App>) {
+    drag_stroke(h, (200.0, 300.0), (600.0, 320.0));
+}
+
+/// Drags the pointer between two image points, a frame every quarter of the way.
+fn drag_stroke(h: &mut Harness<'static, App>, from: (f32, f32), to: (f32, f32)) {
     let (a, b) = (
-        screen(h.state(), 200.0, 300.0),
-        screen(h.state(), 600.0, 320.0),
+        screen(h.state(), from.0, from.1),
+        screen(h.state(), to.0, to.1),
     );
     h.drag_at(a);
     h.step();

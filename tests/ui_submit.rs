@@ -115,17 +115,20 @@ fn prepare(h: &mut Harness<'static, App>, prompt: &str) {
     });
 }
 
+/// Clicks Submit and steps until the edit has finished with results.
+fn submit_and_wait(h: &mut Harness<'static, App>) {
+    h.get_by_label("Submit").click();
+    h.run_steps(1);
+    step_until(h, "the results", |a| !a.form.busy && !a.results.is_empty());
+}
+
 #[test]
 fn submit_shows_the_results_and_saves_them() {
     let standin = StandIn::start();
     let out = tempfile::tempdir().unwrap();
     let mut h = app_against(&standin, out.path());
     prepare(&mut h, "A sign reading 'NORTH HALL' in gold");
-    h.get_by_label("Submit").click();
-    h.run_steps(1);
-    step_until(&mut h, "the results", |a| {
-        !a.form.busy && !a.results.is_empty()
-    });
+    submit_and_wait(&mut h);
     let app = h.state();
     assert_eq!(
         app.results.len(),
@@ -158,11 +161,7 @@ fn switching_keep_outside_pixels_reshows_the_results_already_received() {
     let out = tempfile::tempdir().unwrap();
     let mut h = app_against(&standin, out.path());
     prepare(&mut h, "A sign reading 'NORTH HALL' in gold");
-    h.get_by_label("Submit").click();
-    h.run_steps(1);
-    step_until(&mut h, "the results", |a| {
-        !a.form.busy && !a.results.is_empty()
-    });
+    submit_and_wait(&mut h);
     // (10, 10) is far outside the mask; the stand-in's pictures differ from the photo there.
     let outside = |a: &App| {
         let original = *a.doc.as_ref().unwrap().image.get_pixel(10, 10);
@@ -290,11 +289,7 @@ fn the_local_engine_runs_the_whole_loop_with_no_account() {
     h.get_by_label("Prompt")
         .type_text("A sign reading 'NORTH HALL'");
     h.run_steps(2);
-    h.get_by_label("Submit").click();
-    h.run_steps(1);
-    step_until(&mut h, "the local results", |a| {
-        !a.form.busy && !a.results.is_empty()
-    });
+    submit_and_wait(&mut h);
     let app = h.state();
     let original = &app.doc.as_ref().unwrap().image;
     let mask = app.doc.as_ref().unwrap().editor.mask();
@@ -325,11 +320,7 @@ fn results_open_in_the_compare_view_with_their_outside_mask_figures() {
         .editor
         .apply("Rectangle", None, |m| m.fill_rect(1000, 440, 240, 200, 255));
     h.state_mut().form.request.prompt = "remove the door's top".into();
-    h.get_by_label("Submit").click();
-    h.run_steps(1);
-    step_until(&mut h, "the local results", |a| {
-        !a.form.busy && !a.results.is_empty()
-    });
+    submit_and_wait(&mut h);
     {
         let entry = &h.state().results[0];
         let figures = entry.figures.as_ref().expect("figures");

@@ -1365,24 +1365,21 @@ impl App {
             return;
         };
         let new_name = new_doc.name.clone();
-        let mut choice = None;
-        egui::Modal::new(egui::Id::unique("confirm-replace")).show(ctx, |ui| {
-            ui.heading("Discard the current mask?");
-            ui.label(format!(
-                "Opening {new_name} replaces the current photo. Its mask has changes that were not saved or copied."
-            ));
-            ui.horizontal(|ui| {
-                if ui.button("Save mask first").clicked() {
-                    choice = Some(0);
-                }
-                if ui.button("Discard mask and open").clicked() {
-                    choice = Some(1);
-                }
-                if ui.button("Keep the current photo").clicked() {
-                    choice = Some(2);
-                }
-            });
-        });
+        let choice = ask(
+            ctx,
+            "confirm-replace",
+            "Discard the current mask?",
+            &format!(
+                "Opening {new_name} replaces the current photo. Its mask has changes that were \
+                 not saved or copied."
+            ),
+            &[
+                "Save mask first",
+                "Discard mask and open",
+                "Keep the current photo",
+            ],
+            Some(2),
+        );
         match choice {
             Some(0) => {
                 self.replace_pending = None;
@@ -3162,32 +3159,23 @@ impl App {
         let marked = self.recovery_marked;
         let prompt: String = work.prompt.chars().take(80).collect();
         let saved = autosave::ago(work.saved_unix_ms);
-        let mut answer = None;
-        egui::Window::new("Recover your work?")
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
-            .show(ctx, |ui| {
-                ui.label("touchup did not close cleanly last time. Your work was autosaved:");
-                ui.label(format!(
-                    "{name} ({w}x{h}), {marked} marked pixels, saved {saved}."
-                ));
-                if !prompt.is_empty() {
-                    ui.label(format!("Prompt: \"{prompt}\""));
-                }
-                ui.horizontal(|ui| {
-                    if ui.button("Restore").clicked() {
-                        answer = Some(true);
-                    }
-                    if ui
-                        .button("Discard")
-                        .on_hover_text("Delete the autosaved work and keep what is open")
-                        .clicked()
-                    {
-                        answer = Some(false);
-                    }
-                });
-            });
+        let mut text = format!(
+            "touchup did not close cleanly last time. Your work was autosaved: {name} \
+             ({w}x{h}), {marked} marked pixels, saved {saved}."
+        );
+        if !prompt.is_empty() {
+            text.push_str(&format!("\nPrompt: \"{prompt}\""));
+        }
+        // No Escape: the work stays on offer until the user picks one.
+        let answer = ask(
+            ctx,
+            "recover-work",
+            "Recover your work?",
+            &text,
+            &["Restore", "Discard"],
+            None,
+        )
+        .map(|i| i == 0);
         match answer {
             Some(true) => self.restore_recovered(),
             Some(false) => self.discard_recovered(),
@@ -3207,28 +3195,14 @@ impl App {
         if !self.confirming_quit {
             return;
         }
-        let mut choice = None;
-        egui::Window::new("Quit touchup?")
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_CENTER, Vec2::ZERO)
-            .show(ctx, |ui| {
-                ui.label("The mask has changes that are not saved.");
-                ui.horizontal(|ui| {
-                    if ui.button("Save mask…").clicked() {
-                        choice = Some(0);
-                    }
-                    if ui.button("Quit without saving").clicked() {
-                        choice = Some(1);
-                    }
-                    if ui.button("Keep editing").clicked() {
-                        choice = Some(2);
-                    }
-                });
-            });
-        if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
-            choice = Some(2);
-        }
+        let choice = ask(
+            ctx,
+            "confirm-quit",
+            "Quit touchup?",
+            "The mask has changes that are not saved.",
+            &["Save mask…", "Quit without saving", "Keep editing"],
+            Some(2),
+        );
         match choice {
             Some(0) => {
                 self.confirming_quit = false;
@@ -3243,4 +3217,34 @@ impl App {
             _ => {}
         }
     }
+}
+
+/// A modal question: a heading, an explanation and a row of buttons; returns the index of the
+/// button clicked. Escape (or a click beside the dialog) answers `escape` when there is one.
+fn ask(
+    ctx: &egui::Context,
+    id: &str,
+    heading: &str,
+    text: &str,
+    buttons: &[&str],
+    escape: Option<usize>,
+) -> Option<usize> {
+    let mut choice = None;
+    let modal = egui::Modal::new(egui::Id::unique(id)).show(ctx, |ui| {
+        ui.set_max_width(460.0);
+        ui.heading(heading);
+        ui.label(text);
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            for (i, label) in buttons.iter().enumerate() {
+                if ui.button(*label).clicked() {
+                    choice = Some(i);
+                }
+            }
+        });
+    });
+    if choice.is_none() && modal.should_close() {
+        choice = escape;
+    }
+    choice
 }
