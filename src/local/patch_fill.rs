@@ -624,18 +624,7 @@ fn search_piece(
             };
             let cx = (s % w) as isize + shift_x;
             let cy = (s / w) as isize + shift_y;
-            if cx < 0 || cy < 0 || cx >= w as isize || cy >= h as isize {
-                continue;
-            }
-            let candidate = cy as usize * w + cx as usize;
-            if candidate == best || !level.source_ok[candidate] {
-                continue;
-            }
-            let cost = patch_distance(&level.canvas, radius, t, candidate, best_cost);
-            if cost < best_cost {
-                best = candidate;
-                best_cost = cost;
-            }
+            consider_candidate(level, radius, t, (cx, cy), &mut best, &mut best_cost);
         }
         // Random search around the best match, window halving each time.
         let mut reach = widest;
@@ -643,22 +632,37 @@ fn search_piece(
             let cx = (best % w) as isize + random.offset(reach);
             let cy = (best / w) as isize + random.offset(reach);
             reach /= 2;
-            if cx < 0 || cy < 0 || cx >= w as isize || cy >= h as isize {
-                continue;
-            }
-            let candidate = cy as usize * w + cx as usize;
-            if candidate == best || !level.source_ok[candidate] {
-                continue;
-            }
-            let cost = patch_distance(&level.canvas, radius, t, candidate, best_cost);
-            if cost < best_cost {
-                best = candidate;
-                best_cost = cost;
-            }
+            consider_candidate(level, radius, t, (cx, cy), &mut best, &mut best_cost);
         }
         fresh[k - start] = (best as u32, best_cost);
     }
     Ok(fresh)
+}
+
+/// Tries the source patch centred at `(cx, cy)` for target pixel `t`: when it lies inside the
+/// canvas, is an allowed source other than `best`, and matches more closely than `best_cost`,
+/// it becomes the new best match.
+fn consider_candidate(
+    level: &Level,
+    radius: usize,
+    t: usize,
+    (cx, cy): (isize, isize),
+    best: &mut usize,
+    best_cost: &mut f32,
+) {
+    let (w, h) = (level.canvas.width, level.canvas.height);
+    if cx < 0 || cy < 0 || cx >= w as isize || cy >= h as isize {
+        return;
+    }
+    let candidate = cy as usize * w + cx as usize;
+    if candidate == *best || !level.source_ok[candidate] {
+        return;
+    }
+    let cost = patch_distance(&level.canvas, radius, t, candidate, *best_cost);
+    if cost < *best_cost {
+        *best = candidate;
+        *best_cost = cost;
+    }
 }
 
 /// Weights of the targets' votes: closer matches weigh more (relative to the median).

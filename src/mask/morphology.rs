@@ -163,79 +163,88 @@ fn envelope_row(row: &mut [u32], f: &mut [f64], v: &mut [usize], z: &mut [f64]) 
 /// Grows the marked shape by `radius` pixels with a round structuring element (a disk of that
 /// radius). Returns the changed box; `None` when nothing changed.
 pub fn grow(mask: &mut Mask, radius: u32) -> Option<DirtyRect> {
-    if radius == 0 {
-        return None;
-    }
-    let marked = mask.marked_bounds()?;
-    let r = radius as i64;
-    let rect = DirtyRect::clip(
-        marked.x0 as i64 - r,
-        marked.y0 as i64 - r,
-        marked.x1 as i64 + r,
-        marked.y1 as i64 + r,
-        mask.width(),
-        mask.height(),
-    )?;
-    let d2 = squared_distances(mask, rect, true, radius.saturating_add(1));
-    let r2 = radius as u64 * radius as u64;
-    let ramp2 = (radius as u64 + 1).pow(2);
-    let rf = radius as f32;
-    let w = rect.width() as usize;
-    let mut changed = ChangeBox::default();
-    for (i, y) in (rect.y0..rect.y1).enumerate() {
-        let row = &mut mask.row_mut(y)[rect.x0 as usize..rect.x1 as usize];
-        let dist = &d2[i * w..(i + 1) * w];
-        let (mut first, mut last) = (u32::MAX, 0);
-        for x in 0..w {
-            let d = dist[x];
-            // Beyond the ramp nothing changes; at distance 0 the pixel is solid.
-            if d as u64 > ramp2 {
-                continue;
-            }
-            if d == 0 {
-                if row[x] != 255 {
-                    row[x] = 255;
-                    first = first.min(rect.x0 + x as u32);
-                    last = rect.x0 + x as u32;
-                }
-                continue;
-            }
-            let inside = d != FAR && d as u64 <= r2;
-            let aa = if d == FAR {
-                0.0
-            } else {
-                rf + 0.5 - (d as f32).sqrt()
-            };
-            let new = row[x].max(nudged(aa, inside));
-            if new != row[x] {
-                row[x] = new;
-                first = first.min(rect.x0 + x as u32);
-                last = rect.x0 + x as u32;
-            }
-        }
-        changed.row(y, first, last);
-    }
-    changed.0
+    reshape(mask, radius, Reshape::Grow)
 }
 
 /// Shrinks the marked shape by `radius` pixels: erosion by a disk of that radius (pixels
 /// outside the image count as marked). Returns the changed box; `None` when nothing changed.
 pub fn shrink(mask: &mut Mask, radius: u32) -> Option<DirtyRect> {
+    reshape(mask, radius, Reshape::Shrink)
+}
+
+/// Which way [`reshape`] moves the edge.
+#[derive(Clone, Copy)]
+enum Reshape {
+    Grow,
+    Shrink,
+}
+
+impl Reshape {
+    /// How far beyond the marked box the pass must look. Growing reaches `radius` out;
+    /// shrinking needs one ring of unmarked pixels around the marked box, as any unmarked
+    /// pixel farther out has one on the ring at least as close.
+    fn margin(self, radius: u32) -> i64 {
+        match self {
+            Reshape::Grow => radius as i64,
+            Reshape::Shrink => 1,
+        }
+    }
+
+    /// Whether distances are measured to marked pixels (grow) or to unmarked ones (shrink).
+    fn measures_to_marked(self) -> bool {
+        matches!(self, Reshape::Grow)
+    }
+
+    /// New coverage of a pixel with coverage `old` at squared distance `d` (at most the ramp's
+    /// end) from the nearest feature, for a disk of squared radius `r2` and radius `rf`.
+    fn coverage(self, old: u8, d: u32, r2: u64, rf: f32) -> u8 {
+        match self {
+            // At distance 0 the pixel is solid.
+            Reshape::Grow if d == 0 => 255,
+            Reshape::Grow => {
+                let inside = d != FAR && d as u64 <= r2;
+                let aa = if d == FAR {
+                    0.0
+                } else {
+                    rf + 0.5 - (d as f32).sqrt()
+                };
+                old.max(nudged(aa, inside))
+            }
+            Reshape::Shrink => {
+                let keep = d == FAR || d as u64 > r2;
+                let aa = if d == FAR {
+                    1.0
+                } else {
+                    (d as f32).sqrt() - rf + 0.5
+                };
+                let new = old.min(nudged(aa, keep));
+                if keep { new.max(THRESHOLD) } else { new }
+            }
+        }
+    }
+}
+
+/// Grows or shrinks the marked shape by `radius` pixels (see [`grow`] and [`shrink`]).
+fn reshape(mask: &mut Mask, radius: u32, op: Reshape) -> Option<DirtyRect> {
     if radius == 0 {
         return None;
     }
     let marked = mask.marked_bounds()?;
-    // One ring of unmarked pixels around the marked box is enough: any unmarked pixel farther
-    // out has one on the ring at least as close.
+    let margin = op.margin(radius);
     let rect = DirtyRect::clip(
-        marked.x0 as i64 - 1,
-        marked.y0 as i64 - 1,
-        marked.x1 as i64 + 1,
-        marked.y1 as i64 + 1,
+        marked.x0 as i64 - margin,
+        marked.y0 as i64 - margin,
+        marked.x1 as i64 + margin,
+        marked.y1 as i64 + margin,
         mask.width(),
         mask.height(),
     )?;
-    let d2 = squared_distances(mask, rect, false, radius.saturating_add(1));
+    let d2 = squared_distances(
+        mask,
+        rect,
+        op.measures_to_marked(),
+        radius.saturating_add(1),
+    );
     let r2 = radius as u64 * radius as u64;
     let ramp2 = (radius as u64 + 1).pow(2);
     let rf = radius as f32;
@@ -247,18 +256,11 @@ pub fn shrink(mask: &mut Mask, radius: u32) -> Option<DirtyRect> {
         let (mut first, mut last) = (u32::MAX, 0);
         for x in 0..w {
             let d = dist[x];
-            // Beyond the ramp a marked pixel stays as it is.
+            // Beyond the ramp nothing changes.
             if d as u64 > ramp2 {
                 continue;
             }
-            let keep = d == FAR || d as u64 > r2;
-            let aa = if d == FAR {
-                1.0
-            } else {
-                (d as f32).sqrt() - rf + 0.5
-            };
-            let new = row[x].min(nudged(aa, keep));
-            let new = if keep { new.max(THRESHOLD) } else { new };
+            let new = op.coverage(row[x], d, r2, rf);
             if new != row[x] {
                 row[x] = new;
                 first = first.min(rect.x0 + x as u32);
