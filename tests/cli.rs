@@ -11,6 +11,21 @@ fn touchup(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// `touchup mask --image <image> <ops...>`.
+fn mask(image: &Path, ops: &[&str]) -> Output {
+    let mut args = vec!["mask", "--image", image.to_str().unwrap()];
+    args.extend_from_slice(ops);
+    touchup(&args)
+}
+
+fn assert_succeeded(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn photo(dir: &Path, w: u32, h: u32) -> PathBuf {
     let path = dir.join("store.png");
     image::RgbaImage::from_pixel(w, h, image::Rgba([90, 120, 200, 255]))
@@ -41,20 +56,11 @@ fn rect_mask_is_exact_and_in_the_chosen_polarity() {
     let dir = tempfile::tempdir().unwrap();
     let img = photo(dir.path(), 40, 30);
     let out_path = dir.path().join("m.png");
-    let out = touchup(&[
-        "mask",
-        "--image",
-        img.to_str().unwrap(),
-        "--rect",
-        "3,4,10,5",
-        "--out",
-        out_path.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = mask(
+        &img,
+        &["--rect", "3,4,10,5", "--out", out_path.to_str().unwrap()],
     );
+    assert_succeeded(&out);
     assert!(out.stdout.is_empty(), "messages go to stderr");
     let m = gray(&out_path);
     assert_eq!(m.dimensions(), (40, 30));
@@ -63,18 +69,18 @@ fn rect_mask_is_exact_and_in_the_chosen_polarity() {
         assert_eq!(p.0[0], if inside { 255 } else { 0 }, "{x},{y}");
     }
 
-    let out = touchup(&[
-        "mask",
-        "--image",
-        img.to_str().unwrap(),
-        "--rect",
-        "3,4,10,5",
-        "--polarity",
-        "black-edits",
-        "--out",
-        out_path.to_str().unwrap(),
-    ]);
-    assert!(out.status.success());
+    let out = mask(
+        &img,
+        &[
+            "--rect",
+            "3,4,10,5",
+            "--polarity",
+            "black-edits",
+            "--out",
+            out_path.to_str().unwrap(),
+        ],
+    );
+    assert_succeeded(&out);
     let m = gray(&out_path);
     assert_eq!(m.get_pixel(5, 5).0[0], 0);
     assert_eq!(m.get_pixel(0, 0).0[0], 255);
@@ -84,17 +90,17 @@ fn rect_mask_is_exact_and_in_the_chosen_polarity() {
 fn data_uri_is_the_only_thing_on_stdout_and_decodes_to_the_mask() {
     let dir = tempfile::tempdir().unwrap();
     let img = photo(dir.path(), 64, 32);
-    let out = touchup(&[
-        "mask",
-        "--image",
-        img.to_str().unwrap(),
-        "--stroke",
-        "3:10,16,50,16",
-        "--polygon",
-        "2,2,20,2,2,12",
-        "--data-uri",
-    ]);
-    assert!(out.status.success());
+    let out = mask(
+        &img,
+        &[
+            "--stroke",
+            "3:10,16,50,16",
+            "--polygon",
+            "2,2,20,2,2,12",
+            "--data-uri",
+        ],
+    );
+    assert_succeeded(&out);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.starts_with("data:image/png;base64,"));
     assert_eq!(stdout.trim_end().lines().count(), 1);
@@ -117,35 +123,22 @@ fn operations_apply_in_command_line_order() {
     let img = photo(dir.path(), 20, 20);
     let a = dir.path().join("a.png");
     let b = dir.path().join("b.png");
-    let i = img.to_str().unwrap();
-    assert!(
-        touchup(&[
-            "mask",
-            "--image",
-            i,
-            "--rect",
-            "0,0,5,5",
-            "--invert",
-            "--out",
-            a.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
-    assert!(
-        touchup(&[
-            "mask",
-            "--image",
-            i,
-            "--invert",
-            "--rect",
-            "0,0,5,5",
-            "--out",
-            b.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    let rect_then_invert = [
+        "--rect",
+        "0,0,5,5",
+        "--invert",
+        "--out",
+        a.to_str().unwrap(),
+    ];
+    assert_succeeded(&mask(&img, &rect_then_invert));
+    let invert_then_rect = [
+        "--invert",
+        "--rect",
+        "0,0,5,5",
+        "--out",
+        b.to_str().unwrap(),
+    ];
+    assert_succeeded(&mask(&img, &invert_then_rect));
     // rect then invert: the rect is cleared; invert then rect: everything marked.
     assert_eq!(gray(&a).get_pixel(1, 1).0[0], 0);
     assert_eq!(gray(&a).get_pixel(10, 10).0[0], 255);
@@ -180,20 +173,11 @@ fn mask_size_follows_the_displayed_exif_rotated_image() {
     let path = dir.path().join("rotated.jpg");
     std::fs::write(&path, with_exif).unwrap();
     let out_path = dir.path().join("m.png");
-    let out = touchup(&[
-        "mask",
-        "--image",
-        path.to_str().unwrap(),
-        "--rect",
-        "0,0,1,1",
-        "--out",
-        out_path.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = mask(
+        &path,
+        &["--rect", "0,0,1,1", "--out", out_path.to_str().unwrap()],
     );
+    assert_succeeded(&out);
     assert_eq!(gray(&out_path).dimensions(), (20, 40));
 }
 
@@ -201,71 +185,26 @@ fn mask_size_follows_the_displayed_exif_rotated_image() {
 fn bad_input_gives_one_line_and_a_failure_exit() {
     let dir = tempfile::tempdir().unwrap();
     let img = photo(dir.path(), 10, 10);
-    let i = img.to_str().unwrap();
-    let err = assert_clean_failure(&touchup(&[
-        "mask",
-        "--image",
-        i,
-        "--rect",
-        "1,2,3",
-        "--data-uri",
-    ]));
+    let err = assert_clean_failure(&mask(&img, &["--rect", "1,2,3", "--data-uri"]));
     assert!(err.contains("--rect") && err.contains("X,Y,W,H"), "{err}");
-    let err = assert_clean_failure(&touchup(&[
-        "mask",
-        "--image",
-        i,
-        "--rect",
-        "1,2,0,3",
-        "--data-uri",
-    ]));
+    let err = assert_clean_failure(&mask(&img, &["--rect", "1,2,0,3", "--data-uri"]));
     assert!(err.contains("at least 1"), "{err}");
-    let err = assert_clean_failure(&touchup(&[
-        "mask",
-        "--image",
-        i,
-        "--polygon",
-        "1,2,3,4",
-        "--data-uri",
-    ]));
+    let err = assert_clean_failure(&mask(&img, &["--polygon", "1,2,3,4", "--data-uri"]));
     assert!(err.contains("three"), "{err}");
-    let err = assert_clean_failure(&touchup(&[
-        "mask",
-        "--image",
-        i,
-        "--stroke",
-        "x:1,2",
-        "--data-uri",
-    ]));
+    let err = assert_clean_failure(&mask(&img, &["--stroke", "x:1,2", "--data-uri"]));
     assert!(err.contains("radius"), "{err}");
     let missing = dir.path().join("nope.jpg");
-    let err = assert_clean_failure(&touchup(&[
-        "mask",
-        "--image",
-        missing.to_str().unwrap(),
-        "--data-uri",
-    ]));
+    let err = assert_clean_failure(&mask(&missing, &["--data-uri"]));
     assert!(
         err.contains("nope.jpg") && err.contains("no such file"),
         "{err}"
     );
     let garbage = dir.path().join("garbage.png");
     std::fs::write(&garbage, b"\x89PNG\r\n\x1a\nnot really").unwrap();
-    let err = assert_clean_failure(&touchup(&[
-        "mask",
-        "--image",
-        garbage.to_str().unwrap(),
-        "--data-uri",
-    ]));
+    let err = assert_clean_failure(&mask(&garbage, &["--data-uri"]));
     assert!(err.contains("garbage.png"), "{err}");
     // Writing into a folder that does not exist.
-    let err = assert_clean_failure(&touchup(&[
-        "mask",
-        "--image",
-        i,
-        "--out",
-        "/nonexistent-dir/m.png",
-    ]));
+    let err = assert_clean_failure(&mask(&img, &["--out", "/nonexistent-dir/m.png"]));
     assert!(err.contains("could not write"), "{err}");
 }
 

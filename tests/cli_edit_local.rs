@@ -63,24 +63,30 @@ fn load(path: &Path) -> image::RgbaImage {
     image::open(path).unwrap().to_rgba8()
 }
 
-#[test]
-fn with_no_key_the_local_engine_writes_results_and_an_index() {
+/// A scratch folder holding the inputs of [`write_inputs`].
+fn folder_with_inputs() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write_inputs(dir.path());
-    let o = touchup(
-        dir.path(),
-        &[
-            "--image",
-            "photo.png",
-            "--mask",
-            "mask.png",
-            "--prompt",
-            "'OPEN'",
-            "--out",
-            "out",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    dir
+}
+
+/// `touchup edit --image photo.png --mask <mask> --prompt <prompt> <extra...> --out <out>`.
+fn edit(dir: &Path, mask: &str, prompt: &str, extra: &[&str], out: &str) -> Output {
+    let mut args = vec!["--image", "photo.png", "--mask", mask, "--prompt", prompt];
+    args.extend_from_slice(extra);
+    args.extend(["--out", out]);
+    touchup(dir, &args)
+}
+
+fn assert_succeeded(o: &Output) {
+    assert!(o.status.success(), "{}", stderr(o));
+}
+
+#[test]
+fn with_no_key_the_local_engine_writes_results_and_an_index() {
+    let dir = folder_with_inputs();
+    let o = edit(dir.path(), "mask.png", "'OPEN'", &[], "out");
+    assert_succeeded(&o);
     assert!(stderr(&o).contains("local engine"), "{}", stderr(&o));
     let out = dir.path().join("out");
     let index = index(&out);
@@ -123,30 +129,24 @@ fn with_no_key_the_local_engine_writes_results_and_an_index() {
 
 #[test]
 fn several_results_take_successive_seeds_and_a_comparison_sheet() {
-    let dir = tempfile::tempdir().unwrap();
-    write_inputs(dir.path());
-    let o = touchup(
+    let dir = folder_with_inputs();
+    let o = edit(
         dir.path(),
+        "mask.png",
+        "'NORTH'",
         &[
             "--backend",
             "local",
-            "--image",
-            "photo.png",
-            "--mask",
-            "mask.png",
-            "--prompt",
-            "'NORTH'",
             "--results",
             "3",
             "--seed",
             "40",
             "--feather",
             "3",
-            "--out",
-            "out",
         ],
+        "out",
     );
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_succeeded(&o);
     let out = dir.path().join("out");
     let index = index(&out);
     let results = index["results"].as_array().unwrap();
@@ -167,22 +167,14 @@ fn several_results_take_successive_seeds_and_a_comparison_sheet() {
     let sheet = load(&out.join("compare.png"));
     assert!(sheet.width() > 3 * W, "sheet is {:?}", sheet.dimensions());
     // The same seed gives the same picture again.
-    let o = touchup(
+    let o = edit(
         dir.path(),
-        &[
-            "--image",
-            "photo.png",
-            "--mask",
-            "mask.png",
-            "--prompt",
-            "'NORTH'",
-            "--seed",
-            "41",
-            "--out",
-            "again",
-        ],
+        "mask.png",
+        "'NORTH'",
+        &["--seed", "41"],
+        "again",
     );
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_succeeded(&o);
     assert_eq!(
         load(&dir.path().join("again/result-1.png")),
         load(&out.join("result-2.png"))
@@ -191,42 +183,22 @@ fn several_results_take_successive_seeds_and_a_comparison_sheet() {
 
 #[test]
 fn black_edits_polarity_reads_the_mask_file_inverted() {
-    let dir = tempfile::tempdir().unwrap();
-    write_inputs(dir.path());
-    let o = touchup(
+    let dir = folder_with_inputs();
+    let black = &["--polarity", "black-edits", "--seed", "7"];
+    assert_succeeded(&edit(
         dir.path(),
-        &[
-            "--image",
-            "photo.png",
-            "--mask",
-            "mask-black.png",
-            "--polarity",
-            "black-edits",
-            "--prompt",
-            "'OPEN'",
-            "--seed",
-            "7",
-            "--out",
-            "black",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = touchup(
+        "mask-black.png",
+        "'OPEN'",
+        black,
+        "black",
+    ));
+    assert_succeeded(&edit(
         dir.path(),
-        &[
-            "--image",
-            "photo.png",
-            "--mask",
-            "mask.png",
-            "--prompt",
-            "'OPEN'",
-            "--seed",
-            "7",
-            "--out",
-            "white",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+        "mask.png",
+        "'OPEN'",
+        &["--seed", "7"],
+        "white",
+    ));
     assert_eq!(
         load(&dir.path().join("black/result-1.png")),
         load(&dir.path().join("white/result-1.png"))
@@ -235,26 +207,13 @@ fn black_edits_polarity_reads_the_mask_file_inverted() {
 
 #[test]
 fn failures_end_with_one_error_line_and_a_non_zero_exit() {
-    let dir = tempfile::tempdir().unwrap();
-    write_inputs(dir.path());
+    let dir = folder_with_inputs();
     let cases: [(&str, &str); 2] = [
         ("whole.png", "nothing to fill from"),
         ("wrong-size.png", "does not fit the image"),
     ];
     for (mask, expected) in cases {
-        let o = touchup(
-            dir.path(),
-            &[
-                "--image",
-                "photo.png",
-                "--mask",
-                mask,
-                "--prompt",
-                "'OPEN'",
-                "--out",
-                "out",
-            ],
-        );
+        let o = edit(dir.path(), mask, "'OPEN'", &[], "out");
         assert!(!o.status.success(), "{mask}");
         let err = stderr(&o);
         let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("touchup:")).collect();
@@ -267,20 +226,12 @@ fn failures_end_with_one_error_line_and_a_non_zero_exit() {
         assert!(!dir.path().join("out/result-1.png").exists());
     }
     // A feather beyond the limit is refused before anything runs.
-    let o = touchup(
+    let o = edit(
         dir.path(),
-        &[
-            "--image",
-            "photo.png",
-            "--mask",
-            "mask.png",
-            "--prompt",
-            "'OPEN'",
-            "--feather",
-            "65",
-            "--out",
-            "out",
-        ],
+        "mask.png",
+        "'OPEN'",
+        &["--feather", "65"],
+        "out",
     );
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--feather"), "{}", stderr(&o));

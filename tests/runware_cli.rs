@@ -48,6 +48,41 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
+/// A scratch folder holding the inputs of [`write_inputs`].
+fn folder_with_inputs() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    dir
+}
+
+/// `touchup edit <args...>` against `server`, with the key it accepts.
+fn edit_via(server: &StandIn, dir: &Path, args: &[&str]) -> Output {
+    touchup(dir, Some(&server.url), Some(KEY), args)
+}
+
+/// [`BASIC`] followed by `extra`.
+fn basic_and(extra: &[&'static str]) -> Vec<&'static str> {
+    let mut args = BASIC.to_vec();
+    args.extend_from_slice(extra);
+    args
+}
+
+/// `--image <image> --mask <mask> --prompt x <extra...> --out o`.
+fn prompted<'a>(image: &'a str, mask: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["--image", image, "--mask", mask, "--prompt", "x"];
+    args.extend_from_slice(extra);
+    args.extend(["--out", "o"]);
+    args
+}
+
+fn assert_succeeded(o: &Output) {
+    assert!(o.status.success(), "{}", stderr(o));
+}
+
+fn read_index(out: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap()
+}
+
 const BASIC: [&str; 8] = [
     "--image",
     "photo.png",
@@ -62,10 +97,8 @@ const BASIC: [&str; 8] = [
 #[test]
 fn an_edit_saves_every_result_and_an_index() {
     let server = StandIn::start();
-    let dir = tempfile::tempdir().unwrap();
-    write_inputs(dir.path());
-    let mut args = BASIC.to_vec();
-    args.extend([
+    let dir = folder_with_inputs();
+    let args = basic_and(&[
         "--results",
         "2",
         "--include-cost",
@@ -82,11 +115,10 @@ fn an_edit_saves_every_result_and_an_index() {
         "--quality",
         "90",
     ]);
-    let o = touchup(dir.path(), Some(&server.url), Some(KEY), &args);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = edit_via(&server, dir.path(), &args);
+    assert_succeeded(&o);
     let out = dir.path().join("out");
-    let index: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let index = read_index(&out);
     let results = index["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
     server.with(|s| {
@@ -160,12 +192,10 @@ fn an_edit_saves_every_result_and_an_index() {
 #[test]
 fn black_edits_polarity_inverts_the_sent_mask() {
     let server = StandIn::start();
-    let dir = tempfile::tempdir().unwrap();
-    write_inputs(dir.path());
-    let mut args = BASIC.to_vec();
-    args.extend(["--polarity", "black-edits"]);
-    let o = touchup(dir.path(), Some(&server.url), Some(KEY), &args);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = folder_with_inputs();
+    let args = basic_and(&["--polarity", "black-edits"]);
+    let o = edit_via(&server, dir.path(), &args);
+    assert_succeeded(&o);
     server.with(|s| {
         let uri = s.bodies[0][0]["inputs"]["maskImage"]
             .as_str()
@@ -183,12 +213,10 @@ fn black_edits_polarity_inverts_the_sent_mask() {
 fn async_delivery_polls_until_all_pictures_are_saved() {
     let server = StandIn::start();
     server.with(|s| s.polls_before_ready = 2);
-    let dir = tempfile::tempdir().unwrap();
-    write_inputs(dir.path());
-    let mut args = BASIC.to_vec();
-    args.extend(["--async", "--results", "2"]);
-    let o = touchup(dir.path(), Some(&server.url), Some(KEY), &args);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = folder_with_inputs();
+    let args = basic_and(&["--async", "--results", "2"]);
+    let o = edit_via(&server, dir.path(), &args);
+    assert_succeeded(&o);
     assert!(stderr(&o).contains("1/2 ready"), "{}", stderr(&o));
     assert!(dir.path().join("out/result-2.png").exists());
     assert_eq!(
@@ -200,8 +228,7 @@ fn async_delivery_polls_until_all_pictures_are_saved() {
 #[test]
 fn a_request_file_is_sent_with_a_fresh_uuid_and_flags_override_it() {
     let server = StandIn::start();
-    let dir = tempfile::tempdir().unwrap();
-    write_inputs(dir.path());
+    let dir = folder_with_inputs();
     let fixture = format!(
         "{}/tests/fixtures/runware/bakery-window-signage.request.json",
         env!("CARGO_MANIFEST_DIR")
@@ -210,10 +237,9 @@ fn a_request_file_is_sent_with_a_fresh_uuid_and_flags_override_it() {
         serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
     // Remote URLs cannot be fetched here, so give the photo and mask locally; the rest comes
     // from the file, with the style preset overridden.
-    let o = touchup(
+    let o = edit_via(
+        &server,
         dir.path(),
-        Some(&server.url),
-        Some(KEY),
         &[
             "--request",
             &fixture,
@@ -227,7 +253,7 @@ fn a_request_file_is_sent_with_a_fresh_uuid_and_flags_override_it() {
             "out",
         ],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_succeeded(&o);
     server.with(|s| {
         let task = &s.bodies[0][0];
         assert_ne!(task["taskUUID"], original["taskUUID"]);
@@ -242,13 +268,12 @@ fn a_request_file_is_sent_with_a_fresh_uuid_and_flags_override_it() {
         );
     });
     // Without local images the task's own references are sent as written.
-    let o = touchup(
+    let o = edit_via(
+        &server,
         dir.path(),
-        Some(&server.url),
-        Some(KEY),
         &["--request", &fixture, "--out", "out2"],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_succeeded(&o);
     server.with(|s| {
         let task = &s.bodies[1][0];
         assert_eq!(task["inputs"], original["inputs"]);
@@ -257,10 +282,8 @@ fn a_request_file_is_sent_with_a_fresh_uuid_and_flags_override_it() {
 
 #[test]
 fn no_key_names_the_variable() {
-    let dir = tempfile::tempdir().unwrap();
-    write_inputs(dir.path());
-    let mut args = BASIC.to_vec();
-    args.extend(["--backend", "runware"]);
+    let dir = folder_with_inputs();
+    let args = basic_and(&["--backend", "runware"]);
     let o = touchup(dir.path(), None, None, &args);
     assert!(!o.status.success());
     let err = stderr(&o);
@@ -268,7 +291,7 @@ fn no_key_names_the_variable() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     // The default with no key is the local engine, and stderr says so.
     let o = touchup(dir.path(), None, None, &BASIC);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_succeeded(&o);
     assert!(stderr(&o).contains("RUNWARE_API_KEY"));
     assert!(stderr(&o).contains("local engine"));
     assert!(dir.path().join("out/result-1.png").exists());
@@ -277,15 +300,12 @@ fn no_key_names_the_variable() {
 #[test]
 fn no_keep_outside_saves_the_output_as_returned() {
     let server = StandIn::start();
-    let dir = tempfile::tempdir().unwrap();
-    write_inputs(dir.path());
-    let mut args = BASIC.to_vec();
-    args.push("--no-keep-outside");
-    let o = touchup(dir.path(), Some(&server.url), Some(KEY), &args);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = folder_with_inputs();
+    let args = basic_and(&["--no-keep-outside"]);
+    let o = edit_via(&server, dir.path(), &args);
+    assert_succeeded(&o);
     let out = dir.path().join("out");
-    let index: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let index = read_index(&out);
     let r = &index["results"][0];
     assert_eq!(r["file"], r["raw_file"]);
     assert!(r["outside_mask_changed_fraction"].as_f64().unwrap() > 0.5);
@@ -354,10 +374,9 @@ fn server_failures_are_one_line_with_code_message_and_what_to_do() {
 fn busy_server_is_retried_and_then_succeeds() {
     let server = StandIn::start();
     server.set_mode(Mode::TooManyRequests(2));
-    let dir = tempfile::tempdir().unwrap();
-    write_inputs(dir.path());
-    let o = touchup(dir.path(), Some(&server.url), Some(KEY), &BASIC);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = folder_with_inputs();
+    let o = edit_via(&server, dir.path(), &BASIC);
+    assert_succeeded(&o);
     let uuids = server.with(|s| s.inference_uuids.clone());
     assert_eq!(uuids.len(), 3);
     assert!(uuids.iter().all(|u| u == &uuids[0]));
@@ -367,90 +386,32 @@ fn busy_server_is_retried_and_then_succeeds() {
 #[test]
 fn bad_input_is_refused_before_sending() {
     let server = StandIn::start();
-    let dir = tempfile::tempdir().unwrap();
-    write_inputs(dir.path());
+    let dir = folder_with_inputs();
     image::GrayImage::new(W + 2, H)
         .save(dir.path().join("wrong.png"))
         .unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (
-            vec![
-                "--image",
-                "photo.png",
-                "--mask",
-                "wrong.png",
-                "--prompt",
-                "x",
-                "--out",
-                "o",
-            ],
-            "does not fit",
-        ),
+        (prompted("photo.png", "wrong.png", &[]), "does not fit"),
         (
             vec!["--image", "photo.png", "--mask", "mask.png", "--out", "o"],
             "--prompt",
         ),
         (
-            vec![
-                "--image",
-                "photo.png",
-                "--mask",
-                "mask.png",
-                "--prompt",
-                "x",
-                "--style-code",
-                "XYZ",
-                "--out",
-                "o",
-            ],
+            prompted("photo.png", "mask.png", &["--style-code", "XYZ"]),
             "--style-code",
         ),
         (
-            vec![
-                "--image",
-                "photo.png",
-                "--mask",
-                "mask.png",
-                "--prompt",
-                "x",
-                "--results",
-                "21",
-                "--out",
-                "o",
-            ],
+            prompted("photo.png", "mask.png", &["--results", "21"]),
             "--results",
         ),
         (
-            vec![
-                "--image",
-                "photo.png",
-                "--mask",
-                "mask.png",
-                "--prompt",
-                "x",
-                "--style-preset",
-                "NOPE",
-                "--out",
-                "o",
-            ],
+            prompted("photo.png", "mask.png", &["--style-preset", "NOPE"]),
             "--style-preset",
         ),
-        (
-            vec![
-                "--image",
-                "missing.png",
-                "--mask",
-                "mask.png",
-                "--prompt",
-                "x",
-                "--out",
-                "o",
-            ],
-            "missing.png",
-        ),
+        (prompted("missing.png", "mask.png", &[]), "missing.png"),
     ];
     for (args, words) in cases {
-        let o = touchup(dir.path(), Some(&server.url), Some(KEY), &args);
+        let o = edit_via(&server, dir.path(), &args);
         assert!(!o.status.success(), "{args:?}");
         let err = stderr(&o);
         assert!(err.contains(words), "{args:?}: {err}");
@@ -463,8 +424,7 @@ fn bad_input_is_refused_before_sending() {
 fn a_timeout_is_explained() {
     let server = StandIn::start();
     server.set_mode(Mode::Slow(std::time::Duration::from_secs(5)));
-    let dir = tempfile::tempdir().unwrap();
-    write_inputs(dir.path());
+    let dir = folder_with_inputs();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_touchup"));
     let o = cmd
         .current_dir(dir.path())

@@ -43,6 +43,19 @@ impl ChangeBox {
     }
 }
 
+/// `rect` widened by `margin` pixels on every side, clipped to the mask; `None` when nothing
+/// of it is left inside.
+fn widened(mask: &Mask, rect: DirtyRect, margin: i64) -> Option<DirtyRect> {
+    DirtyRect::clip(
+        rect.x0 as i64 - margin,
+        rect.y0 as i64 - margin,
+        rect.x1 as i64 + margin,
+        rect.y1 as i64 + margin,
+        mask.width(),
+        mask.height(),
+    )
+}
+
 /// Squared Euclidean distance from each pixel of `rect` to the nearest pixel of `rect` that is
 /// marked (`feature_marked`) or unmarked (`!feature_marked`); [`FAR`] when there is none.
 /// Row-major over `rect`. Exact wherever the distance is at most `cap`; elsewhere the value is
@@ -230,15 +243,7 @@ fn reshape(mask: &mut Mask, radius: u32, op: Reshape) -> Option<DirtyRect> {
         return None;
     }
     let marked = mask.marked_bounds()?;
-    let margin = op.margin(radius);
-    let rect = DirtyRect::clip(
-        marked.x0 as i64 - margin,
-        marked.y0 as i64 - margin,
-        marked.x1 as i64 + margin,
-        marked.y1 as i64 + margin,
-        mask.width(),
-        mask.height(),
-    )?;
+    let rect = widened(mask, marked, op.margin(radius))?;
     let d2 = squared_distances(
         mask,
         rect,
@@ -287,14 +292,7 @@ pub fn feather(mask: &mut Mask, radius: f32) -> Option<DirtyRect> {
         // Nothing marked: the only soft coverage left is below the threshold; clear it.
         return clear_sub_threshold(mask, mask.bounds());
     };
-    let rect = DirtyRect::clip(
-        marked.x0 as i64 - reach,
-        marked.y0 as i64 - reach,
-        marked.x1 as i64 + reach,
-        marked.y1 as i64 + reach,
-        mask.width(),
-        mask.height(),
-    )?;
+    let rect = widened(mask, marked, reach)?;
     let cap = reach as u32 + 1;
     let outside = squared_distances(mask, rect, true, cap);
     let inside = squared_distances(mask, rect, false, cap);
