@@ -240,6 +240,12 @@ fn a_server_error_is_shown_and_loses_nothing() {
     assert!(app.results.is_empty());
     // 400 is never retried.
     assert_eq!(standin.with(|s| s.inference_attempts()), 1);
+    // Saving a result with none there says why instead of opening a file dialog.
+    h.state_mut().command(Command::SaveResult);
+    h.run_steps(2);
+    let status = h.state().status.clone().unwrap();
+    assert_eq!(status.kind, StatusKind::Error);
+    assert!(status.text.contains("no results yet"), "{}", status.text);
 }
 
 #[test]
@@ -333,9 +339,29 @@ fn results_open_in_the_compare_view_with_their_outside_mask_figures() {
     // A composited copy is saved beside the raw result.
     let folder = result_folder(out.path());
     assert!(folder.join("result-1-composited.png").exists());
+    // "Save kept" needs a star first; Keep beside the result gives it one.
+    h.state_mut().command(Command::SaveKept);
+    h.run_steps(2);
+    let status = h.state().status.clone().unwrap();
+    assert!(status.text.contains("No result is kept"), "{}", status.text);
+    h.get_by_label("Keep").click();
+    h.run_steps(2);
+    assert!(h.state().results[0].kept);
+    let ctx = h.ctx.clone();
+    let kept_dir = out.path().join("kept");
+    std::fs::create_dir(&kept_dir).unwrap();
+    h.state_mut()
+        .save_results_to(&ctx, touchup::ui::DialogKind::SaveKept, kept_dir.clone());
+    step_until(&mut h, "the kept result to be saved", |a| !a.is_busy());
+    assert!(kept_dir.join("kept-result-1.png").is_file());
+    // Lossless PNG unless the chosen name asks for another format.
+    let jpeg = out.path().join("chosen.jpg");
+    h.state_mut()
+        .save_results_to(&ctx, touchup::ui::DialogKind::SaveResult, jpeg.clone());
+    step_until(&mut h, "the JPEG", |a| !a.is_busy());
+    assert_eq!(&std::fs::read(&jpeg).unwrap()[..2], &[0xFF, 0xD8]);
     // Export a labelled before/after sheet for the client.
     let sheet = out.path().join("before-after.png");
-    let ctx = h.ctx.clone();
     h.state_mut().save_results_to(
         &ctx,
         touchup::ui::DialogKind::ExportComparison,

@@ -625,7 +625,9 @@ impl App {
                 .add_filter("Masks", &["png", "jpg", "jpeg", "webp"]),
             DialogKind::SaveResult => dialog
                 .set_title("Save the selected result")
-                .add_filter("PNG", &["png"])
+                .add_filter("PNG (lossless)", &["png"])
+                .add_filter("JPEG", &["jpg", "jpeg"])
+                .add_filter("WebP", &["webp"])
                 .set_file_name("result.png"),
             DialogKind::SaveKept => dialog.set_title("Save kept results into a folder"),
             DialogKind::ExportComparison => dialog
@@ -716,6 +718,23 @@ impl App {
             Command::SaveMask => {
                 if self.doc.is_some() {
                     self.start_dialog(ctx, DialogKind::SaveMask);
+                }
+            }
+            Command::SaveResult | Command::SaveKept | Command::ExportComparison => {
+                let kind = match command {
+                    Command::SaveResult => DialogKind::SaveResult,
+                    Command::SaveKept => DialogKind::SaveKept,
+                    _ => DialogKind::ExportComparison,
+                };
+                if self.results.is_empty() {
+                    self.error("There are no results yet: submit an edit first.");
+                } else if kind == DialogKind::SaveKept && !self.results.iter().any(|r| r.kept) {
+                    self.error(
+                        "No result is kept yet: click Keep beside a result (or press K in the \
+                         compare view), then save.",
+                    );
+                } else {
+                    self.start_dialog(ctx, kind);
                 }
             }
             Command::CopyMaskDataUri => match self.mask_data_uri() {
@@ -1086,6 +1105,7 @@ fn menu_item(ui: &mut egui::Ui, pending: &mut Vec<Command>, command: Command, en
 impl App {
     fn menu_bar(&mut self, ui: &mut egui::Ui) {
         let has_doc = self.doc.is_some();
+        let has_results = !self.results.is_empty();
         let can_undo = self
             .doc
             .as_ref()
@@ -1106,6 +1126,10 @@ impl App {
                 menu_item(ui, pending, Command::LoadMask, has_doc);
                 menu_item(ui, pending, Command::SaveMask, has_doc);
                 menu_item(ui, pending, Command::CopyMaskDataUri, has_doc);
+                ui.separator();
+                menu_item(ui, pending, Command::SaveResult, has_results);
+                menu_item(ui, pending, Command::SaveKept, has_results);
+                menu_item(ui, pending, Command::ExportComparison, has_results);
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
@@ -2133,7 +2157,32 @@ impl App {
             });
             return;
         }
+        ui.horizontal_wrapped(|ui| {
+            for command in [
+                Command::SaveResult,
+                Command::SaveKept,
+                Command::ExportComparison,
+            ] {
+                let label = match command {
+                    Command::SaveResult => "Save selected…",
+                    Command::SaveKept => "Save kept…",
+                    _ => "Export before/after…",
+                };
+                let mut button = ui.small_button(label);
+                if let Some(sc) = command.shortcut() {
+                    button = button.on_hover_text(format!(
+                        "{} ({})",
+                        command.label(),
+                        ui.ctx().format_shortcut(&sc)
+                    ));
+                }
+                if button.clicked() {
+                    self.pending.push(command);
+                }
+            }
+        });
         let mut use_as_seed = None;
+        let mut toggle_kept = None;
         for (i, entry) in self.results.iter().enumerate() {
             ui.horizontal(|ui| {
                 let size = entry.thumbnail.size_vec2();
@@ -2171,15 +2220,37 @@ impl App {
                             ui.weak(text);
                         }
                     }
-                    if ui
-                        .small_button("Use as new seed")
-                        .on_hover_text("Continue editing from this result")
-                        .clicked()
-                    {
-                        use_as_seed = Some(i);
-                    }
+                    ui.horizontal(|ui| {
+                        let keep = egui::Button::selectable(
+                            entry.kept,
+                            if entry.kept { "Kept" } else { "Keep" },
+                        )
+                        .small();
+                        if ui
+                            .add(keep)
+                            .on_hover_text("Star this result: \"Save kept\" saves the starred ones")
+                            .clicked()
+                        {
+                            toggle_kept = Some(i);
+                        }
+                        if ui
+                            .small_button("Use as new seed")
+                            .on_hover_text("Continue editing from this result")
+                            .clicked()
+                        {
+                            use_as_seed = Some(i);
+                        }
+                    });
                 });
             });
+        }
+        if let Some(i) = toggle_kept
+            && let Some(entry) = self.results.get_mut(i)
+        {
+            entry.kept = !entry.kept;
+            let (slot, kept) = (entry.history_slot, entry.kept);
+            let ctx = ui.ctx().clone();
+            self.store_kept(&ctx, slot, kept);
         }
         if let Some(i) = use_as_seed {
             self.use_result_as_seed(i);
@@ -2553,10 +2624,20 @@ impl App {
         let tx = self.tx.clone();
         let ctx = ctx.clone();
         std::thread::spawn(move || {
+            // Lossless PNG unless the name asks for another format.
             let write = |p: &Path, img: &RgbaImage| -> Result<(), String> {
-                let png = crate::imageio::encode(img, crate::imageio::Format::Png, 100)
-                    .map_err(|e| e.to_string())?;
-                std::fs::write(p, png).map_err(|e| format!("could not write {}: {e}", p.display()))
+                let ext = p
+                    .extension()
+                    .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                    .unwrap_or_default();
+                let format = match ext.as_str() {
+                    "jpg" | "jpeg" => crate::imageio::Format::Jpg,
+                    "webp" => crate::imageio::Format::Webp,
+                    _ => crate::imageio::Format::Png,
+                };
+                let bytes = crate::imageio::encode(img, format, 95).map_err(|e| e.to_string())?;
+                std::fs::write(p, bytes)
+                    .map_err(|e| format!("could not write {}: {e}", p.display()))
             };
             let result = match kind {
                 DialogKind::SaveKept => images

@@ -37,6 +37,9 @@ pub enum Command {
     ZoomOut,
     ShowShortcuts,
     ToggleCompare,
+    SaveResult,
+    SaveKept,
+    ExportComparison,
 }
 
 impl Command {
@@ -48,7 +51,9 @@ impl Command {
         Command::RedoAlt,
         Command::Undo,
         Command::Open,
+        Command::SaveResult,
         Command::SaveMask,
+        Command::ExportComparison,
         Command::PasteImage,
         Command::ZoomIn,
         Command::ZoomOut,
@@ -101,6 +106,9 @@ impl Command {
             Command::ZoomOut => "Zoom out",
             Command::ShowShortcuts => "Keyboard shortcuts",
             Command::ToggleCompare => "Compare results / edit mask",
+            Command::SaveResult => "Save selected result…",
+            Command::SaveKept => "Save kept results…",
+            Command::ExportComparison => "Export before/after…",
         }
     }
 
@@ -133,7 +141,10 @@ impl Command {
             Command::ZoomOut => s(cmd, Key::Minus),
             Command::ShowShortcuts => s(none, Key::F1),
             Command::ToggleCompare => s(none, Key::C),
+            Command::SaveResult => s(cmd_shift, Key::S),
+            Command::ExportComparison => s(cmd, Key::E),
             Command::OpenDemo
+            | Command::SaveKept
             | Command::LoadMask
             | Command::ClearMask
             | Command::InvertMask
@@ -150,7 +161,11 @@ impl Command {
     pub fn works_while_typing(self) -> bool {
         matches!(
             self,
-            Command::Open | Command::SaveMask | Command::CopyMaskDataUri
+            Command::Open
+                | Command::SaveMask
+                | Command::CopyMaskDataUri
+                | Command::SaveResult
+                | Command::ExportComparison
         )
     }
 }
@@ -237,6 +252,9 @@ mod tests {
             Command::ZoomOut,
             Command::ShowShortcuts,
             Command::ToggleCompare,
+            Command::SaveResult,
+            Command::SaveKept,
+            Command::ExportComparison,
         ];
         for c in all {
             assert_eq!(
@@ -256,5 +274,6 @@ mod tests {
                 .unwrap()
         };
         assert!(pos(Command::Redo) < pos(Command::Undo));
+        assert!(pos(Command::SaveResult) < pos(Command::SaveMask));
     }
 }
