@@ -12,30 +12,46 @@ use support::{KEY, Mode, StandIn};
 use touchup::runware::{ApiKey, Client, ClientConfig};
 use touchup::ui::{App, AppOptions, Command, StatusKind};
 
-fn app_against(standin: &StandIn, out: &std::path::Path) -> Harness<'static, App> {
+/// A client for the stand-in server, with short retries.
+fn standin_client(standin: &StandIn, read_timeout: Duration) -> Arc<Client> {
     let config = ClientConfig {
         endpoint: standin.url.clone(),
         retry_base_delay: Duration::from_millis(10),
-        read_timeout: Duration::from_secs(10),
+        read_timeout,
         ..ClientConfig::default()
     };
-    let client = Client::new(config, ApiKey::new(KEY).unwrap()).unwrap();
-    let options = AppOptions {
-        client: Some(Arc::new(client)),
-        // Never the user's own history.
-        data_root: Some(out.join("history")),
-        ..AppOptions::default()
-    };
-    let out = out.to_path_buf();
+    Arc::new(Client::new(config, ApiKey::new(KEY).unwrap()).unwrap())
+}
+
+/// The real App in a harness, saving its results under `results`.
+fn app_with(
+    options: AppOptions,
+    results: std::path::PathBuf,
+    backend: Option<touchup::ui::Backend>,
+    height: f32,
+) -> Harness<'static, App> {
     let mut h = Harness::builder()
-        .with_size(egui::Vec2::new(1400.0, 900.0))
+        .with_size(egui::Vec2::new(1400.0, height))
         .build_eframe(move |cc| {
             let mut app = App::new(cc, options);
-            app.settings.output_root = Some(out);
+            app.settings.output_root = Some(results);
+            if backend.is_some() {
+                app.settings.backend = backend;
+            }
             app
         });
     h.run_steps(3);
     h
+}
+
+fn app_against(standin: &StandIn, out: &std::path::Path) -> Harness<'static, App> {
+    let options = AppOptions {
+        client: Some(standin_client(standin, Duration::from_secs(10))),
+        // Never the user's own history.
+        data_root: Some(out.join("history")),
+        ..AppOptions::default()
+    };
+    app_with(options, out.to_path_buf(), None, 900.0)
 }
 
 /// The App on the local engine, with its history and results in the given folders.
@@ -44,22 +60,11 @@ fn local_app(
     results: std::path::PathBuf,
     height: f32,
 ) -> Harness<'static, App> {
-    let mut h = Harness::builder()
-        .with_size(egui::Vec2::new(1400.0, height))
-        .build_eframe(move |cc| {
-            let mut app = App::new(
-                cc,
-                AppOptions {
-                    data_root: Some(history),
-                    ..AppOptions::default()
-                },
-            );
-            app.settings.output_root = Some(results);
-            app.settings.backend = Some(touchup::ui::Backend::Local);
-            app
-        });
-    h.run_steps(3);
-    h
+    let options = AppOptions {
+        data_root: Some(history),
+        ..AppOptions::default()
+    };
+    app_with(options, results, Some(touchup::ui::Backend::Local), height)
 }
 
 /// The one `edit-*` folder a submission wrote.
@@ -401,27 +406,13 @@ fn a_photo_over_2048_px_is_offered_a_downscale_of_photo_and_mask_together() {
     })
     .save(&big)
     .unwrap();
-    let config = ClientConfig {
-        endpoint: standin.url.clone(),
-        retry_base_delay: Duration::from_millis(10),
-        read_timeout: Duration::from_secs(20),
-        ..ClientConfig::default()
-    };
-    let client = Client::new(config, ApiKey::new(KEY).unwrap()).unwrap();
     let options = AppOptions {
         image: Some(big),
-        client: Some(Arc::new(client)),
+        client: Some(standin_client(&standin, Duration::from_secs(20))),
         data_root: Some(out.path().join("history")),
         ..AppOptions::default()
     };
-    let out_path = out.path().to_path_buf();
-    let mut h = Harness::builder()
-        .with_size(egui::Vec2::new(1400.0, 900.0))
-        .build_eframe(move |cc| {
-            let mut app = App::new(cc, options);
-            app.settings.output_root = Some(out_path);
-            app
-        });
+    let mut h = app_with(options, out.path().to_path_buf(), None, 900.0);
     step_until(&mut h, "the big photo", |a| {
         a.doc.as_ref().is_some_and(|d| d.name == "big-sign.png")
     });

@@ -2956,6 +2956,27 @@ impl App {
         }
     }
 
+    /// Puts saved work back: the photo with its mask (a fresh undo history), the prompt, and the
+    /// edit settings as recorded (kept as they are when the record's do not parse); clears the
+    /// results, which belong to the work replaced.
+    fn load_work(
+        &mut self,
+        mut doc: Document,
+        mask: crate::mask::Mask,
+        prompt: String,
+        settings: &serde_json::Value,
+    ) {
+        doc.editor.replace("Restore", mask);
+        doc.editor.history_mut().clear();
+        self.set_document(doc);
+        self.form.request.prompt = prompt;
+        if let Ok(settings) = serde_json::from_value(settings.clone()) {
+            self.form.request.settings = settings;
+        }
+        self.results.clear();
+        self.selected_result = None;
+    }
+
     /// Restores a past edit: photo, mask, prompt and settings, and its results.
     fn restore_edit(&mut self, ctx: &egui::Context, edit: crate::session::ReopenedEdit) {
         self.results_batch += 1;
@@ -2966,16 +2987,12 @@ impl App {
             edit.mask.clone(),
             self.settings.compare,
         ));
-        let mut doc = Document::new(Arc::unwrap_or_clone(seed), "reopened edit".into(), None);
-        doc.editor.replace("Reopen", edit.mask);
-        doc.editor.history_mut().clear();
-        self.set_document(doc);
-        self.form.request.prompt = edit.record.prompt.clone();
-        if let Ok(settings) = serde_json::from_value(edit.record.settings.clone()) {
-            self.form.request.settings = settings;
-        }
-        self.results.clear();
-        self.selected_result = None;
+        self.load_work(
+            Document::new(Arc::unwrap_or_clone(seed), "reopened edit".into(), None),
+            edit.mask,
+            edit.record.prompt.clone(),
+            &edit.record.settings,
+        );
         let mut raws = edit.raws.into_iter();
         for (i, (picture, record)) in edit
             .results
@@ -3199,18 +3216,14 @@ impl App {
             .unwrap_or("recovered work")
             .to_string();
         let path = document["path"].as_str().map(PathBuf::from);
-        let mut doc = Document::new(work.image, name.clone(), path);
-        doc.editor.replace("Recover", work.mask);
-        doc.editor.history_mut().clear();
-        self.set_document(doc);
+        self.load_work(
+            Document::new(work.image, name.clone(), path),
+            work.mask,
+            work.prompt,
+            &work.settings["edit"],
+        );
         // Recovered marks were never saved: opening another photo asks first.
         self.exported_generation = self.mask_generation.wrapping_sub(1);
-        self.form.request.prompt = work.prompt;
-        if let Ok(settings) = serde_json::from_value(work.settings["edit"].clone()) {
-            self.form.request.settings = settings;
-        }
-        self.results.clear();
-        self.selected_result = None;
         self.comparing = false;
         if let Some(saver) = &mut self.autosave {
             saver.phase = Phase::Running;
