@@ -13,7 +13,7 @@ use super::dialogs::ReplaceAnswer;
 use super::document::{self, Document};
 use super::edit_panel::NotSent;
 use super::edit_panel::form::FormAction;
-use super::files::{self, DialogKind};
+use super::files::DialogKind;
 use super::settings::MIN_HISTORY_BUDGET_MIB;
 use super::work::Msg;
 use crate::mask::{Brush, Mask, WandOptions};
@@ -178,11 +178,11 @@ fn run_command(app: &mut App, ctx: &egui::Context, command: Command) {
         }
         Command::CopyMaskDataUri => match app.document.mask_data_uri(settings.polarity) {
             Some(uri) => {
-                let kib = uri.len() / 1024;
+                let size = byte_size(uri.len());
                 ctx.copy_text(uri);
                 app.document.mark_exported(app.document.generation);
                 app.status.info(format!(
-                    "Copied the mask as a data URI ({kib} KiB, {}).",
+                    "Copied the mask as a data URI ({size}, {}).",
                     app.settings.polarity.label()
                 ));
             }
@@ -324,9 +324,16 @@ fn form_action(app: &mut App, ctx: &egui::Context, action: FormAction) {
 
 /// Opens the file dialog for `kind`.
 fn run_pick(app: &mut App, kind: DialogKind) {
-    app.status.busy("Waiting for the file dialog…");
-    let name = app.document.current().map(|d| d.name.as_str());
-    files::pick(&app.worker, kind, app.settings.last_dir.as_ref(), name);
+    if !app.files.is_builtin() {
+        app.status.busy("Waiting for the file dialog…");
+    }
+    let name = app.document.current().map(|d| d.name.clone());
+    app.files.ask(
+        &app.worker,
+        kind,
+        app.settings.last_dir.as_ref(),
+        name.as_deref(),
+    );
 }
 
 fn replace(app: &mut App, answer: ReplaceAnswer) {
@@ -458,4 +465,25 @@ fn store_key(app: &mut App, answer: Option<String>) {
                 .map_err(|e| format!("could not remove the key from the OS keyring ({e})")),
         })
     });
+}
+
+/// "812 bytes", "14.3 KiB", "2.1 MiB".
+pub(crate) fn byte_size(n: usize) -> String {
+    const KIB: f64 = 1024.0;
+    match n {
+        0..1024 => format!("{n} bytes"),
+        1024..1_048_576 => format!("{:.1} KiB", n as f64 / KIB),
+        _ => format!("{:.1} MiB", n as f64 / (KIB * KIB)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_read_as_a_person_would_say_them() {
+        assert_eq!(super::byte_size(0), "0 bytes");
+        assert_eq!(super::byte_size(812), "812 bytes");
+        assert_eq!(super::byte_size(1536), "1.5 KiB");
+        assert_eq!(super::byte_size(3 * 1024 * 1024), "3.0 MiB");
+    }
 }

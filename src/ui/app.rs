@@ -15,6 +15,7 @@ use super::commands::{self, Command};
 use super::dialogs::{Asking, Dialogs};
 use super::document::{Document, DocumentState};
 use super::edit_panel::EditPanel;
+use super::files::FilePicker;
 use super::history_panel::HistoryPanel;
 use super::results::Results;
 use super::settings::{SETTINGS_KEY, Settings};
@@ -51,6 +52,8 @@ pub struct App {
     pub results: Results,
     pub history: HistoryPanel,
     pub dialogs: Dialogs,
+    /// The native file dialog, or the built-in browser where there is none.
+    pub files: FilePicker,
     pub status: StatusLine,
     pub(crate) autosave: AutosaveState,
     /// Actions queued by panels, menus and dialogs, run at the start of the next frame.
@@ -86,6 +89,7 @@ impl App {
             results: Results::default(),
             history: HistoryPanel::new(data_root.clone()),
             dialogs: Dialogs::default(),
+            files: FilePicker::default(),
             status: StatusLine::default(),
             autosave: AutosaveState::default(),
             queue: Vec::new(),
@@ -253,9 +257,12 @@ impl eframe::App for App {
             });
             self.status.ui(ui, photo);
         });
+        // Panels keep their width whatever they hold: long text wraps, it never pushes the
+        // canvas away.
         egui::Panel::left("tools")
             .resizable(true)
             .default_size(260.0)
+            .size_range(200.0..=420.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     super::tools_panel::ui(
@@ -270,6 +277,7 @@ impl eframe::App for App {
         egui::Panel::right("edit")
             .resizable(true)
             .default_size(340.0)
+            .size_range(300.0..=520.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     self.edit.ui(ui, &mut self.settings, &mut queue);
@@ -295,8 +303,17 @@ impl eframe::App for App {
             });
         let asking = self.asking();
         self.dialogs.ui(ui.ctx(), asking, &mut queue);
+        if let Some((kind, path)) = self.files.ui(ui.ctx()) {
+            queue.push(Action::Picked(kind, path));
+        }
         queue.append(&mut self.queue);
         self.queue = queue;
+    }
+
+    /// Scroll positions and window places are not carried over between runs: the panels open
+    /// at the top, with the engine and the prompt in view.
+    fn persist_egui_memory(&self) -> bool {
+        false
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {

@@ -360,7 +360,17 @@ impl AutosaveState {
     pub fn report(&mut self, report: Report) -> Option<String> {
         let saver = self.saver.as_mut()?;
         match report {
-            Report::Started { recovered, problem } => {
+            Report::Started {
+                mut recovered,
+                problem,
+            } => {
+                // Work that holds nothing (no mark, no prompt) is not worth a question.
+                if recovered.as_ref().is_some_and(|w| {
+                    w.prompt.trim().is_empty() && w.mask.count_at_least(crate::mask::THRESHOLD) == 0
+                }) {
+                    recovered = None;
+                    saver.discard();
+                }
                 saver.phase = if recovered.is_some() {
                     Phase::Offering
                 } else {

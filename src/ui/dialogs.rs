@@ -83,25 +83,22 @@ impl Dialogs {
         egui::Window::new("Keyboard shortcuts")
             .open(&mut open)
             .resizable(false)
+            .vscroll(true)
             .show(ctx, |ui| {
-                egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
-                    for &c in Command::WITH_SHORTCUTS {
-                        if let Some(sc) = c.shortcut() {
-                            ui.label(c.label());
-                            ui.monospace(ui.ctx().format_shortcut(&sc));
-                            ui.end_row();
-                        }
-                    }
-                    for (what, how) in [
-                        ("Straight line from the last point", "Shift+click"),
-                        ("Pan", "Space+drag, middle-drag"),
-                        ("Zoom at the pointer", "Wheel, pinch"),
-                    ] {
-                        ui.label(what);
-                        ui.monospace(how);
-                        ui.end_row();
-                    }
-                });
+                for (group, rows) in super::commands::shortcut_sheet() {
+                    ui.strong(group);
+                    egui::Grid::new(("shortcuts", group))
+                        .striped(true)
+                        .min_col_width(220.0)
+                        .show(ui, |ui| {
+                            for (what, keys) in rows {
+                                ui.label(what);
+                                ui.monospace(keys);
+                                ui.end_row();
+                            }
+                        });
+                    ui.add_space(4.0);
+                }
             });
         self.show_shortcuts = open;
     }

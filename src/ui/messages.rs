@@ -4,7 +4,7 @@
 use super::App;
 use super::actions;
 use super::document::Document;
-use super::files::DialogKind;
+use super::files::{DialogKind, Picked};
 use super::work::Msg;
 
 pub(crate) fn handle(app: &mut App, ctx: &egui::Context, msg: Msg) {
@@ -131,19 +131,31 @@ pub(crate) fn handle(app: &mut App, ctx: &egui::Context, msg: Msg) {
                 Err(e) => status.error(e),
             }
         }
-        Msg::Picked(kind, path) => {
+        Msg::Picked(kind, answer) => {
             status.done();
-            let Some(path) = path else { return };
-            if let Some(dir) = path.parent() {
-                app.settings.last_dir = Some(dir.to_path_buf());
+            match answer {
+                Picked::Chosen(path) => picked(app, kind, path),
+                Picked::Cancelled => {}
+                Picked::Unavailable => {
+                    status.info(
+                        "The system file dialog could not open here (no desktop portal or \
+                         zenity), so touchup's own file browser is used instead.",
+                    );
+                    app.files.use_builtin();
+                    let name = app.document.current().map(|d| d.name.clone());
+                    app.files
+                        .browse(kind, app.settings.last_dir.as_ref(), name.as_deref());
+                }
             }
-            picked(app, kind, path);
         }
     }
 }
 
 /// A file was chosen in a dialog.
 pub(crate) fn picked(app: &mut App, kind: DialogKind, path: std::path::PathBuf) {
+    if let Some(dir) = path.parent() {
+        app.settings.last_dir = Some(dir.to_path_buf());
+    }
     let worker = app.worker.clone();
     let polarity = app.settings.polarity;
     match kind {

@@ -65,7 +65,8 @@ impl StatusLine {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, photo: Option<PhotoLine<'_>>) {
-        ui.horizontal(|ui| {
+        // Wrapped: a long message makes the bar taller, never wider than the window.
+        ui.horizontal_wrapped(|ui| {
             if let Some(busy) = &self.busy {
                 ui.spinner();
                 ui.label(busy);
@@ -89,7 +90,7 @@ impl StatusLine {
                     StatusKind::Info => ui.visuals().text_color(),
                     StatusKind::Error => ui.visuals().error_fg_color,
                 };
-                ui.colored_label(color, &status.text);
+                ui.add(egui::Label::new(egui::RichText::new(&status.text).color(color)).wrap());
                 if status.kind == StatusKind::Error && ui.small_button("Dismiss").clicked() {
                     self.message = None;
                 }

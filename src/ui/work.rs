@@ -10,7 +10,7 @@ use std::sync::mpsc::Sender;
 use image::RgbaImage;
 
 use super::autosave;
-use super::files::DialogKind;
+use super::files::{DialogKind, Picked};
 use crate::mask::{Combine, Mask, WandRegion};
 
 /// Results of background work, drained in `App::logic`.
@@ -19,7 +19,7 @@ pub(crate) enum Msg {
     MaskLoaded(Result<(Mask, String), String>),
     /// The mask was written to this path at this mask generation.
     MaskSaved(Result<(PathBuf, u64), String>),
-    Picked(DialogKind, Option<PathBuf>),
+    Picked(DialogKind, Picked),
     Pasted(Result<RgbaImage, String>),
     SeedEncoded(Arc<RgbaImage>, Result<Vec<u8>, String>),
     WandDone(Arc<RgbaImage>, Result<(WandRegion, Combine), String>),

@@ -390,11 +390,12 @@ impl Results {
                     "outside mask: {pct:.2} % changed (max {})",
                     f.max_difference
                 );
-                if f.changed_fraction > 0.001 {
-                    ui.colored_label(ui.visuals().warn_fg_color, text);
+                let text = if f.changed_fraction > 0.001 {
+                    egui::RichText::new(text).color(ui.visuals().warn_fg_color)
                 } else {
-                    ui.weak(text);
-                }
+                    egui::RichText::new(text).weak()
+                };
+                ui.add(egui::Label::new(text).wrap());
             }
             ui.horizontal(|ui| {
                 let keep =
