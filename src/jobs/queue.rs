@@ -524,3 +524,250 @@ fn run_job(spec: Arc<JobSpec>, ctx: JobContext) {
     }
     (shared.notify)();
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::edit::{EditRequest, ResultImage};
+
+    /// Holds every job until opened (or cancelled); names steer the outcome.
+    #[derive(Default)]
+    struct Fake {
+        open: Mutex<bool>,
+        opened: Condvar,
+        now: AtomicUsize,
+        max: AtomicUsize,
+        runs: Mutex<Vec<String>>,
+    }
+
+    impl Fake {
+        fn open(&self) {
+            *self.open.lock().unwrap() = true;
+            self.opened.notify_all();
+        }
+    }
+
+    impl JobRunner for Fake {
+        fn run(&self, spec: &JobSpec, ctx: &JobContext) -> Result<(), JobFailure> {
+            let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max.fetch_max(n, Ordering::SeqCst);
+            let run = {
+                let mut runs = self.runs.lock().unwrap();
+                runs.push(spec.name.clone());
+                runs.iter().filter(|r| **r == spec.name).count()
+            };
+            ctx.set_state(JobState::Waiting);
+            let mut open = self.open.lock().unwrap();
+            while !*open && !ctx.is_cancelled() {
+                open = self
+                    .opened
+                    .wait_timeout(open, Duration::from_millis(5))
+                    .unwrap()
+                    .0;
+            }
+            drop(open);
+            self.now.fetch_sub(1, Ordering::SeqCst);
+            if ctx.is_cancelled() {
+                return Err(JobFailure::new("cancelled"));
+            }
+            if spec.name.starts_with("fail-once") && run == 1 {
+                return Err(JobFailure {
+                    message: "the service did not answer".into(),
+                    unclear: spec.name.ends_with("unclear"),
+                    fields: Vec::new(),
+                });
+            }
+            for i in 1..=2u32 {
+                ctx.result(JobResult {
+                    index: i as usize,
+                    image: ResultImage {
+                        bytes: vec![i as u8],
+                        image_uuid: None,
+                        seed: Some(i64::from(i)),
+                        cost: Some(0.25),
+                    },
+                    saved: None,
+                });
+                ctx.set_state(JobState::Receiving {
+                    received: i,
+                    wanted: 2,
+                });
+            }
+            Ok(())
+        }
+    }
+
+    fn queue(limit: usize) -> (Queue, mpsc::Receiver<QueueEvent>, Arc<Fake>) {
+        let fake = Arc::new(Fake::default());
+        let runner: Arc<dyn JobRunner> = fake.clone();
+        let (q, rx) = Queue::new(QueueConfig { concurrency: limit }, runner, || {});
+        (q, rx, fake)
+    }
+
+    fn job(name: &str) -> JobSpec {
+        JobSpec::new(name, Engine::Local, EditRequest::default())
+    }
+
+    /// Waits (without a time budget that matters) until `f` holds.
+    fn until(what: &str, f: impl Fn() -> bool) {
+        for _ in 0..2000 {
+            if f() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        panic!("never: {what}");
+    }
+
+    fn states_of(rx: &mpsc::Receiver<QueueEvent>, id: JobId) -> Vec<String> {
+        rx.try_iter()
+            .filter_map(|e| match e {
+                QueueEvent::State { id: i, state } if i == id => Some(state.label()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn no_more_than_the_limit_run_at_once() {
+        let (q, _rx, fake) = queue(2);
+        let ids: Vec<JobId> = (0..5)
+            .map(|i| q.submit(job(&format!("j{i}"))).unwrap())
+            .collect();
+        until("two run", || fake.now.load(Ordering::SeqCst) == 2);
+        assert_eq!(q.running(), 2);
+        let queued = q
+            .snapshot()
+            .iter()
+            .filter(|s| s.state == JobState::Queued)
+            .count();
+        assert_eq!(queued, 3);
+        fake.open();
+        assert!(q.wait_idle(Duration::from_secs(20)));
+        assert_eq!(fake.max.load(Ordering::SeqCst), 2);
+        for id in ids {
+            assert_eq!(q.status(id).unwrap().state, JobState::Done);
+        }
+        assert_eq!(q.total_cost(), 5.0 * 0.5);
+        // A larger limit lets more start at once.
+        q.set_concurrency(4);
+        assert_eq!(q.concurrency(), 4);
+    }
+
+    #[test]
+    fn a_job_goes_through_every_state_in_order() {
+        let (q, rx, fake) = queue(1);
+        fake.open();
+        let id = q.submit(job("one")).unwrap();
+        assert!(q.wait_idle(Duration::from_secs(20)));
+        assert_eq!(
+            states_of(&rx, id),
+            vec![
+                "queued",
+                "waiting",
+                "receiving 1 of 2",
+                "receiving 2 of 2",
+                "done"
+            ]
+        );
+        let status = q.status(id).unwrap();
+        assert_eq!(status.results.len(), 2);
+        assert_eq!(status.cost(), Some(0.5));
+        assert_eq!(status.runs, 1);
+        assert!(status.elapsed() >= Duration::ZERO);
+        assert_eq!(q.spec(id).unwrap().name, "one");
+    }
+
+    #[test]
+    fn cancel_stops_a_queued_job_at_once_and_a_running_one_when_it_notices() {
+        let (q, rx, fake) = queue(1);
+        let running = q.submit(job("a")).unwrap();
+        let waiting = q.submit(job("b")).unwrap();
+        until("a runs", || fake.now.load(Ordering::SeqCst) == 1);
+        q.cancel(waiting).unwrap();
+        assert_eq!(q.status(waiting).unwrap().state, JobState::Cancelled);
+        q.cancel(running).unwrap();
+        assert!(q.wait_idle(Duration::from_secs(20)));
+        assert_eq!(q.status(running).unwrap().state, JobState::Cancelled);
+        assert_eq!(
+            *fake.runs.lock().unwrap(),
+            vec!["a".to_string()],
+            "b never ran"
+        );
+        assert_eq!(states_of(&rx, waiting), vec!["queued", "cancelled"]);
+        assert_eq!(q.cancel(JobId(99)), Err(QueueError::NotFound(JobId(99))));
+    }
+
+    #[test]
+    fn a_failed_job_is_retried_with_its_spec_and_only_when_finished() {
+        let (q, rx, fake) = queue(2);
+        fake.open();
+        let id = q.submit(job("fail-once")).unwrap();
+        assert!(q.wait_idle(Duration::from_secs(20)));
+        let status = q.status(id).unwrap();
+        assert_eq!(
+            status.failure().unwrap().message,
+            "the service did not answer"
+        );
+        assert!(status.results.is_empty());
+        q.retry(id).unwrap();
+        assert!(q.wait_idle(Duration::from_secs(20)));
+        let status = q.status(id).unwrap();
+        assert_eq!(status.state, JobState::Done);
+        assert_eq!(status.runs, 2);
+        assert!(!status.resent_after_unclear);
+        assert!(!rx.try_iter().any(|e| matches!(e, QueueEvent::Note { .. })));
+        assert!(matches!(q.retry(id), Err(QueueError::NotRetryable { .. })));
+    }
+
+    #[test]
+    fn retrying_after_an_unclear_failure_says_it_may_run_twice() {
+        let (q, rx, fake) = queue(1);
+        fake.open();
+        let id = q
+            .submit(JobSpec::new(
+                "fail-once-unclear",
+                Engine::Runware,
+                EditRequest::default(),
+            ))
+            .unwrap();
+        assert!(q.wait_idle(Duration::from_secs(20)));
+        let uuid = q.status(id).unwrap().task_uuid;
+        assert!(
+            uuid.is_some(),
+            "a Runware job gets its taskUUID at submission"
+        );
+        assert!(q.status(id).unwrap().failure().unwrap().unclear);
+        q.retry(id).unwrap();
+        assert!(q.wait_idle(Duration::from_secs(20)));
+        let status = q.status(id).unwrap();
+        assert_eq!(status.state, JobState::Done);
+        assert!(status.resent_after_unclear);
+        assert_eq!(status.task_uuid, uuid, "the same task is sent again");
+        let notes: Vec<String> = rx
+            .try_iter()
+            .filter_map(|e| match e {
+                QueueEvent::Note { text, .. } => Some(text),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("may run and bill it twice"), "{notes:?}");
+    }
+
+    #[test]
+    fn a_closed_queue_cancels_what_waits_and_takes_nothing_new() {
+        let (q, _rx, fake) = queue(1);
+        let a = q.submit(job("a")).unwrap();
+        let b = q.submit(job("b")).unwrap();
+        until("a runs", || fake.now.load(Ordering::SeqCst) == 1);
+        q.cancel_all();
+        assert!(q.wait_idle(Duration::from_secs(20)));
+        assert_eq!(q.status(a).unwrap().state, JobState::Cancelled);
+        assert_eq!(q.status(b).unwrap().state, JobState::Cancelled);
+        assert_eq!(q.submit(job("c")).unwrap_err(), QueueError::Closed);
+        assert_eq!(q.retry(a).unwrap_err(), QueueError::Closed);
+    }
+}
