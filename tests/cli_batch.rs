@@ -334,6 +334,7 @@ fn mask_operations_apply_in_the_order_of_the_keys() {
     assert!(dir.path().join("out/3/result-1.png").exists());
 }
 
+#[cfg(unix)]
 #[test]
 fn ctrl_c_cancels_what_runs_and_leaves_batch_json_true() {
     let server = StandIn::start();
@@ -369,4 +370,42 @@ fn ctrl_c_cancels_what_runs_and_leaves_batch_json_true() {
     assert_eq!(states(&report), vec!["cancelled"; 6]);
     // Only the two running lines were ever sent.
     assert_eq!(server.with(|s| s.inference_attempts()), 2);
+}
+
+#[test]
+fn a_line_that_may_have_run_is_only_sent_again_with_a_warning() {
+    let server = StandIn::start();
+    server.set_mode(Mode::Slow(std::time::Duration::from_secs(5)));
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    write_manifest(dir.path(), &six_lines(None)[..1]);
+    let o = command(dir.path(), &server, &[MANIFEST, "--out", "out"])
+        .env("TOUCHUP_READ_TIMEOUT_MS", "100")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    // The client's own retries say that the task may run twice.
+    assert!(
+        err.contains("may run twice if Runware ran the first attempt"),
+        "{err}"
+    );
+    assert!(err.contains("look in your Runware dashboard"), "{err}");
+    let report = read_report(dir.path());
+    let line = &report["lines"][0];
+    assert_eq!(line["state"], "failed");
+    assert_eq!(line["unclear"], true);
+    let uuid = line["taskUUID"].as_str().unwrap().to_string();
+    let before = server.with(|s| s.inference_attempts());
+
+    server.set_mode(Mode::Normal);
+    let o = batch(dir.path(), &server, &[MANIFEST, "--out", "out", "--resume"]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("may run and bill it twice"), "{err}");
+    let sent = server.with(|s| s.inference_uuids[before..].to_vec());
+    assert_eq!(sent, vec![uuid], "the same task, once");
+    let line = &read_report(dir.path())["lines"][0];
+    assert_eq!(line["state"], "done");
+    assert_eq!(line["resent_after_unclear"], true);
 }

@@ -315,15 +315,20 @@ pub fn run(args: &BatchArgs) -> anyhow::Result<()> {
     }
 
     // Ctrl-C: stop sending new work and cancel what runs; a second Ctrl-C leaves at once.
+    // The handler is in place before any line is sent.
     let stop = Arc::new(AtomicBool::new(false));
+    let interrupts = interrupts(&engines.handle);
     {
         let stop = stop.clone();
         let queue = queue.clone();
         engines.handle.spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            let Some(mut interrupts) = interrupts else {
+                return;
+            };
+            if interrupts.next().await {
                 stop.store(true, Ordering::SeqCst);
                 queue.cancel_all();
-                if tokio::signal::ctrl_c().await.is_ok() {
+                if interrupts.next().await {
                     std::process::exit(130);
                 }
             }
@@ -398,6 +403,41 @@ pub fn run(args: &BatchArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Ctrl-C as a stream, registered at once (on Unix: SIGINT).
+struct Interrupts {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Interrupts {
+    /// `true` for each Ctrl-C.
+    async fn next(&mut self) -> bool {
+        #[cfg(unix)]
+        {
+            self.signal.recv().await.is_some()
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.is_ok()
+        }
+    }
+}
+
+fn interrupts(handle: &tokio::runtime::Handle) -> Option<Interrupts> {
+    let _inside = handle.enter();
+    #[cfg(unix)]
+    {
+        let kind = tokio::signal::unix::SignalKind::interrupt();
+        tokio::signal::unix::signal(kind)
+            .ok()
+            .map(|signal| Interrupts { signal })
+    }
+    #[cfg(not(unix))]
+    {
+        Some(Interrupts {})
+    }
 }
 
 /// Reads a line and queues it (or records why it cannot run).
