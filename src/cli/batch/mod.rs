@@ -203,7 +203,8 @@ impl Run<'_> {
                     return;
                 };
                 if let Some(saved) = &result.saved {
-                    println!("{}", self.out.join(&name).join(&saved.file).display());
+                    let path = self.out.join(&name).join(&saved.file);
+                    self.progress.data(&path.display().to_string());
                 }
                 if let Some(status) = self.queue.status(id) {
                     let out = self.out;

@@ -33,6 +33,17 @@ impl Progress {
         let _ = writeln!(err, "{text}");
     }
 
+    /// A line of data on stdout (a saved result), with the bar out of its way.
+    pub fn data(&mut self, text: &str) {
+        if self.bar_shown {
+            let mut err = std::io::stderr().lock();
+            self.clear_bar(&mut err);
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
+    }
+
     /// A state change: its own line when stderr is not a terminal, else the bar is redrawn
     /// (finished states also stay as a line above it).
     pub fn state(&mut self, text: &str, finished: bool, report: &Report) {
