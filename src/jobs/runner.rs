@@ -34,7 +34,9 @@ impl std::fmt::Debug for EditRunner {
 
 impl EditRunner {
     /// `client` is `None` without a key (Runware jobs then fail with what to do).
-    /// Runware jobs run on `runtime`.
+    /// Runware jobs run on `runtime`, which must be a multi-thread runtime: each job's worker
+    /// thread waits on it with `Handle::block_on`. Give the client a shared
+    /// [`crate::runware::RateGate`] ([`Client::with_gate`]) so a 429 slows every job.
     pub fn new(runtime: tokio::runtime::Handle, client: Option<Arc<Client>>) -> EditRunner {
         EditRunner { runtime, client }
     }
