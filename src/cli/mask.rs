@@ -63,7 +63,7 @@ pub struct MaskArgs {
 
 /// One operation, in command-line order.
 #[derive(Debug, Clone, PartialEq)]
-enum Op {
+pub(crate) enum Op {
     Rect(i64, i64, i64, i64),
     Polygon(Vec<(f32, f32)>),
     Stroke(f32, Vec<(f32, f32)>),
@@ -189,6 +189,46 @@ fn parse_radius(text: &str, flag: &str) -> anyhow::Result<u32> {
         })
 }
 
+/// The operations a `touchup batch` manifest may name, under their flag's name.
+pub(crate) const OPERATIONS: [&str; 8] = [
+    "rect",
+    "polygon",
+    "stroke",
+    "wand",
+    "grow",
+    "shrink",
+    "fill-holes",
+    "invert",
+];
+
+/// One operation written as on the command line (`rect` and `"10,10,40,20"`); the switches
+/// `fill-holes` and `invert` take no text.
+pub(crate) fn parse_op(name: &str, text: &str) -> anyhow::Result<Op> {
+    match name {
+        "rect" => parse_rect(text),
+        "polygon" => parse_polygon(text),
+        "stroke" => parse_stroke(text),
+        "wand" => parse_wand(text),
+        "grow" => Ok(Op::Grow(parse_radius(text, "--grow")?)),
+        "shrink" => Ok(Op::Shrink(parse_radius(text, "--shrink")?)),
+        "fill-holes" => Ok(Op::FillHoles),
+        "invert" => Ok(Op::Invert),
+        other => bail!(
+            "'{other}' is not a mask operation; use one of {}",
+            OPERATIONS.join(", ")
+        ),
+    }
+}
+
+/// A mask for `image` from `ops`, applied in order.
+pub(crate) fn draw(image: &RgbaImage, ops: &[Op]) -> anyhow::Result<Mask> {
+    let mut mask = Mask::new(image.width(), image.height());
+    for op in ops {
+        apply(&mut mask, image, op)?;
+    }
+    Ok(mask)
+}
+
 fn ops_in_order(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<Vec<Op>> {
     let mut ops: Vec<(usize, Op)> = Vec::new();
     for (i, t) in super::indexed::<String>(m, "rect") {
@@ -224,7 +264,13 @@ fn ops_in_order(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<Vec<Op>> {
 fn apply(mask: &mut Mask, image: &RgbaImage, op: &Op) -> anyhow::Result<()> {
     match op {
         Op::Rect(x, y, w, h) => {
-            mask.fill_rect(*x, *y, *w, *h, 255);
+            if mask.fill_rect(*x, *y, *w, *h, 255).is_none() {
+                bail!(
+                    "--rect '{x},{y},{w},{h}' lies wholly outside the {}x{} image; give a rectangle that overlaps the picture",
+                    image.width(),
+                    image.height()
+                );
+            }
         }
         Op::Polygon(pts) => {
             shapes::fill_polygon(mask, pts, shapes::Combine::Add);
@@ -263,11 +309,8 @@ fn apply(mask: &mut Mask, image: &RgbaImage, op: &Op) -> anyhow::Result<()> {
 
 pub fn run(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<()> {
     let ops = ops_in_order(args, m)?;
-    let image = touchup::imageio::open(&args.image)?;
-    let mut mask = Mask::new(image.width(), image.height());
-    for op in &ops {
-        apply(&mut mask, &image, op)?;
-    }
+    let image = touchup::imageio::open(&args.image).map_err(super::edit::open_error)?;
+    let mask = draw(&image, &ops)?;
     let png = touchup::mask::export_png(&mask, args.polarity)?;
     if args.data_uri {
         use std::io::Write as _;
