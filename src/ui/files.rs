@@ -130,7 +130,7 @@ pub(crate) fn pick(
 /// could not open (or when `TOUCHUP_FILE_DIALOG=builtin`).
 pub struct FilePicker {
     builtin: bool,
-    open: Option<(DialogKind, egui_file::FileDialog)>,
+    open: Option<super::file_browser::FileBrowser>,
 }
 
 impl Default for FilePicker {
@@ -172,70 +172,45 @@ impl FilePicker {
         }
     }
 
-    /// Opens the built-in browser for `kind`.
+    /// Opens the built-in browser for `kind`, in the last folder used (else the home folder).
     pub fn browse(
         &mut self,
         kind: DialogKind,
         last_dir: Option<&PathBuf>,
         photo_name: Option<&str>,
     ) {
-        let mut dialog = if kind.picks_folder() {
-            egui_file::FileDialog::select_folder()
-        } else if kind.saves() {
-            egui_file::FileDialog::save_file()
-        } else {
-            egui_file::FileDialog::open_file()
-        };
         let start = last_dir
             .cloned()
-            .or_else(|| directories::UserDirs::new().map(|d| d.home_dir().to_path_buf()));
-        if let Some(dir) = start {
-            dialog = dialog.initial_path(dir);
-        }
-        let (title, name) = match kind {
-            DialogKind::OpenImage => ("Open image", None),
-            DialogKind::LoadMask => ("Load mask", None),
+            .or_else(|| directories::UserDirs::new().map(|d| d.home_dir().to_path_buf()))
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let suggested = match kind {
             DialogKind::SaveMask => {
                 let stem = photo_name
                     .and_then(|n| Path::new(n).file_stem())
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_else(|| "image".into());
-                ("Save mask", Some(format!("{stem}-mask.png")))
+                format!("{stem}-mask.png")
             }
-            DialogKind::SaveResult => ("Save the selected result", Some("result.png".into())),
-            DialogKind::SaveKept => ("Save kept results into a folder", None),
-            DialogKind::ExportComparison => (
-                "Export a before/after comparison",
-                Some("before-after.png".into()),
-            ),
-            DialogKind::ImportRequest => ("Import a Runware task", None),
-            DialogKind::StyleReference
-            | DialogKind::CharacterReference
-            | DialogKind::CharacterMask => ("Choose a reference image", None),
+            DialogKind::SaveResult => "result.png".into(),
+            DialogKind::ExportComparison => "before-after.png".into(),
+            _ => String::new(),
         };
-        dialog = dialog
-            .title(title)
-            .id(egui::Id::unique("touchup-file-browser"));
-        if let Some(name) = name {
-            dialog = dialog.default_filename(name);
-        }
-        dialog.open();
-        self.open = Some((kind, dialog));
+        self.open = Some(super::file_browser::FileBrowser::new(
+            kind, start, suggested,
+        ));
     }
 
     /// Draws the built-in browser while it is open; the chosen file when one was confirmed.
     pub fn ui(&mut self, ctx: &egui::Context) -> Option<(DialogKind, PathBuf)> {
-        let (kind, dialog) = self.open.as_mut()?;
-        let kind = *kind;
-        dialog.show(ctx);
-        match dialog.state() {
-            egui_file::State::Open => None,
-            egui_file::State::Selected => {
-                let path = dialog.path().map(Path::to_path_buf);
+        let browser = self.open.as_mut()?;
+        let kind = browser.kind();
+        match browser.ui(ctx) {
+            super::file_browser::Outcome::Open => None,
+            super::file_browser::Outcome::Chosen(path) => {
                 self.open = None;
-                path.map(|p| (kind, p))
+                Some((kind, path))
             }
-            egui_file::State::Cancelled | egui_file::State::Closed => {
+            super::file_browser::Outcome::Cancelled => {
                 self.open = None;
                 None
             }

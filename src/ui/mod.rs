@@ -15,6 +15,7 @@ pub mod commands;
 mod dialogs;
 mod document;
 pub mod edit_panel;
+mod file_browser;
 mod files;
 mod history_panel;
 mod menu;
