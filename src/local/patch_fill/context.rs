@@ -15,8 +15,8 @@ const MAX_OUTLIERS: f64 = 0.01;
 
 /// When the known pixels bordering the hole (within a patch radius) are flat, how far from
 /// the hole that flat colour reaches (chessboard distance, the last ring that still matches),
-/// looked for up to `limit`; `None` when the border is textured (spread, or outliers such as
-/// joints crossing it) or the colour never ends.
+/// looked for up to `limit` (`limit` when it reaches that far); `None` when the border is
+/// textured (spread, or outliers such as joints crossing it).
 pub(super) fn flat_context_ring(canvas: &Canvas, radius: usize, limit: usize) -> Option<usize> {
     let (w, h) = (canvas.width, canvas.height);
     let distance = distance_from_hole(&canvas.hole, w, h);
@@ -82,5 +82,6 @@ pub(super) fn flat_context_ring(canvas: &Canvas, radius: usize, limit: usize) ->
             return Some(d - 1);
         }
     }
-    None
+    // Flat as far as was looked: the surface is plain at least that far out.
+    Some(limit)
 }

@@ -135,7 +135,11 @@ pub(crate) fn fill(
         Some(_) => radius + 1,
         None => 0,
     };
-    let repetition = repetition::analyse(canvas);
+    // Structure is continued where it meets the hole: a flat border has none to continue.
+    let repetition = match flat_ring {
+        Some(_) => repetition::Repetition::default(),
+        None => repetition::analyse(canvas),
+    };
     tracing::debug!(
         ?flat_ring,
         textured_band,
@@ -350,6 +354,21 @@ mod tests {
         assert_eq!(flat_context_ring(&canvas, 3, 25), Some(9));
         let textured = framed_hole(80, 80, 20, 0);
         assert_eq!(flat_context_ring(&textured, 3, 25), None);
+    }
+
+    #[test]
+    fn joints_crossing_a_plain_border_make_it_textured_and_plain_surfaces_reach_the_limit() {
+        // Light 2 px joints every 16 columns run through the flat ring and into the hole:
+        // a plain brick face crossed by mortar, not a panel.
+        let mut jointed = framed_hole(80, 80, 20, 30);
+        for (i, p) in jointed.pixels.iter_mut().enumerate() {
+            if (i % 80) % 16 < 2 {
+                *p = [210.0, 205.0, 195.0, 255.0];
+            }
+        }
+        assert_eq!(flat_context_ring(&jointed, 3, 25), None);
+        let plain = framed_hole(80, 80, 20, 40);
+        assert_eq!(flat_context_ring(&plain, 3, 25), Some(25));
     }
 
     #[test]
