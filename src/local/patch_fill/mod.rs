@@ -19,7 +19,7 @@ use super::seeded_random::SeededRandom;
 use context::flat_context_ring;
 use raster::{distance_from_hole, downsample, grow, source_centres};
 use search::{period_step, refresh_costs, search};
-use vote::{blend_seam, vote};
+use vote::{blend_seam, copy_matches, vote};
 
 /// How many search-and-vote rounds each level gets (coarsest, middle, finest).
 const ROUNDS_COARSEST: usize = 6;
@@ -241,7 +241,8 @@ pub(crate) fn fill(
             progress((work_done / total_work).min(1.0));
         }
     }
-    blend_seam(&mut levels[0], radius, cancel)?;
+    copy_matches(&mut levels[0]);
+    blend_seam(&mut levels[0], radius, true, cancel)?;
     let finest = &levels[0];
     for &t in &finest.hole_pixels {
         canvas.pixels[t as usize] = finest.canvas.pixels[t as usize];

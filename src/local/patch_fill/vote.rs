@@ -84,12 +84,24 @@ pub(super) fn vote(level: &mut Level, radius: usize) {
     }
 }
 
-/// Removes the seam: where the patches propose something else than the known pixels around
+/// Every hole pixel becomes the pixel its own match points at, not a mean of the patches
+/// covering it: the texture's grain survives the last step instead of being averaged away.
+pub(super) fn copy_matches(level: &mut Level) {
+    for k in 0..level.hole_pixels.len() {
+        let p = level.hole_pixels[k] as usize;
+        level.canvas.pixels[p] = level.canvas.pixels[level.matches[p] as usize];
+    }
+}
+
+/// Removes the seam: where the fill proposes something else than the known pixels around
 /// the hole, that mismatch is spread smoothly into the hole (fast marching) and added, so
 /// the fill meets its surroundings in colour and brightness while keeping its texture.
+/// `copied`: the hole was filled by [`copy_matches`] (the proposal at a known pixel is then
+/// the pixel its match points at), else by the vote.
 pub(super) fn blend_seam(
     level: &mut Level,
     radius: usize,
+    copied: bool,
     cancel: &AtomicBool,
 ) -> Result<(), LocalError> {
     let weight_at = vote_weights(level);
@@ -104,7 +116,12 @@ pub(super) fn blend_seam(
         if level.canvas.hole[t] {
             continue;
         }
-        if let Some(v) = proposal(level, &weight_at, radius, t) {
+        let proposed = if copied {
+            Some(level.canvas.pixels[level.matches[t] as usize])
+        } else {
+            proposal(level, &weight_at, radius, t)
+        };
+        if let Some(v) = proposed {
             let known = level.canvas.pixels[t];
             mismatch.pixels[t] = [0, 1, 2, 3].map(|c| known[c] - v[c]);
         }
