@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Builds the Rust side in release and runs it beside OpenCV on the shared photos.
-# Usage: benches/inpaint_vs_opencv.sh [--keep DIR] [--repeat N] [--seed N]
+# Builds the Rust side in release and runs it beside OpenCV on the evaluation set
+# (benches/inpaint_set) and, with --photos DIR, on more photos.
+# Usage: benches/inpaint_vs_opencv.sh [--photos DIR] [--keep DIR] [--pictures DIR]
+#        [--repeat N] [--seed N] [--method auto|patch|marching] [--only NAME]
+# Needs the peers' Python packages (../shared/peers/setup.sh: OpenCV, NumPy).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/../target}"
