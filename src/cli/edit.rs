@@ -11,8 +11,8 @@ use image::RgbaImage;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use touchup::compare::{
-    DEFAULT_NOTICEABLE_DIFFERENCE, FeatherMask, MAX_FEATHER_PX, SheetOptions, comparison_sheet,
-    composite, outside_figures,
+    CompareSettings, DEFAULT_NOTICEABLE_DIFFERENCE, FeatherMask, MAX_FEATHER_PX, Patch,
+    SheetOptions, compare_result_region, comparison_sheet_of_patches,
 };
 use touchup::edit::{
     Delivery, EditRequest, Field, FieldError, ImageInput, MagicPrompt, OutputFormat,
@@ -374,8 +374,8 @@ struct ResultWriter<'a> {
     entries: Vec<Value>,
     inputs: Option<(&'a LocalInputs, FeatherMask)>,
     keep_outside: bool,
-    /// What was saved as each result, decoded (for the comparison sheet).
-    shown: Vec<RgbaImage>,
+    /// What was saved as each result, as a patch over the original (for the comparison sheet).
+    shown: Vec<Patch>,
 }
 
 impl<'a> ResultWriter<'a> {
@@ -418,55 +418,66 @@ impl<'a> ResultWriter<'a> {
         Ok(path)
     }
 
-    /// Saves one picture; returns the path of the result to use.
-    fn add(&mut self, image: &ResultImage) -> anyhow::Result<PathBuf> {
+    /// Saves one picture (`decoded`: its pixels, when the caller has them); returns the path of
+    /// the result to use.
+    fn add(&mut self, image: &ResultImage, decoded: Option<RgbaImage>) -> anyhow::Result<PathBuf> {
         let n = self.entries.len() + 1;
         let ext = match touchup::imageio::sniff_mime(&image.bytes) {
             "image/jpeg" => "jpg",
             "image/webp" => "webp",
             _ => "png",
         };
-        let decoded = match self.inputs {
-            Some(_) => match touchup::imageio::decode(&image.bytes) {
+        let decoded = match (self.inputs.as_ref(), decoded) {
+            (Some(_), Some(pixels)) => Some(pixels),
+            (Some(_), None) => match touchup::imageio::decode(&image.bytes) {
                 Ok(img) => Some(img),
                 Err(e) => {
                     eprintln!("note: result {n} could not be decoded ({e}); saved as returned");
                     None
                 }
             },
-            None => None,
+            (None, _) => None,
         };
         let (file, raw_file, figures) = match (self.inputs.as_ref(), decoded) {
             (Some((inputs, feather)), Some(raw)) => {
-                let figures = outside_figures(
-                    &inputs.original,
-                    &raw,
-                    feather,
-                    DEFAULT_NOTICEABLE_DIFFERENCE,
-                )
-                .with_context(|| format!("could not compare result {n} with the original"))?;
+                let settings = CompareSettings {
+                    feather_px: feather.radius(),
+                    noticeable_difference: DEFAULT_NOTICEABLE_DIFFERENCE,
+                    keep_outside: self.keep_outside,
+                };
+                let compared = compare_result_region(&inputs.original, &raw, feather, &settings)
+                    .with_context(|| format!("could not compare result {n} with the original"))?;
+                drop(raw);
+                let figures = compared.figures;
                 if let Some(r) = &figures.resampled {
                     eprintln!("note: result {n}: {r}");
                 }
                 if self.keep_outside {
                     let raw_name = format!("result-{n}.raw.{ext}");
                     self.write(&raw_name, &image.bytes)?;
-                    let composite = composite(&inputs.original, &raw, feather)
-                        .with_context(|| format!("could not composite result {n}"))?;
-                    let png = touchup::imageio::encode(
-                        &composite.image,
-                        touchup::imageio::Format::Png,
-                        100,
-                    )
-                    .with_context(|| format!("could not encode result {n} as PNG"))?;
                     let name = format!("result-{n}.png");
-                    self.write(&name, &png)?;
-                    self.shown.push(composite.image);
+                    if compared.shown_is_raw && ext == "png" {
+                        // The composite is the result itself: its PNG stands for both.
+                        self.write(&name, &image.bytes)?;
+                    } else {
+                        let composite = compared
+                            .shown
+                            .apply(&inputs.original)
+                            .with_context(|| format!("could not composite result {n}"))?;
+                        let png = touchup::imageio::encode(
+                            &composite,
+                            touchup::imageio::Format::Png,
+                            100,
+                        )
+                        .with_context(|| format!("could not encode result {n} as PNG"))?;
+                        self.write(&name, &png)?;
+                    }
+                    self.shown.push(compared.shown);
                     (name, raw_name, Some(figures))
                 } else {
                     let name = format!("result-{n}.{ext}");
                     self.write(&name, &image.bytes)?;
-                    self.shown.push(raw);
+                    self.shown.push(compared.shown);
                     (name.clone(), name, Some(figures))
                 }
             }
@@ -507,9 +518,10 @@ impl<'a> ResultWriter<'a> {
         if self.shown.is_empty() {
             return Ok(None);
         }
-        let results: Vec<&RgbaImage> = self.shown.iter().collect();
-        let sheet = comparison_sheet(&inputs.original, &results, &SheetOptions::default())
-            .context("could not draw the comparison sheet")?;
+        let results: Vec<&Patch> = self.shown.iter().collect();
+        let sheet =
+            comparison_sheet_of_patches(&inputs.original, &results, &SheetOptions::default())
+                .context("could not draw the comparison sheet")?;
         let png = touchup::imageio::encode(&sheet.image, touchup::imageio::Format::Png, 100)
             .context("could not encode compare.png")?;
         Ok(Some(self.write("compare.png", &png)?))
@@ -560,12 +572,15 @@ fn run_local(args: &EditArgs, request: &EditRequest, inputs: &LocalInputs) -> an
         .map_err(|e| anyhow::anyhow!("the local edit failed: {e}"))?;
         let png = touchup::imageio::encode(&out, touchup::imageio::Format::Png, 100)
             .context("could not encode the local result as PNG")?;
-        let path = writer.add(&ResultImage {
-            bytes: png,
-            image_uuid: None,
-            seed: i64::try_from(seed).ok(),
-            cost: None,
-        })?;
+        let path = writer.add(
+            &ResultImage {
+                bytes: png,
+                image_uuid: None,
+                seed: i64::try_from(seed).ok(),
+                cost: None,
+            },
+            Some(out),
+        )?;
         println!("{}", path.display());
         eprintln!("saved {} (seed {seed})", path.display());
     }
@@ -622,7 +637,7 @@ fn run_runware(
                 None => eprintln!("{done}/{wanted} ready"),
             },
             SubmitEvent::Downloading { index } => eprintln!("downloading picture {index}..."),
-            SubmitEvent::Result(result) => match folder.add(&result.to_result_image()) {
+            SubmitEvent::Result(result) => match folder.add(&result.to_result_image(), None) {
                 Ok(path) => {
                     println!("{}", path.display());
                     let mut facts = Vec::new();
