@@ -200,10 +200,28 @@ impl Format {
     }
 }
 
-/// Encodes RGBA pixels. JPEG drops alpha; WebP is lossless (the image crate's encoder).
+/// Pictures above this many pixels are written as PNG with one fixed row filter (see
+/// [`encode`]): about 4 megapixels and up.
+pub const LARGE_PNG_PIXELS: u64 = 1 << 22;
+
+/// Encodes RGBA pixels. JPEG drops alpha; WebP is lossless (the image crate's encoder). PNG is
+/// the fast deflate level; above [`LARGE_PNG_PIXELS`] with the Sub filter on every row.
 pub fn encode(img: &RgbaImage, format: Format, quality: u8) -> Result<Vec<u8>, ImageError> {
     let mut out = Cursor::new(Vec::new());
     let res = match format {
+        Format::Png if u64::from(img.width()) * u64::from(img.height()) > LARGE_PNG_PIXELS => {
+            use image::ImageEncoder as _;
+            use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+            // Adaptive filtering tries every filter on every row; on a large photo that is most
+            // of the encoding time, and one fixed filter costs a few per cent in size.
+            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Sub)
+                .write_image(
+                    img.as_raw(),
+                    img.width(),
+                    img.height(),
+                    image::ExtendedColorType::Rgba8,
+                )
+        }
         Format::Png => img.write_to(&mut out, image::ImageFormat::Png),
         Format::Webp => img.write_to(&mut out, image::ImageFormat::WebP),
         Format::Jpg => {
