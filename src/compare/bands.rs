@@ -43,3 +43,39 @@ where
             .collect()
     })
 }
+
+/// Runs `work(rows)` over `rows` split into one range per thread (by `pixels_per_row` pixels
+/// a row), for passes that only read, and returns each range's answer in order.
+pub(super) fn for_row_ranges<R, F>(
+    rows: std::ops::Range<usize>,
+    pixels_per_row: usize,
+    work: F,
+) -> Vec<R>
+where
+    R: Send,
+    F: Fn(std::ops::Range<usize>) -> R + Sync,
+{
+    let count = rows.len();
+    let threads = thread_count(count * pixels_per_row).min(count.max(1));
+    if threads <= 1 {
+        return vec![work(rows)];
+    }
+    let per = count.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let start = rows.start + i * per;
+                let end = (start + per).min(rows.end);
+                let work = &work;
+                scope.spawn(move || work(start..end.max(start)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}

@@ -4,11 +4,11 @@
 use image::RgbaImage;
 use serde::{Deserialize, Serialize};
 
-use super::composite::composite_same_size;
-use super::outside::check_same_size;
+use super::composite::{composite_patch, composite_same_size};
+use super::outside::{check_region, check_same_size};
 use super::{
     CompareError, DEFAULT_FEATHER_PX, DEFAULT_NOTICEABLE_DIFFERENCE, FeatherMask, OutsideCheck,
-    fit_to_size,
+    OutsideFigures, Patch, changed_bounds,
 };
 use crate::mask::Mask;
 
@@ -51,8 +51,7 @@ pub fn compare_result(
     feather: &FeatherMask,
     settings: &CompareSettings,
 ) -> Result<ResultComparison, CompareError> {
-    feather.check_image(original)?;
-    let (fitted, resampled) = fit_to_size(result, original.width(), original.height())?;
+    let (fitted, resampled) = feather.fit_result(original, result)?;
     let check = check_same_size(
         original,
         &fitted,
@@ -66,6 +65,55 @@ pub fn compare_result(
         fitted.into_owned()
     };
     Ok(ResultComparison { shown, check })
+}
+
+/// One result compared with the original, kept as changes over it: what a large photo with a
+/// small edit needs (no full-size copy is made; only the changed rectangle is worked on).
+#[derive(Debug, Clone)]
+pub struct RegionComparison {
+    /// What to show and save, over the original: the composite with keep-outside on, else the
+    /// raw (resampled) result. [`Patch::apply`] gives the same pixels as
+    /// [`ResultComparison::shown`].
+    pub shown: Patch,
+    /// The outside-mask figures of the raw (resampled) result against the original.
+    pub figures: OutsideFigures,
+    /// The heatmap, as a patch over a transparent picture of the original's size; `None` when
+    /// nothing changed noticeably outside the mask.
+    pub heat: Option<Patch>,
+    /// Whether `shown` is the result exactly as given (same size, and it changed nothing where
+    /// the composite would blend), so the result's own file can stand for it.
+    pub shown_is_raw: bool,
+}
+
+/// Compares one result like [`compare_result`], working only on the rectangle where it
+/// differs from the original: outside it the composite and the result both equal the original,
+/// and the outside check has nothing to count there but the pixels themselves.
+pub fn compare_result_region(
+    original: &RgbaImage,
+    result: &RgbaImage,
+    feather: &FeatherMask,
+    settings: &CompareSettings,
+) -> Result<RegionComparison, CompareError> {
+    let (fitted, resampled) = feather.fit_result(original, result)?;
+    let changed = changed_bounds(original, &fitted);
+    let threshold = settings.noticeable_difference;
+    let (figures, heat) = check_region(original, &fitted, feather, threshold, resampled, changed);
+    let raw = match changed {
+        Some(rect) => Patch::crop(&fitted, rect),
+        None => Patch::unchanged(original.dimensions()),
+    };
+    let shown = if settings.keep_outside {
+        composite_patch(original, &fitted, feather, changed)
+    } else {
+        raw.clone()
+    };
+    let shown_is_raw = resampled.is_none() && shown == raw;
+    Ok(RegionComparison {
+        shown,
+        figures,
+        heat,
+        shown_is_raw,
+    })
 }
 
 /// Compares every result with the original (the feather is computed once).
@@ -135,6 +183,60 @@ mod tests {
         let raw = compare_results(&original, &results, &mask, &off).unwrap();
         assert_eq!(raw[0].shown.get_pixel(0, 0).0, [200, 0, 0, 255]);
         assert_eq!(raw[1].shown.dimensions(), (32, 32));
+    }
+
+    #[test]
+    fn region_comparison_matches_the_full_one_bit_for_bit() {
+        let (w, h) = (120u32, 90u32);
+        let original = gradient(w, h);
+        let mask = square_mask(w, h, 40, 30, 20);
+        let feather = FeatherMask::new(&mask, 3);
+        // A local-engine-like result (changes inside the mask only), one that also leaks
+        // outside, one of another size and an identical one.
+        let mut inside = original.clone();
+        let mut leaking = original.clone();
+        for y in 30..50 {
+            for x in 40..60 {
+                inside.put_pixel(x, y, Rgba([9, 8, 7, 255]));
+                leaking.put_pixel(x, y, Rgba([9, 8, 7, 255]));
+            }
+        }
+        for x in 5..15 {
+            leaking.put_pixel(x, 80, Rgba([255, 255, 255, 255]));
+        }
+        let small = RgbaImage::from_pixel(60, 45, Rgba([1, 2, 3, 255]));
+        for result in [&inside, &leaking, &small, &original] {
+            for keep_outside in [true, false] {
+                let settings = CompareSettings {
+                    keep_outside,
+                    ..CompareSettings::default()
+                };
+                let full = compare_result(&original, result, &feather, &settings).unwrap();
+                let region = compare_result_region(&original, result, &feather, &settings).unwrap();
+                assert_eq!(region.shown.apply(&original).unwrap(), full.shown);
+                assert_eq!(region.figures, full.check.figures);
+                let heat = match &region.heat {
+                    Some(p) => p.apply(&RgbaImage::new(w, h)).unwrap(),
+                    None => RgbaImage::new(w, h),
+                };
+                assert_eq!(heat, full.check.heatmap);
+                assert_eq!(region.heat.is_some(), full.check.figures.changed_pixels > 0);
+            }
+        }
+        let settings = CompareSettings::default();
+        let r = compare_result_region(&original, &inside, &feather, &settings).unwrap();
+        assert!(
+            r.shown_is_raw,
+            "changes inside the mask only: the composite is the result"
+        );
+        assert_eq!(
+            r.shown.rect(),
+            Some(crate::mask::DirtyRect::new(40, 30, 60, 50))
+        );
+        let r = compare_result_region(&original, &leaking, &feather, &settings).unwrap();
+        assert!(!r.shown_is_raw, "the leak outside is not kept");
+        let r = compare_result_region(&original, &small, &feather, &settings).unwrap();
+        assert!(!r.shown_is_raw, "resampled");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use image::RgbaImage;
 
 use super::bands::for_row_bands;
-use super::{CompareError, FeatherMask, Resampled, fit_to_size};
+use super::{CompareError, FeatherMask, Patch, Resampled, changed_bounds};
+use crate::mask::DirtyRect;
 
 /// A composite of a result over the original.
 #[derive(Debug, Clone)]
@@ -21,52 +22,95 @@ pub fn composite(
     result: &RgbaImage,
     feather: &FeatherMask,
 ) -> Result<Composite, CompareError> {
-    feather.check_image(original)?;
-    let (result, resampled) = fit_to_size(result, original.width(), original.height())?;
+    let (result, resampled) = feather.fit_result(original, result)?;
     Ok(Composite {
         image: composite_same_size(original, &result, feather),
         resampled,
     })
 }
 
+/// The composite as a full picture. Where the result equals the original the composite does
+/// too (a blend of two equal values is that value), so only the changed rectangle is blended.
 pub(super) fn composite_same_size(
     original: &RgbaImage,
     result: &RgbaImage,
     feather: &FeatherMask,
 ) -> RgbaImage {
-    let (w, h) = original.dimensions();
-    let row_bytes = w as usize * 4;
-    let mut out = vec![0u8; row_bytes * h as usize];
+    let mut out = original.clone();
+    if let Some(rect) = changed_bounds(original, result) {
+        let row_bytes = original.width() as usize * 4;
+        let rows: &mut [u8] = &mut out;
+        let rows = &mut rows[rect.y0 as usize * row_bytes..rect.y1 as usize * row_bytes];
+        blend_rows(rows, row_bytes, rect.x0, original, result, feather, rect);
+    }
+    out
+}
+
+/// The composite as the original plus `changed`, the rectangle where the result differs from
+/// it (see [`Patch`]): the same pixels as [`composite`], without copying the unchanged rest.
+pub(super) fn composite_patch(
+    original: &RgbaImage,
+    result: &RgbaImage,
+    feather: &FeatherMask,
+    changed: Option<DirtyRect>,
+) -> Patch {
+    let Some(rect) = changed else {
+        return Patch::unchanged(original.dimensions());
+    };
+    let mut patch = Patch::crop(original, rect);
+    let row_bytes = rect.width() as usize * 4;
+    blend_rows(
+        &mut patch.pixels,
+        row_bytes,
+        0,
+        original,
+        result,
+        feather,
+        rect,
+    );
+    patch
+}
+
+/// Blends `result` over `original` through the weights inside `rect`, into `dst`: rows of
+/// `dst_row_bytes` bytes holding rows `rect.y0..rect.y1`, column `rect.x0` at pixel `dst_x0`
+/// of each row, already holding the original's pixels.
+fn blend_rows(
+    dst: &mut [u8],
+    dst_row_bytes: usize,
+    dst_x0: u32,
+    original: &RgbaImage,
+    result: &RgbaImage,
+    feather: &FeatherMask,
+    rect: DirtyRect,
+) {
+    let w = original.width() as usize;
+    let (x0, x1) = (rect.x0 as usize, rect.x1 as usize);
     let (orig, res, weights) = (original.as_raw(), result.as_raw(), feather.as_raw());
-    for_row_bands(&mut out, row_bytes, |first_row, band| {
-        let start = first_row * row_bytes;
-        let orig = &orig[start..start + band.len()];
-        let res = &res[start..start + band.len()];
-        let weights = &weights[first_row * w as usize..first_row * w as usize + band.len() / 4];
-        // Most pixels keep the original: copy the band at once, then touch only the others.
-        band.copy_from_slice(orig);
-        for (i, &wt) in weights.iter().enumerate() {
-            if wt == 0 {
-                continue;
-            }
-            let px = i * 4..i * 4 + 4;
-            let (o, a, b) = (&mut band[px.clone()], &orig[px.clone()], &res[px]);
-            match wt {
-                255 => o.copy_from_slice(b),
-                _ => {
-                    let (wa, wb) = (255 - wt as u32, wt as u32);
-                    for c in 0..4 {
-                        o[c] = ((a[c] as u32 * wa + b[c] as u32 * wb + 127) / 255) as u8;
+    let dst_start = dst_x0 as usize * 4;
+    for_row_bands(dst, dst_row_bytes, |first_row, band| {
+        for (i, row) in band.chunks_exact_mut(dst_row_bytes).enumerate() {
+            let y = rect.y0 as usize + first_row + i;
+            let out = &mut row[dst_start..dst_start + (x1 - x0) * 4];
+            let orig = &orig[(y * w + x0) * 4..(y * w + x1) * 4];
+            let res = &res[(y * w + x0) * 4..(y * w + x1) * 4];
+            for (px, &wt) in weights[y * w + x0..y * w + x1].iter().enumerate() {
+                if wt == 0 {
+                    continue;
+                }
+                let range = px * 4..px * 4 + 4;
+                let (o, a, b) = (&mut out[range.clone()], &orig[range.clone()], &res[range]);
+                match wt {
+                    255 => o.copy_from_slice(b),
+                    _ => {
+                        let (wa, wb) = (255 - wt as u32, wt as u32);
+                        for c in 0..4 {
+                            o[c] = ((a[c] as u32 * wa + b[c] as u32 * wb + 127) / 255) as u8;
+                        }
                     }
                 }
             }
         }
     });
-    match RgbaImage::from_raw(w, h, out) {
-        Some(img) => img,
-        // The buffer is allocated for exactly w x h pixels above.
-        None => RgbaImage::new(w, h),
-    }
 }
 
 #[cfg(test)]
@@ -74,6 +118,7 @@ mod tests {
     use image::Rgba;
 
     use super::*;
+    use crate::compare::fit_to_size;
     use crate::compare::fixtures::{gradient, nearest_marked_d2, square_mask};
     use crate::mask::Mask;
 

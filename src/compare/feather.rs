@@ -1,10 +1,12 @@
 //! The feathered mask: a composite weight per pixel from the mask and a feather radius, by
 //! Euclidean distance to the nearest marked pixel (two separable passes, rows over threads).
 
+use std::borrow::Cow;
+
 use image::RgbaImage;
 
 use super::bands::for_row_bands;
-use super::{CompareError, MAX_FEATHER_PX};
+use super::{CompareError, MAX_FEATHER_PX, Resampled, fit_to_size};
 use crate::mask::{Mask, THRESHOLD};
 
 /// The composite weight of every pixel, from a mask and a feather radius: 255 inside the mask
@@ -16,6 +18,8 @@ pub struct FeatherMask {
     height: u32,
     radius: u32,
     weights: Vec<u8>,
+    /// How many weights are 0 (counted once: every outside check needs it).
+    outside: u64,
 }
 
 impl std::fmt::Debug for FeatherMask {
@@ -39,21 +43,11 @@ impl FeatherMask {
             for (dst, &c) in weights.iter_mut().zip(mask.as_raw()) {
                 *dst = if c >= THRESHOLD { 255 } else { 0 };
             }
-            return Self {
-                width,
-                height,
-                radius,
-                weights,
-            };
+            return Self::from_weights(width, height, radius, weights);
         }
         // Only rows within r of a marked row can have a weight.
         let Some(bounds) = mask.marked_bounds() else {
-            return Self {
-                width,
-                height,
-                radius,
-                weights,
-            };
+            return Self::from_weights(width, height, radius, weights);
         };
         let (marked_y0, marked_y1) = (bounds.y0 as usize, bounds.y1 as usize);
         // Pass 1: per row, the horizontal distance to the nearest marked pixel, capped at r + 1
@@ -127,11 +121,17 @@ impl FeatherMask {
                 }
             },
         );
+        Self::from_weights(width, height, radius, weights)
+    }
+
+    fn from_weights(width: u32, height: u32, radius: u32, weights: Vec<u8>) -> Self {
+        let outside = weights.iter().filter(|&&w| w == 0).count() as u64;
         Self {
             width,
             height,
             radius,
             weights,
+            outside,
         }
     }
 
@@ -173,7 +173,18 @@ impl FeatherMask {
 
     /// How many pixels are outside the mask and its feather band.
     pub fn outside_count(&self) -> u64 {
-        self.weights.iter().filter(|&&w| w == 0).count() as u64
+        self.outside
+    }
+
+    /// Checks `original` against the weights' size and fits `result` to it (see
+    /// [`fit_to_size`]).
+    pub(super) fn fit_result<'r>(
+        &self,
+        original: &RgbaImage,
+        result: &'r RgbaImage,
+    ) -> Result<(Cow<'r, RgbaImage>, Option<Resampled>), CompareError> {
+        self.check_image(original)?;
+        fit_to_size(result, original.width(), original.height())
     }
 
     pub(super) fn check_image(&self, original: &RgbaImage) -> Result<(), CompareError> {

@@ -16,6 +16,7 @@
 //! The parts: `fit` (resampling a result to the original's size), `feather` (the feathered
 //! mask weights), `composite` (the result over the original), `outside` (the outside-mask
 //! figures and heatmap), `comparison` (one or all results: composite and check together),
+//! `region` (the changed rectangle and [`Patch`]: crop + offset over the original),
 //! `sheet` (the labelled before/after sheet) and `bands` (splitting row passes over threads).
 
 mod bands;
@@ -24,6 +25,7 @@ mod composite;
 mod feather;
 mod fit;
 mod outside;
+mod region;
 mod sheet;
 
 pub use comparison::*;
@@ -31,6 +33,7 @@ pub use composite::*;
 pub use feather::*;
 pub use fit::*;
 pub use outside::*;
+pub use region::*;
 pub use sheet::*;
 
 /// The feather radius used unless the user picks another (pixels).
@@ -57,6 +60,18 @@ pub enum CompareError {
     },
     #[error("{which} has no pixels (0x0); nothing to compare")]
     EmptyImage { which: String },
+    #[error(
+        "a changed region of {width}x{height} pixels at ({x}, {y}) does not fit the \
+         {image_width}x{image_height} picture it belongs to"
+    )]
+    PatchMismatch {
+        x: u32,
+        y: u32,
+        width: u32,
+        height: u32,
+        image_width: u32,
+        image_height: u32,
+    },
 }
 
 #[cfg(test)]

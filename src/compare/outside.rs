@@ -4,8 +4,9 @@
 use image::RgbaImage;
 use serde::{Deserialize, Serialize};
 
-use super::bands::{for_row_bands, thread_count};
-use super::{CompareError, FeatherMask, Resampled, fit_to_size};
+use super::bands::{for_row_bands, for_row_ranges};
+use super::{CompareError, FeatherMask, Patch, Resampled, changed_bounds};
+use crate::mask::DirtyRect;
 
 /// What a result changed outside the mask and its feather band, against the original.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -155,8 +156,7 @@ pub fn check_outside(
     feather: &FeatherMask,
     threshold: u8,
 ) -> Result<OutsideCheck, CompareError> {
-    feather.check_image(original)?;
-    let (result, resampled) = fit_to_size(result, original.width(), original.height())?;
+    let (result, resampled) = feather.fit_result(original, result)?;
     Ok(check_same_size(
         original, &result, feather, threshold, resampled,
     ))
@@ -169,33 +169,90 @@ pub fn outside_figures(
     feather: &FeatherMask,
     threshold: u8,
 ) -> Result<OutsideFigures, CompareError> {
-    feather.check_image(original)?;
-    let (result, resampled) = fit_to_size(result, original.width(), original.height())?;
-    let (orig, res, weights) = (original.as_raw(), result.as_raw(), feather.as_raw());
-    let n = weights.len();
-    let threads = thread_count(n);
-    let per = n.div_ceil(threads).max(1);
-    let tally = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .step_by(per)
-            .map(|start| {
-                let end = (start + per).min(n);
-                let (o, r, w) = (
-                    &orig[start * 4..end * 4],
-                    &res[start * 4..end * 4],
-                    &weights[start..end],
-                );
-                scope.spawn(move || tally_rows(o, r, w, threshold, None))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .fold(Tally::default(), |acc, h| match h.join() {
-                Ok(t) => acc.merge(t),
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-    });
+    let (result, resampled) = feather.fit_result(original, result)?;
+    let rect = changed_bounds(original, &result);
+    let tally = tally_region(original, &result, feather, threshold, rect, None);
     Ok(tally.figures(threshold, feather.radius(), resampled))
+}
+
+/// Tallies the pixels inside `rect` (every pixel where the two differ), writing heatmap
+/// pixels into `heat` (rows of `rect`'s width) when given. Pixels outside `rect` are equal, so
+/// they add to the outside count only: that comes from the weights.
+fn tally_region(
+    original: &RgbaImage,
+    result: &RgbaImage,
+    feather: &FeatherMask,
+    threshold: u8,
+    rect: Option<DirtyRect>,
+    heat: Option<&mut [u8]>,
+) -> Tally {
+    let mut tally = Tally::default();
+    if let Some(rect) = rect {
+        let w = original.width() as usize;
+        let (x0, x1) = (rect.x0 as usize, rect.x1 as usize);
+        let (orig, res, weights) = (original.as_raw(), result.as_raw(), feather.as_raw());
+        let row = |y: usize, heat: Option<&mut [u8]>| {
+            let (start, end) = (y * w + x0, y * w + x1);
+            tally_rows(
+                &orig[start * 4..end * 4],
+                &res[start * 4..end * 4],
+                &weights[start..end],
+                threshold,
+                heat,
+            )
+        };
+        let rows = rect.y0 as usize..rect.y1 as usize;
+        let tallies = match heat {
+            Some(heat) => for_row_bands(heat, (x1 - x0) * 4, |first_row, band| {
+                band.chunks_exact_mut((x1 - x0) * 4)
+                    .enumerate()
+                    .map(|(i, h)| row(rows.start + first_row + i, Some(h)))
+                    .fold(Tally::default(), Tally::merge)
+            }),
+            None => for_row_ranges(rows.clone(), x1 - x0, |band| {
+                band.map(|y| row(y, None))
+                    .fold(Tally::default(), Tally::merge)
+            }),
+        };
+        tally = tallies.into_iter().fold(Tally::default(), Tally::merge);
+    }
+    tally.outside = feather.outside_count();
+    tally
+}
+
+/// The figures and the heatmap cropped to `changed`, the rectangle where the two differ (as a
+/// patch over a transparent picture; `None` when nothing changed noticeably outside).
+pub(super) fn check_region(
+    original: &RgbaImage,
+    result: &RgbaImage,
+    feather: &FeatherMask,
+    threshold: u8,
+    resampled: Option<Resampled>,
+    changed: Option<DirtyRect>,
+) -> (OutsideFigures, Option<Patch>) {
+    let Some(rect) = changed else {
+        let tally = tally_region(original, result, feather, threshold, None, None);
+        return (tally.figures(threshold, feather.radius(), resampled), None);
+    };
+    let mut heat = vec![0u8; rect.area() * 4];
+    let tally = tally_region(
+        original,
+        result,
+        feather,
+        threshold,
+        Some(rect),
+        Some(&mut heat),
+    );
+    let figures = tally.figures(threshold, feather.radius(), resampled);
+    let pixels = RgbaImage::from_raw(rect.width(), rect.height(), heat)
+        .unwrap_or_else(|| RgbaImage::new(rect.width(), rect.height()));
+    let patch = Patch {
+        size: original.dimensions(),
+        x: rect.x0,
+        y: rect.y0,
+        pixels,
+    };
+    (figures, (figures.changed_pixels > 0).then_some(patch))
 }
 
 pub(super) fn check_same_size(
@@ -206,26 +263,14 @@ pub(super) fn check_same_size(
     resampled: Option<Resampled>,
 ) -> OutsideCheck {
     let (w, h) = original.dimensions();
-    let row_bytes = w as usize * 4;
-    let mut heat = vec![0u8; row_bytes * h as usize];
-    let (orig, res, weights) = (original.as_raw(), result.as_raw(), feather.as_raw());
-    let tallies = for_row_bands(&mut heat, row_bytes, |first_row, band| {
-        let start = first_row * row_bytes;
-        let px = first_row * w as usize;
-        tally_rows(
-            &orig[start..start + band.len()],
-            &res[start..start + band.len()],
-            &weights[px..px + band.len() / 4],
-            threshold,
-            Some(band),
-        )
-    });
-    let tally = tallies.into_iter().fold(Tally::default(), Tally::merge);
-    let heatmap = RgbaImage::from_raw(w, h, heat).unwrap_or_else(|| RgbaImage::new(w, h));
-    OutsideCheck {
-        figures: tally.figures(threshold, feather.radius(), resampled),
-        heatmap,
+    let changed = changed_bounds(original, result);
+    let (figures, heat) = check_region(original, result, feather, threshold, resampled, changed);
+    let mut heatmap = RgbaImage::new(w, h);
+    if let Some(patch) = heat {
+        // The patch was cut from a picture of this very size.
+        let _ = patch.paste_into(&mut heatmap);
     }
+    OutsideCheck { figures, heatmap }
 }
 
 #[cfg(test)]

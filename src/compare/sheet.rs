@@ -1,13 +1,12 @@
 //! The before/after sheet for sharing: the original and every result side by side, each
 //! labelled above ("Original", "Result 1", ...).
 
-use std::borrow::Cow;
-
 use image::RgbaImage;
 use image::imageops::FilterType;
 
-use super::CompareError;
+use super::{CompareError, Patch};
 use crate::fonts::{Typeface, render_line};
+use crate::imageio;
 
 /// Layout of the before/after sheet.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,12 +63,7 @@ pub fn comparison_sheet(
     results: &[&RgbaImage],
     options: &SheetOptions,
 ) -> Result<Sheet, CompareError> {
-    let (ow, oh) = original.dimensions();
-    if ow == 0 || oh == 0 {
-        return Err(CompareError::EmptyImage {
-            which: "the original".into(),
-        });
-    }
+    let (tw, th) = tile_size(original, options)?;
     if let Some(i) = results
         .iter()
         .position(|r| r.width() == 0 || r.height() == 0)
@@ -78,33 +72,105 @@ pub fn comparison_sheet(
             which: format!("result {}", i + 1),
         });
     }
+    let tile = |src: &RgbaImage| -> RgbaImage {
+        if src.dimensions() == (tw, th) {
+            src.clone()
+        } else {
+            imageio::shrink(src, tw, th)
+        }
+    };
+    let tiles = std::iter::once(original)
+        .chain(results.iter().copied())
+        .map(tile)
+        .collect();
+    Ok(lay_out(tiles, (tw, th), options))
+}
+
+/// [`comparison_sheet`] of results given as patches over the original (see
+/// [`Patch`]): the same sheet, but a large original is reduced once and each result only where
+/// its patch lies, instead of scaling every full-size result down.
+pub fn comparison_sheet_of_patches(
+    original: &RgbaImage,
+    results: &[&Patch],
+    options: &SheetOptions,
+) -> Result<Sheet, CompareError> {
+    let (tw, th) = tile_size(original, options)?;
+    let (ow, oh) = original.dimensions();
+    let k = imageio::block_factor((ow, oh), (tw, th));
+    if k < 2 {
+        let full = results
+            .iter()
+            .map(|p| p.apply(original))
+            .collect::<Result<Vec<_>, _>>()?;
+        return comparison_sheet(original, &full.iter().collect::<Vec<_>>(), options);
+    }
+    let filter = FilterType::Triangle;
+    let reduced = imageio::box_reduce(original, k);
+    let mut tiles = vec![image::imageops::resize(&reduced, tw, th, filter)];
+    for patch in results {
+        let mut blocks = reduced.clone();
+        if let Some(rect) = patch.rect() {
+            // The blocks the patch touches, recomputed from the source pixels they average.
+            let (bx, by) = (rect.x0 / k, rect.y0 / k);
+            let x1 = (rect.x1.div_ceil(k) * k).min(ow);
+            let y1 = (rect.y1.div_ceil(k) * k).min(oh);
+            let (ax, ay) = (bx * k, by * k);
+            let mut area = image::imageops::crop_imm(original, ax, ay, x1 - ax, y1 - ay).to_image();
+            let local = Patch {
+                size: area.dimensions(),
+                x: rect.x0 - ax,
+                y: rect.y0 - ay,
+                pixels: patch.pixels.clone(),
+            };
+            if patch.size != (ow, oh) {
+                // Checked the same way a full apply would be.
+                patch.apply(original)?;
+            }
+            local.paste_into(&mut area)?;
+            let redone = imageio::box_reduce(&area, k);
+            image::imageops::replace(&mut blocks, &redone, i64::from(bx), i64::from(by));
+        } else if patch.size != (ow, oh) {
+            patch.apply(original)?;
+        }
+        tiles.push(image::imageops::resize(&blocks, tw, th, filter));
+    }
+    Ok(lay_out(tiles, (tw, th), options))
+}
+
+/// The size of every tile: the original fitted in `max_tile_side`.
+fn tile_size(original: &RgbaImage, options: &SheetOptions) -> Result<(u32, u32), CompareError> {
+    let (ow, oh) = original.dimensions();
+    if ow == 0 || oh == 0 {
+        return Err(CompareError::EmptyImage {
+            which: "the original".into(),
+        });
+    }
     let side = options.max_tile_side.max(16);
     let scale = (side as f64 / ow.max(oh) as f64).min(1.0);
     let tw = ((ow as f64 * scale).round() as u32).max(1);
     let th = ((oh as f64 * scale).round() as u32).max(1);
+    Ok((tw, th))
+}
+
+/// Places the tiles (original first) with their labels.
+fn lay_out(tiles: Vec<RgbaImage>, (tw, th): (u32, u32), options: &SheetOptions) -> Sheet {
     let label_px = options.label_px.clamp(6.0, 200.0);
     let strip_h = (label_px * 1.6).ceil() as u32;
-    let count = results.len() + 1;
-    let columns = options.max_columns.clamp(1, count);
+    let count = tiles.len();
+    let columns = options.max_columns.clamp(1, count.max(1));
     let rows = count.div_ceil(columns);
     let gap = options.gap;
     let sheet_w = gap + columns as u32 * (tw + gap);
     let sheet_h = gap + rows as u32 * (strip_h + th + gap);
     let mut image = RgbaImage::from_pixel(sheet_w, sheet_h, image::Rgba(options.background));
-    let mut tiles = Vec::with_capacity(count);
+    let mut placed = Vec::with_capacity(count);
     let mut labels = Vec::with_capacity(count);
-    let sources = std::iter::once(original).chain(results.iter().copied());
-    for (i, src) in sources.enumerate() {
+    for (i, tile) in tiles.iter().enumerate() {
         let (col, row) = ((i % columns) as u32, (i / columns) as u32);
         let x = gap + col * (tw + gap);
         let y = gap + row * (strip_h + th + gap);
-        let tile: Cow<'_, RgbaImage> = if src.dimensions() == (tw, th) {
-            Cow::Borrowed(src)
-        } else {
-            Cow::Owned(image::imageops::resize(src, tw, th, FilterType::Triangle))
-        };
-        image::imageops::replace(&mut image, tile.as_ref(), x as i64, (y + strip_h) as i64);
-        tiles.push((x, y + strip_h, tw, th));
+        image::imageops::replace(&mut image, tile, x as i64, (y + strip_h) as i64);
+        placed.push((x, y + strip_h, tw, th));
         labels.push((x, y, tw, strip_h));
         if let Some(text) = render_line(Typeface::SansBold, &sheet_label(i), label_px) {
             let ty = y + strip_h.saturating_sub(text.height) / 2;
@@ -119,11 +185,11 @@ pub fn comparison_sheet(
             );
         }
     }
-    Ok(Sheet {
+    Sheet {
         image,
-        tiles,
+        tiles: placed,
         labels,
-    })
+    }
 }
 
 /// Blends `colour` through a coverage bitmap at (x, y), clipped to `max_w` columns and the image.
@@ -162,6 +228,41 @@ mod tests {
     use image::Rgba;
 
     use super::*;
+
+    #[test]
+    fn a_sheet_of_patches_equals_the_sheet_of_full_results() {
+        let original = crate::compare::fixtures::gradient(610, 400);
+        let mut a = original.clone();
+        let mut b = original.clone();
+        for y in 100..140 {
+            for x in 200..260 {
+                a.put_pixel(x, y, Rgba([250, 0, 0, 255]));
+            }
+        }
+        for y in 390..400 {
+            for x in 600..610 {
+                b.put_pixel(x, y, Rgba([0, 0, 250, 255]));
+            }
+        }
+        let patches: Vec<Patch> = [&a, &b, &original]
+            .iter()
+            .map(|r| Patch::between(&original, r).unwrap())
+            .collect();
+        for side in [100, 300, 1024] {
+            let opts = SheetOptions {
+                max_tile_side: side,
+                ..SheetOptions::default()
+            };
+            let full = comparison_sheet(&original, &[&a, &b, &original], &opts).unwrap();
+            let refs: Vec<&Patch> = patches.iter().collect();
+            let patched = comparison_sheet_of_patches(&original, &refs, &opts).unwrap();
+            assert_eq!(patched, full, "tile side {side}");
+        }
+        let wrong = Patch::unchanged((5, 5));
+        assert!(
+            comparison_sheet_of_patches(&original, &[&wrong], &SheetOptions::default()).is_err()
+        );
+    }
 
     #[test]
     fn sheet_places_labelled_tiles() {

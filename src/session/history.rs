@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use image::RgbaImage;
 
+use super::Picture;
 use super::disk::{
     decode_mask, encode_mask, encode_png, io_err, now_unix_ms, plain_file_name, read_picture,
 };
@@ -14,7 +15,9 @@ use super::{
     HistoryProblem, Listing, MASK_FILE, NewEdit, NewResult, Recorded, ReopenedEdit, ResultRecord,
     SessionError, THUMB_FILE, THUMBNAIL_SIDE, check_no_secrets, default_root, write_atomic,
 };
+use crate::compare::{Patch, changed_bounds};
 use crate::imageio;
+use crate::mask::DirtyRect;
 
 /// The history of edits on disk.
 #[derive(Debug, Clone)]
@@ -108,7 +111,7 @@ impl History {
             write_atomic(&tmp.join(THUMB_FILE), &encode_png(&thumb)?)?;
             let mut results = Vec::with_capacity(edit.results.len());
             for (i, r) in edit.results.iter().enumerate() {
-                results.push(write_result(&tmp, i, r)?);
+                results.push(write_result(&tmp, i, r, Some(&seed_pixels))?);
             }
             let record = EditRecord {
                 format_version: FORMAT_VERSION,
@@ -187,7 +190,21 @@ impl History {
     pub fn add_result(&self, id: &EditId, result: &NewResult<'_>) -> Result<usize, SessionError> {
         let mut record = self.read_record(id)?;
         let index = record.results.len();
-        let rec = write_result(&self.entry_dir(id), index, result)?;
+        let dir = self.entry_dir(id);
+        // Pixels are stored as their change over the seed, so the seed is needed (encoded
+        // pictures are kept as they are).
+        let wants_seed = matches!(result.image, Picture::Pixels(_))
+            || matches!(result.raw, Some(Picture::Pixels(_)));
+        let seed = match wants_seed {
+            true => Some(read_picture(&dir.join(&record.seed_file)).map_err(|e| {
+                SessionError::Corrupt {
+                    id: id.to_string(),
+                    reason: format!("seed image: {e}"),
+                }
+            })?),
+            false => None,
+        };
+        let rec = write_result(&dir, index, result, seed.as_ref())?;
         record.results.push(rec);
         self.write_record(&record)?;
         Ok(index)
@@ -294,13 +311,29 @@ impl History {
                 ),
             });
         }
+        let read = |file: &str, offset: Option<(u32, u32)>| -> Result<RgbaImage, String> {
+            let picture = read_picture(&dir.join(file)).map_err(|e| e.to_string())?;
+            match offset {
+                None => Ok(picture),
+                Some((x, y)) => Patch {
+                    size: seed.dimensions(),
+                    x,
+                    y,
+                    pixels: picture,
+                }
+                .apply(&seed)
+                .map_err(|e| e.to_string()),
+            }
+        };
         let results = record
             .results
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                read_picture(&dir.join(&r.file))
-                    .map_err(|e| corrupt(&format!("result {}", i + 1), e))
+                read(&r.file, r.offset).map_err(|reason| SessionError::Corrupt {
+                    id: id.to_string(),
+                    reason: format!("result {}: {reason}", i + 1),
+                })
             })
             .collect();
         let raws = record
@@ -308,7 +341,7 @@ impl History {
             .iter()
             .map(|r| {
                 let file = plain_file_name(r.raw_file.as_deref()?)?;
-                read_picture(&dir.join(file))
+                read(file, r.raw_offset)
                     .map_err(|e| tracing::warn!(edit = %id, %file, "raw output unreadable: {e}"))
                     .ok()
             })
@@ -322,7 +355,9 @@ impl History {
         })
     }
 
-    /// The path of a stored file of an edit (a result or raw output named in its record).
+    /// The path of a stored file of an edit (a result or raw output named in its record). A
+    /// file whose record has an offset holds only the changed rectangle; [`History::reopen`]
+    /// gives the whole picture.
     pub fn file_path(&self, id: &EditId, file: &str) -> Option<PathBuf> {
         plain_file_name(file).map(|f| self.entry_dir(id).join(f))
     }
@@ -374,29 +409,59 @@ impl History {
     }
 }
 
-fn write_result(dir: &Path, index: usize, r: &NewResult<'_>) -> Result<ResultRecord, SessionError> {
+fn write_result(
+    dir: &Path,
+    index: usize,
+    r: &NewResult<'_>,
+    seed: Option<&RgbaImage>,
+) -> Result<ResultRecord, SessionError> {
     let n = index + 1;
-    let (bytes, ext) = r.image.file_bytes()?;
+    let (bytes, ext, offset) = stored_bytes(&r.image, seed)?;
     let file = format!("result-{n}.{ext}");
     write_atomic(&dir.join(&file), &bytes)?;
-    let raw_file = match &r.raw {
+    let (raw_file, raw_offset) = match &r.raw {
         Some(raw) => {
-            let (bytes, ext) = raw.file_bytes()?;
+            let (bytes, ext, offset) = stored_bytes(raw, seed)?;
             let name = format!("raw-{n}.{ext}");
             write_atomic(&dir.join(&name), &bytes)?;
-            Some(name)
+            (Some(name), offset)
         }
-        None => None,
+        None => (None, None),
     };
     Ok(ResultRecord {
         file,
+        offset,
         raw_file,
+        raw_offset,
         image_uuid: r.image_uuid.clone(),
         seed: r.seed,
         cost: r.cost,
         outside: r.outside,
         kept: false,
     })
+}
+
+/// A result picture's file: its bytes, their extension, and the offset of a stored crop.
+type Stored = (Vec<u8>, &'static str, Option<(u32, u32)>);
+
+/// The bytes to store for a result picture, their extension and, when only the rectangle that
+/// differs from `seed` is stored, its offset: pixels of the seed's size that changed less than
+/// half of it are kept as that crop (a small sign in a large photo costs kilobytes, not a
+/// second copy of the photo). Encoded pictures are kept as they are.
+fn stored_bytes(picture: &Picture<'_>, seed: Option<&RgbaImage>) -> Result<Stored, SessionError> {
+    if let (Picture::Pixels(img), Some(seed)) = (picture, seed)
+        && img.dimensions() == seed.dimensions()
+    {
+        // An unchanged result is stored as one pixel of it.
+        let rect = changed_bounds(seed, img).unwrap_or(DirtyRect::new(0, 0, 1, 1));
+        let (w, h) = img.dimensions();
+        if rect.area() * 2 < w as usize * h as usize {
+            let patch = Patch::crop(img, rect);
+            return Ok((encode_png(&patch.pixels)?, "png", Some((patch.x, patch.y))));
+        }
+    }
+    let (bytes, ext) = picture.file_bytes()?;
+    Ok((bytes, ext, None))
 }
 
 fn folder_bytes(dir: &Path) -> u64 {
@@ -663,6 +728,70 @@ mod tests {
         assert_eq!(fs::read_dir(history.dir()).unwrap().count(), 0);
         assert!(EditId::parse("../etc").is_err());
         assert!(EditId::parse("").is_err());
+    }
+
+    #[test]
+    fn small_changes_are_stored_as_crops_and_reopen_bit_for_bit() {
+        let root = tempfile::tempdir().unwrap();
+        let history = History::open(root.path()).unwrap();
+        let seed = photo(200, 150, 3);
+        let m = mask(200, 150);
+        let mut shown = seed.clone();
+        for y in 40..52 {
+            for x in 120..150 {
+                shown.put_pixel(x, y, image::Rgba([x as u8, 200, y as u8, 255]));
+            }
+        }
+        let mut raw = shown.clone();
+        raw.get_pixel_mut(10, 140).0[3] = 0; // a leak outside the edit, kept in the raw
+        let unchanged = seed.clone();
+        let mut r0 = NewResult::new(Picture::Pixels(&shown));
+        r0.raw = Some(Picture::Pixels(&raw));
+        let r1 = NewResult::new(Picture::Pixels(&unchanged));
+        let id = history
+            .record(&NewEdit {
+                seed_image: Picture::Pixels(&seed),
+                mask: &m,
+                prompt: "OPEN",
+                settings: settings(),
+                results: vec![r0, r1],
+            })
+            .unwrap()
+            .id;
+        // A late result is stored the same way.
+        let mut late = seed.clone();
+        late.put_pixel(199, 149, image::Rgba([1, 2, 3, 4]));
+        let index = history
+            .add_result(&id, &NewResult::new(Picture::Pixels(&late)))
+            .unwrap();
+        assert_eq!(index, 2);
+
+        let history = History::open(root.path()).unwrap();
+        let back = history.reopen(&id).unwrap();
+        let recs = &back.record.results;
+        assert_eq!(recs[0].offset, Some((120, 40)));
+        assert_eq!(recs[0].raw_offset, Some((10, 40)));
+        assert_eq!(recs[1].offset, Some((0, 0)));
+        assert_eq!(recs[2].offset, Some((199, 149)));
+        let stored = |file: &str| imageio::open(&history.file_path(&id, file).unwrap()).unwrap();
+        assert_eq!(stored(&recs[0].file).dimensions(), (30, 12));
+        assert_eq!(
+            stored(recs[0].raw_file.as_deref().unwrap()).dimensions(),
+            (140, 101)
+        );
+        assert_eq!(stored(&recs[1].file).dimensions(), (1, 1));
+        assert_eq!(back.seed, seed);
+        assert_eq!(back.results[0].as_ref().unwrap(), &shown);
+        assert_eq!(back.raws[0].as_ref(), Some(&raw));
+        assert_eq!(back.results[1].as_ref().unwrap(), &unchanged);
+        assert_eq!(back.results[2].as_ref().unwrap(), &late);
+        // A crop whose offset puts it outside the photo is a damaged result, not a panic.
+        let entry = history.dir().join(id.as_str()).join(ENTRY_FILE);
+        let text = fs::read_to_string(&entry).unwrap();
+        fs::write(&entry, text.replacen("120,", "190,", 1)).unwrap();
+        let back = history.reopen(&id).unwrap();
+        assert!(back.results[0].is_err());
+        assert!(back.results[1].is_ok());
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //!                   seed.<ext>      the seed image (PNG, or the original file's bytes)
 //!                   mask.png        mask coverage, 8-bit grayscale, full resolution
 //!                   thumb.png       the seed fitted in 256 px
-//!                   result-N.png    result N as shown/saved (composited when keep-outside is on)
-//!                   raw-N.<ext>     the model's raw output, when given
+//!                   result-N.png    result N as shown/saved (composited when keep-outside is on);
+//!                                   only the rectangle that differs from the seed, when the
+//!                                   record gives its `offset`
+//!                   raw-N.<ext>     the model's raw output, when given (a crop too, with `raw_offset`)
 //! ROOT/autosave/work.json           the current work; image-<hash>.png, mask-<n>.png beside it
 //! ROOT/autosave/running.lock        present while touchup runs; left behind by a crash or kill
 //! ```

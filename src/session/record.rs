@@ -64,9 +64,16 @@ impl std::fmt::Display for EditId {
 pub struct ResultRecord {
     /// The result as shown and saved (composited when keep-outside was on).
     pub file: String,
+    /// Set when `file` holds only the rectangle where the result differs from the seed image,
+    /// whose top-left corner goes here: the result is the seed with that rectangle written in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<(u32, u32)>,
     /// The model's raw output, when kept.
     #[serde(default)]
     pub raw_file: Option<String>,
+    /// Like `offset`, for `raw_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_offset: Option<(u32, u32)>,
     /// Runware's `imageUUID`.
     #[serde(default)]
     pub image_uuid: Option<String>,
