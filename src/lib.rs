@@ -11,4 +11,5 @@ pub mod local;
 pub mod mask;
 pub mod runware;
 pub mod session;
+pub mod text;
 pub mod ui;

@@ -1,6 +1,7 @@
 //! The command line: `touchup [IMAGE]` opens the editor, subcommands run headless. Data goes to
 //! stdout, messages to stderr; every expected failure is one line and a non-zero exit.
 
+mod check_text;
 mod edit;
 mod mask;
 
@@ -33,6 +34,8 @@ enum Command {
     /// Edit the masked area of a photo with Ideogram 3.0 Edit on Runware or the offline engine,
     /// headless.
     Edit(Box<edit::EditArgs>),
+    /// Read the text of a photo and check it against the expected strings; prints JSON.
+    CheckText(check_text::CheckTextArgs),
     /// Redraw the bundled demo photo (the storefront the editor opens by default).
     Demo {
         /// Where to write the PNG.
@@ -52,7 +55,14 @@ pub fn run() -> ExitCode {
         .map(|(_, m)| m.clone())
         .unwrap_or_default();
     let result = match cli.command {
-        Some(Command::Mask(args)) => mask::run(&args, &sub),
+        Some(Command::Mask(args)) => {
+            init_logging();
+            mask::run(&args, &sub)
+        }
+        Some(Command::CheckText(args)) => {
+            init_logging();
+            check_text::run(&args)
+        }
         Some(Command::Edit(args)) => {
             init_logging();
             edit::run(&args)
