@@ -218,3 +218,26 @@ fn demo_subcommand_redraws_the_bundled_image() {
     let drawn = image::open(&out_path).unwrap().into_rgba8();
     assert_eq!(drawn, touchup::demo::image());
 }
+
+#[test]
+fn a_rect_wholly_outside_the_photo_is_an_error_like_an_outside_wand() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = photo(dir.path(), 40, 30);
+    let err = assert_clean_failure(&mask(&img, &["--wand", "50,5", "--data-uri"]));
+    assert!(err.contains("outside the 40x30 image"), "{err}");
+    for rect in ["40,0,5,5", "-10,-10,5,5", "0,30,40,2"] {
+        let err = assert_clean_failure(&mask(&img, &["--rect", rect, "--data-uri"]));
+        assert!(
+            err.contains(&format!("--rect '{rect}'")) && err.contains("outside the 40x30 image"),
+            "{rect}: {err}"
+        );
+    }
+    // Partly outside is clipped, as before.
+    assert_succeeded(&mask(&img, &["--rect", "35,25,10,10", "--data-uri"]));
+}
+
+#[test]
+fn a_missing_photo_is_named_by_its_whole_path() {
+    let err = assert_clean_failure(&mask(Path::new("/nonexistent/x.png"), &["--data-uri"]));
+    assert!(err.contains("/nonexistent/x.png"), "{err}");
+}

@@ -236,3 +236,73 @@ fn failures_end_with_one_error_line_and_a_non_zero_exit() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--feather"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_missing_photo_is_named_by_its_whole_path() {
+    let dir = folder_with_inputs();
+    let o = touchup(
+        dir.path(),
+        &[
+            "--image",
+            "/nonexistent/x.png",
+            "--mask",
+            "mask.png",
+            "--prompt",
+            "x",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("/nonexistent/x.png") && err.contains("no such file"),
+        "{err}"
+    );
+    assert_eq!(
+        err.trim().lines().count(),
+        2,
+        "the engine note and the error: {err}"
+    );
+}
+
+#[test]
+fn a_quality_beyond_a_byte_gets_the_same_answer_as_255() {
+    let dir = folder_with_inputs();
+    let answer = |q: &str| {
+        let o = edit(dir.path(), "mask.png", "'OPEN'", &["--quality", q], "out");
+        assert!(!o.status.success(), "{q}");
+        let err = stderr(&o);
+        let last = err.trim().lines().last().unwrap().to_string();
+        assert!(last.contains("choose 20 to 99"), "{q}: {err}");
+        last.replace(q, "Q")
+    };
+    assert_eq!(answer("500"), answer("255"));
+}
+
+#[test]
+fn webp_and_jpg_formats_are_written_by_the_local_engine() {
+    let dir = folder_with_inputs();
+    for (format, ext, mime) in [("webp", "webp", "image/webp"), ("jpg", "jpg", "image/jpeg")] {
+        let out = format!("out-{format}");
+        let o = edit(
+            dir.path(),
+            "mask.png",
+            "'OPEN'",
+            &["--format", format, "--seed", "3"],
+            &out,
+        );
+        assert_succeeded(&o);
+        let raw = dir.path().join(&out).join(format!("result-1.raw.{ext}"));
+        let bytes = std::fs::read(&raw).unwrap_or_else(|e| panic!("{}: {e}", raw.display()));
+        assert_eq!(touchup::imageio::sniff_mime(&bytes), mime);
+        let r = &index(&dir.path().join(&out))["results"][0];
+        assert_eq!(r["raw_file"], format!("result-1.raw.{ext}"));
+        assert_eq!(r["file"], "result-1.png");
+    }
+    // WebP is lossless: the raw output decodes to the composited result's pixels inside the
+    // mask far from its edge, exactly.
+    let raw = load(&dir.path().join("out-webp/result-1.raw.webp"));
+    let composited = load(&dir.path().join("out-webp/result-1.png"));
+    assert_eq!(raw.get_pixel(24, 16), composited.get_pixel(24, 16));
+}

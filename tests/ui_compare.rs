@@ -6,7 +6,7 @@ use egui::{Color32, ColorImage, Key, Modifiers, TextureHandle, TextureOptions, V
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use touchup::compare::OutsideFigures;
-use touchup::ui::compare::{
+use touchup::ui::results::compare::{
     CompareAction, CompareInputs, CompareMode, CompareView, ResultTextures,
 };
 
@@ -248,4 +248,96 @@ fn flip_and_heatmap_toggle() {
     h.key_press(Key::M);
     h.run_steps(2);
     assert!(!h.state().compare.show_heatmap);
+}
+
+/// The image's screen rectangle in the first pane, as the shared view places it.
+fn image_in_first_pane(h: &Harness<'static, State>) -> (egui::Rect, egui::Rect) {
+    let pane = h.state().compare.pane_rects()[0];
+    (pane, h.state().compare.view.image_rect(pane, IMAGE))
+}
+
+#[test]
+fn a_new_layout_fits_the_picture_until_the_view_is_zoomed() {
+    let mut h = harness(4);
+    // Side by side -> Swipe: the picture spans the divider, so the result shows right of it.
+    h.key_press(CompareMode::Swipe.shortcut());
+    h.run_steps(3);
+    let (pane, image) = image_in_first_pane(&h);
+    let divider = pane.left() + h.state().compare.swipe * pane.width();
+    assert!(
+        image.left() < divider && image.right() > divider,
+        "the swipe divider at {divider} crosses the picture {image:?}"
+    );
+    // Grid: each tile shows the whole picture, centred, not shifted or cropped.
+    h.key_press(CompareMode::Grid.shortcut());
+    h.run_steps(3);
+    let (tile, image) = image_in_first_pane(&h);
+    assert!(
+        tile.expand(0.5).contains_rect(image),
+        "{image:?} inside {tile:?}"
+    );
+    assert!((image.center() - tile.center()).length() < 1.0);
+    // Zoomed by the designer: the zoom holds when the layout changes.
+    h.hover_at(tile.center());
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, 120.0),
+        modifiers: Modifiers::NONE,
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+    });
+    h.run_steps(5);
+    let zoomed = h.state().compare.view;
+    h.key_press(CompareMode::Flip.shortcut());
+    h.run_steps(3);
+    assert_eq!(h.state().compare.view, zoomed);
+}
+
+#[test]
+fn grid_tile_buttons_never_overlap_and_stay_in_their_tile() {
+    let mut h = harness(8);
+    h.key_press(CompareMode::Grid.shortcut());
+    h.run_steps(3);
+    let tiles = h.state().compare.pane_rects().to_vec();
+    for i in 1..=8 {
+        let keep = h.get_by_label(&format!("Keep result {i}")).rect();
+        let discard = h.get_by_label(&format!("Discard result {i}")).rect();
+        assert!(
+            keep.intersect(discard).area() <= 0.0 || !keep.intersects(discard),
+            "Keep {keep:?} and Discard {discard:?} of result {i} overlap"
+        );
+        let tile = tiles[i];
+        assert!(
+            tile.contains_rect(keep) && tile.contains_rect(discard),
+            "inside tile {i}"
+        );
+    }
+}
+
+#[test]
+fn with_many_results_the_toolbar_keeps_one_line() {
+    let mut h = harness(4);
+    let first = h.get_by_label("Side by side").rect();
+    let discard = h.get_by_label("Discard").rect();
+    assert!(
+        (first.center().y - discard.center().y).abs() < 2.0,
+        "Discard {discard:?} is on the first line {first:?}"
+    );
+}
+
+#[test]
+fn the_heatmap_on_a_clean_result_says_nothing_changed() {
+    // Result 1 changed nothing outside the mask (figures(0)).
+    let mut h = harness(2);
+    h.key_press(egui::Key::M);
+    h.run_steps(3);
+    assert!(h.state().compare.show_heatmap);
+    h.get_by_label("Heatmap: nothing changed outside the mask");
+    // Result 2 leaked: no such note.
+    h.key_press(egui::Key::ArrowRight);
+    h.run_steps(3);
+    assert!(
+        h.query_by_label("Heatmap: nothing changed outside the mask")
+            .is_none()
+    );
 }

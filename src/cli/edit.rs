@@ -1,31 +1,29 @@
 //! `touchup edit`: send an edit to Ideogram 3.0 Edit on Runware (or the local engine) and save
 //! the results, headless.
 
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use image::RgbaImage;
-use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
-use touchup::compare::{
-    DEFAULT_NOTICEABLE_DIFFERENCE, FeatherMask, MAX_FEATHER_PX, SheetOptions, comparison_sheet,
-    composite, outside_figures,
-};
+use touchup::compare::MAX_FEATHER_PX;
 use touchup::edit::{
     Delivery, EditRequest, Field, FieldError, ImageInput, MagicPrompt, OutputFormat,
-    RenderingSpeed, ResultImage, StyleType, find_style_preset,
+    RenderingSpeed, StyleType, find_style_preset,
+};
+use touchup::jobs::{
+    EditRunner, Engine, JobFailure, JobRunner, JobSpec, JobState, JobStatus, Queue, QueueConfig,
+    QueueEvent,
 };
 use touchup::local::LocalOptions;
 use touchup::mask::{Mask, Polarity};
-use touchup::runware::{ApiKey, Client, ClientConfig, KEY_ENV, RunwareError, SubmitEvent};
-use uuid::Uuid;
+use touchup::output::{EditInputs, OutputOptions};
+use touchup::runware::{ApiKey, Client, ClientConfig, KEY_ENV, RateGate};
 
 /// Which engine edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
+pub(crate) enum Backend {
     /// Ideogram 3.0 Edit on Runware (needs RUNWARE_API_KEY).
     Runware,
     /// The offline engine.
@@ -36,43 +34,43 @@ pub enum Backend {
 pub struct EditArgs {
     /// The photo to edit (its EXIF-rotated size is what the mask must match).
     #[arg(long, value_name = "IMG")]
-    image: Option<PathBuf>,
+    pub(crate) image: Option<PathBuf>,
     /// The mask, white marking the area to edit (as `touchup mask` writes it by default).
     #[arg(long, value_name = "MASK.png")]
-    mask: Option<PathBuf>,
+    pub(crate) mask: Option<PathBuf>,
     /// What to change (1 to 2000 characters).
     #[arg(long, value_name = "TEXT")]
-    prompt: Option<String>,
+    pub(crate) prompt: Option<String>,
     /// One of the 62 Ideogram style presets, e.g. EDITORIAL or "magazine editorial".
     #[arg(long, value_name = "P")]
-    style_preset: Option<String>,
+    pub(crate) style_preset: Option<String>,
     /// AUTO, GENERAL, REALISTIC, DESIGN or FICTION.
     #[arg(long, value_name = "T")]
-    style_type: Option<String>,
+    pub(crate) style_type: Option<String>,
     /// TURBO, DEFAULT or QUALITY.
     #[arg(long, value_name = "S")]
-    rendering_speed: Option<String>,
+    pub(crate) rendering_speed: Option<String>,
     /// AUTO, ON or OFF.
     #[arg(long, value_name = "M")]
-    magic_prompt: Option<String>,
+    pub(crate) magic_prompt: Option<String>,
     /// An 8-hex-digit style code (not with --style-type).
     #[arg(long, value_name = "HEX")]
-    style_code: Option<String>,
+    pub(crate) style_code: Option<String>,
     /// How many pictures, 1 to 20.
     #[arg(long, value_name = "N")]
-    results: Option<u32>,
+    pub(crate) results: Option<u32>,
     /// jpg, png or webp.
     #[arg(long, value_name = "jpg|png|webp")]
-    format: Option<String>,
+    pub(crate) format: Option<String>,
     /// Output quality, 20 to 99.
     #[arg(long, value_name = "Q")]
-    quality: Option<u8>,
+    pub(crate) quality: Option<u32>,
     /// Ask Runware to report the cost of each picture.
     #[arg(long)]
-    include_cost: bool,
+    pub(crate) include_cost: bool,
     /// Queue the task and poll for the pictures instead of waiting on one request.
     #[arg(long = "async")]
-    asynchronous: bool,
+    pub(crate) asynchronous: bool,
     /// Runware: which colour marks the edit in the mask sent (the file is read white-edits);
     /// local: which colour marks the edit in the mask file.
     #[arg(
@@ -80,26 +78,26 @@ pub struct EditArgs {
         default_value = "white-edits",
         value_name = "white-edits|black-edits"
     )]
-    polarity: Polarity,
+    pub(crate) polarity: Polarity,
     /// runware or local; by default runware when RUNWARE_API_KEY is set, else local.
     #[arg(long, value_enum)]
-    backend: Option<Backend>,
+    pub(crate) backend: Option<Backend>,
     /// Send this Runware task (a fresh taskUUID; other flags override its fields).
     #[arg(long, value_name = "TASK.json")]
-    request: Option<PathBuf>,
+    pub(crate) request: Option<PathBuf>,
     /// Local engine: the seed of the first result (the next ones take seed+1, ...); random
     /// when not given.
     #[arg(long, value_name = "N")]
-    seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Soft seam, in pixels, when compositing results over the original (0 to 64).
     #[arg(long, value_name = "PX", default_value_t = touchup::compare::DEFAULT_FEATHER_PX)]
-    feather: u32,
+    pub(crate) feather: u32,
     /// Save the model's output as returned instead of composited over the original.
     #[arg(long)]
-    no_keep_outside: bool,
+    pub(crate) no_keep_outside: bool,
     /// Where to write result-1.<ext>, ..., compare.png and results.json.
     #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
 }
 
 fn flag_for(field: Field) -> &'static str {
@@ -144,10 +142,15 @@ fn parse_choice<T>(
     }
 }
 
+/// A file that could not be opened, named by its whole path (the core names only the file).
+pub(crate) fn open_error(e: touchup::imageio::OpenError) -> anyhow::Error {
+    anyhow::anyhow!("could not open {}: {}", e.path.display(), e.source)
+}
+
 /// The photo as it should be sent: the file's own bytes, unless EXIF rotation changes its
 /// pixels, in which case the upright picture as PNG (so it matches the mask).
 fn seed_bytes(path: &Path) -> anyhow::Result<(Vec<u8>, RgbaImage)> {
-    let bytes = touchup::imageio::read_file(path)?;
+    let bytes = touchup::imageio::read_file(path).map_err(open_error)?;
     let upright = touchup::imageio::decode(&bytes)
         .with_context(|| format!("could not read the image {}", path.display()))?;
     let raw = image::load_from_memory(&bytes).ok().map(|i| i.to_rgba8());
@@ -160,15 +163,8 @@ fn seed_bytes(path: &Path) -> anyhow::Result<(Vec<u8>, RgbaImage)> {
     }
 }
 
-/// The photo (upright) and the mask on this machine: what the local engine edits and what
-/// results are composited over and compared with.
-struct LocalInputs {
-    original: RgbaImage,
-    mask: Mask,
-}
-
 /// The photo and mask from a task's own data URIs (white marks the edit, as Runware takes it).
-fn inputs_from_request(request: &EditRequest) -> Option<LocalInputs> {
+fn inputs_from_request(request: &EditRequest) -> Option<EditInputs> {
     let seed = request.seed_image.as_ref()?.local_bytes()?;
     let mask = request.mask_image.as_ref()?.local_bytes()?;
     let original = touchup::imageio::decode(&seed).ok()?;
@@ -179,15 +175,24 @@ fn inputs_from_request(request: &EditRequest) -> Option<LocalInputs> {
         Polarity::WhiteEdits,
     )
     .ok()?;
-    Some(LocalInputs { original, mask })
+    Some(EditInputs {
+        original: Arc::new(original),
+        mask: Arc::new(mask),
+    })
 }
 
-/// The edit as given on the command line; with `--image` and `--mask` also the photo and mask
-/// (the mask file read in `mask_polarity`).
+/// A mask for the photo made some other way than a file (`touchup batch`'s mask operations).
+pub(crate) type MaskMaker<'a> = &'a dyn Fn(&RgbaImage) -> anyhow::Result<Mask>;
+
+/// The edit as given on the command line; with `--image` and `--mask` (or `mask_maker`) also
+/// the photo and mask (the mask file read in `mask_polarity`). Remarks for the user go into
+/// `notes`.
 fn build_request(
     args: &EditArgs,
     mask_polarity: Polarity,
-) -> anyhow::Result<(EditRequest, Option<LocalInputs>)> {
+    mask_maker: Option<MaskMaker>,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<(EditRequest, Option<EditInputs>)> {
     let mut request = match &args.request {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -195,11 +200,11 @@ fn build_request(
             let r = EditRequest::from_task_json(&text)
                 .with_context(|| format!("could not import the task {}", path.display()))?;
             if !r.ignored_fields.is_empty() {
-                eprintln!(
-                    "note: {} has fields this model does not take, not sent: {}",
+                notes.push(format!(
+                    "{} has fields this model does not take, not sent: {}",
                     path.display(),
                     r.ignored_fields.join(", ")
-                );
+                ));
             }
             r
         }
@@ -257,8 +262,16 @@ fn build_request(
     )? {
         s.output_format = Some(f);
     }
+    // Out of the byte range (e.g. 500) gets the same answer as 255.
+    let mut problems = Vec::new();
     if let Some(q) = args.quality {
-        s.output_quality = Some(q);
+        match u8::try_from(q) {
+            Ok(q) => s.output_quality = Some(q),
+            Err(_) => problems.push(FieldError {
+                field: Field::OutputQuality,
+                message: format!("{q} is out of range; choose 20 to 99"),
+            }),
+        }
     }
     if args.include_cost {
         s.include_cost = Some(true);
@@ -272,14 +285,25 @@ fn build_request(
         let (bytes, original) = seed_bytes(path)?;
         let (w, h) = original.dimensions();
         if w.max(h) > 2048 {
-            eprintln!(
-                "note: {} is {w}x{h}; Runware stores images at most 2048 px on the long side",
+            notes.push(format!(
+                "{} is {w}x{h}; Runware stores images at most 2048 px on the long side",
                 path.display()
-            );
+            ));
         }
         request.seed_image = Some(ImageInput::bytes(bytes));
-        if let Some(mask_path) = &args.mask {
-            let mask_file = touchup::imageio::read_file(mask_path)?;
+        if let Some(make) = mask_maker {
+            let mask = make(&original)?;
+            if mask.is_empty() {
+                bail!("the mask operations mark nothing");
+            }
+            let png = touchup::mask::export_png(&mask, args.polarity)?;
+            request.mask_image = Some(ImageInput::bytes(png));
+            inputs = Some(EditInputs {
+                original: Arc::new(original),
+                mask: Arc::new(mask),
+            });
+        } else if let Some(mask_path) = &args.mask {
+            let mask_file = touchup::imageio::read_file(mask_path).map_err(open_error)?;
             let mask =
                 touchup::mask::import_mask(&mask_file, w, h, mask_polarity).with_context(|| {
                     format!(
@@ -297,8 +321,13 @@ fn build_request(
             }
             let png = touchup::mask::export_png(&mask, args.polarity)?;
             request.mask_image = Some(ImageInput::bytes(png));
-            inputs = Some(LocalInputs { original, mask });
+            inputs = Some(EditInputs {
+                original: Arc::new(original),
+                mask: Arc::new(mask),
+            });
         }
+    } else if mask_maker.is_some() {
+        bail!("mask operations need an image (the photo the mask is drawn on)");
     } else if args.mask.is_some() && args.request.is_none() {
         bail!("--mask needs --image (the photo the mask belongs to)");
     }
@@ -306,10 +335,10 @@ fn build_request(
         && let Some(mask_path) = &args.mask
     {
         // With --request and no --image: the mask must fit the task's seed; the server checks.
-        let mask_file = touchup::imageio::read_file(mask_path)?;
+        let mask_file = touchup::imageio::read_file(mask_path).map_err(open_error)?;
         request.mask_image = Some(ImageInput::bytes(mask_file));
     }
-    let problems = request.validate();
+    problems.extend(request.validate());
     if !problems.is_empty() {
         bail!("the edit is incomplete: {}", describe_problems(&problems));
     }
@@ -319,24 +348,43 @@ fn build_request(
     Ok((request, inputs))
 }
 
-pub fn run(args: &EditArgs) -> anyhow::Result<()> {
+/// The Runware key, when one is configured (environment or system keyring).
+pub(crate) fn configured_key() -> Option<ApiKey> {
+    ApiKey::configured().map(|(k, _)| k)
+}
+
+/// The engine: the flag's, else Runware when there is a key, else the local engine.
+pub(crate) fn choose_backend(flag: Option<Backend>, has_key: bool) -> Backend {
+    match (flag, has_key) {
+        (Some(backend), _) => backend,
+        (None, true) => Backend::Runware,
+        (None, false) => Backend::Local,
+    }
+}
+
+pub(crate) const LOCAL_FALLBACK: &str = "no Runware key is configured (RUNWARE_API_KEY or the system keyring): using the local engine (offline)";
+
+/// One edit, checked and with its photo and mask read, ready to queue.
+pub(crate) struct Prepared {
+    pub spec: JobSpec,
+    /// Remarks for the user (printed as `note: ...`).
+    pub notes: Vec<String>,
+}
+
+/// Checks `args` and reads what they name into a job writing into `args.out`; nothing is sent.
+pub(crate) fn prepare(
+    args: &EditArgs,
+    backend: Backend,
+    has_key: bool,
+    mask_maker: Option<MaskMaker>,
+    name: String,
+) -> anyhow::Result<Prepared> {
     if args.feather > MAX_FEATHER_PX {
         bail!(
             "--feather {} is too wide; use 0 to {MAX_FEATHER_PX} pixels",
             args.feather
         );
     }
-    let key = ApiKey::configured().map(|(k, _)| k);
-    let backend = match (args.backend, key.is_some()) {
-        (Some(backend), _) => backend,
-        (None, true) => Backend::Runware,
-        (None, false) => {
-            eprintln!(
-                "no Runware key is configured ({KEY_ENV} or the system keyring): using the local engine (offline)"
-            );
-            Backend::Local
-        }
-    };
     if backend == Backend::Runware && args.seed.is_some() {
         bail!("--seed is for the local engine (--backend local); Runware picks its own seeds");
     }
@@ -344,353 +392,173 @@ pub fn run(args: &EditArgs) -> anyhow::Result<()> {
         Backend::Local => args.polarity,
         Backend::Runware => Polarity::WhiteEdits,
     };
-    let (request, inputs) = build_request(args, mask_polarity)?;
-    match backend {
+    let mut notes = Vec::new();
+    let (request, inputs) = build_request(args, mask_polarity, mask_maker, &mut notes)?;
+    let engine = match backend {
         Backend::Local => {
-            let Some(inputs) = inputs else {
+            if inputs.is_none() {
                 bail!(
                     "the local engine needs the photo and its mask on this machine: give --image IMG and --mask MASK.png"
                 );
-            };
-            run_local(args, &request, &inputs)
+            }
+            Engine::Local
         }
         Backend::Runware => {
-            let Some(key) = key else {
+            if !has_key {
                 bail!(
                     "--backend runware needs a Runware API key: set {KEY_ENV} or store the key in the system keyring from the editor's settings (get one at https://my.runware.ai)"
                 );
-            };
-            run_runware(args, &request, inputs.as_ref(), key)
-        }
-    }
-}
-
-/// Saves results as they come: each composited over the original (unless --no-keep-outside)
-/// with the raw output beside it, the outside-mask figures, `results.json` after every
-/// picture, and at the end `compare.png`.
-struct ResultWriter<'a> {
-    dir: PathBuf,
-    request: Value,
-    entries: Vec<Value>,
-    inputs: Option<(&'a LocalInputs, FeatherMask)>,
-    keep_outside: bool,
-    /// What was saved as each result, decoded (for the comparison sheet).
-    shown: Vec<RgbaImage>,
-}
-
-impl<'a> ResultWriter<'a> {
-    fn create(
-        args: &EditArgs,
-        request: Value,
-        inputs: Option<&'a LocalInputs>,
-    ) -> anyhow::Result<ResultWriter<'a>> {
-        std::fs::create_dir_all(&args.out).with_context(|| {
-            format!(
-                "could not create the output folder {}; check the path and permissions",
-                args.out.display()
-            )
-        })?;
-        let mut request = request;
-        touchup::edit::abbreviate_payloads(&mut request);
-        if inputs.is_none() {
-            eprintln!(
-                "note: the photo and mask are not on this machine, so results are saved as returned (no compositing, no compare.png)"
-            );
-        }
-        Ok(ResultWriter {
-            dir: args.out.clone(),
-            request,
-            entries: Vec::new(),
-            inputs: inputs.map(|i| (i, FeatherMask::new(&i.mask, args.feather))),
-            keep_outside: !args.no_keep_outside,
-            shown: Vec::new(),
-        })
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> anyhow::Result<PathBuf> {
-        let path = self.dir.join(name);
-        std::fs::write(&path, bytes).with_context(|| {
-            format!(
-                "could not write {}; check free space and permissions",
-                path.display()
-            )
-        })?;
-        Ok(path)
-    }
-
-    /// Saves one picture; returns the path of the result to use.
-    fn add(&mut self, image: &ResultImage) -> anyhow::Result<PathBuf> {
-        let n = self.entries.len() + 1;
-        let ext = match touchup::imageio::sniff_mime(&image.bytes) {
-            "image/jpeg" => "jpg",
-            "image/webp" => "webp",
-            _ => "png",
-        };
-        let decoded = match self.inputs {
-            Some(_) => match touchup::imageio::decode(&image.bytes) {
-                Ok(img) => Some(img),
-                Err(e) => {
-                    eprintln!("note: result {n} could not be decoded ({e}); saved as returned");
-                    None
-                }
-            },
-            None => None,
-        };
-        let (file, raw_file, figures) = match (self.inputs.as_ref(), decoded) {
-            (Some((inputs, feather)), Some(raw)) => {
-                let figures = outside_figures(
-                    &inputs.original,
-                    &raw,
-                    feather,
-                    DEFAULT_NOTICEABLE_DIFFERENCE,
-                )
-                .with_context(|| format!("could not compare result {n} with the original"))?;
-                if let Some(r) = &figures.resampled {
-                    eprintln!("note: result {n}: {r}");
-                }
-                if self.keep_outside {
-                    let raw_name = format!("result-{n}.raw.{ext}");
-                    self.write(&raw_name, &image.bytes)?;
-                    let composite = composite(&inputs.original, &raw, feather)
-                        .with_context(|| format!("could not composite result {n}"))?;
-                    let png = touchup::imageio::encode(
-                        &composite.image,
-                        touchup::imageio::Format::Png,
-                        100,
-                    )
-                    .with_context(|| format!("could not encode result {n} as PNG"))?;
-                    let name = format!("result-{n}.png");
-                    self.write(&name, &png)?;
-                    self.shown.push(composite.image);
-                    (name, raw_name, Some(figures))
-                } else {
-                    let name = format!("result-{n}.{ext}");
-                    self.write(&name, &image.bytes)?;
-                    self.shown.push(raw);
-                    (name.clone(), name, Some(figures))
-                }
             }
-            _ => {
-                let name = format!("result-{n}.{ext}");
-                self.write(&name, &image.bytes)?;
-                (name.clone(), name, None)
-            }
-        };
-        self.entries.push(json!({
-            "file": file,
-            "raw_file": raw_file,
-            "imageUUID": image.image_uuid,
-            "seed": image.seed,
-            "cost": image.cost,
-            "outside_mask_changed_fraction": figures.as_ref().map(|f| f.changed_fraction),
-            "outside_mask": figures,
-        }));
-        self.write_index()?;
-        Ok(self.dir.join(file))
-    }
-
-    fn write_index(&self) -> anyhow::Result<PathBuf> {
-        let index = json!({
-            "results": self.entries,
-            "keep_outside": self.keep_outside,
-            "request": self.request,
-        });
-        let text = serde_json::to_string_pretty(&index).context("could not build results.json")?;
-        self.write("results.json", text.as_bytes())
-    }
-
-    /// `compare.png`: the original and every saved result side by side, labelled.
-    fn write_sheet(&self) -> anyhow::Result<Option<PathBuf>> {
-        let Some((inputs, _)) = &self.inputs else {
-            return Ok(None);
-        };
-        if self.shown.is_empty() {
-            return Ok(None);
+            Engine::Runware
         }
-        let results: Vec<&RgbaImage> = self.shown.iter().collect();
-        let sheet = comparison_sheet(&inputs.original, &results, &SheetOptions::default())
-            .context("could not draw the comparison sheet")?;
-        let png = touchup::imageio::encode(&sheet.image, touchup::imageio::Format::Png, 100)
-            .context("could not encode compare.png")?;
-        Ok(Some(self.write("compare.png", &png)?))
+    };
+    if inputs.is_none() {
+        notes.push(
+            "the photo and mask are not on this machine, so results are saved as returned (no compositing, no compare.png)".into(),
+        );
     }
-
-    fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
+    let mut spec = JobSpec::new(name, engine, request);
+    spec.inputs = inputs;
+    spec.local = LocalOptions::default();
+    spec.first_seed = args.seed;
+    spec.output = Some(OutputOptions {
+        dir: args.out.clone(),
+        feather: args.feather,
+        keep_outside: !args.no_keep_outside,
+    });
+    Ok(Prepared { spec, notes })
 }
 
-/// The offline engine: one edit per result, seeds `seed`, `seed + 1`, ...
-fn run_local(args: &EditArgs, request: &EditRequest, inputs: &LocalInputs) -> anyhow::Result<()> {
-    let wanted = request.settings.results_wanted();
-    let first_seed = args
-        .seed
-        .unwrap_or_else(|| Uuid::new_v4().as_u64_pair().0 % (1 << 31));
-    let mut writer =
-        ResultWriter::create(args, request.to_task_json(Uuid::new_v4()), Some(inputs))?;
-    eprintln!(
-        "editing with the local engine ({wanted} picture{}, first seed {first_seed})",
-        if wanted == 1 { "" } else { "s" }
-    );
-    let cancel = AtomicBool::new(false);
-    let options = LocalOptions::default();
-    for i in 0..u64::from(wanted) {
-        let seed = first_seed.wrapping_add(i);
-        let shown_step = Cell::new(-1i32);
-        let progress = |p: f32| {
-            let step = (p.clamp(0.0, 1.0) * 4.0) as i32;
-            if step > shown_step.get() {
-                shown_step.set(step);
-                eprintln!("picture {}/{wanted}: {} %", i + 1, step * 25);
-            }
-        };
-        let out = touchup::local::edit(
-            &inputs.original,
-            &inputs.mask,
-            &request.prompt,
-            &options,
-            seed,
-            &progress,
-            &cancel,
-        )
-        .map_err(|e| anyhow::anyhow!("the local edit failed: {e}"))?;
-        let png = touchup::imageio::encode(&out, touchup::imageio::Format::Png, 100)
-            .context("could not encode the local result as PNG")?;
-        let path = writer.add(&ResultImage {
-            bytes: png,
-            image_uuid: None,
-            seed: i64::try_from(seed).ok(),
-            cost: None,
-        })?;
-        println!("{}", path.display());
-        eprintln!("saved {} (seed {seed})", path.display());
-    }
-    if let Some(sheet) = writer.write_sheet()? {
-        eprintln!("wrote {}", sheet.display());
-    }
-    eprintln!(
-        "done: {} picture{} in {}",
-        writer.len(),
-        if writer.len() == 1 { "" } else { "s" },
-        args.out.display()
-    );
-    Ok(())
+/// What runs jobs: a network runtime, the runner and, with a key, the gate every Runware task
+/// waits on after a 429.
+pub(crate) struct Engines {
+    /// Kept alive while jobs run.
+    pub _runtime: tokio::runtime::Runtime,
+    pub handle: tokio::runtime::Handle,
+    pub runner: Arc<EditRunner>,
+    pub gate: Option<Arc<RateGate>>,
 }
 
-fn run_runware(
-    args: &EditArgs,
-    request: &EditRequest,
-    inputs: Option<&LocalInputs>,
-    key: ApiKey,
-) -> anyhow::Result<()> {
+pub(crate) fn engines(key: Option<ApiKey>) -> anyhow::Result<Engines> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("could not start the network runtime")?;
-    let client = Client::new(ClientConfig::from_env(), key)?;
-    let task_uuid = Uuid::new_v4();
-    let mut folder = ResultWriter::create(args, request.to_task_json(task_uuid), inputs)?;
-    let wanted = request.settings.results_wanted();
-    eprintln!(
-        "sending the edit to Runware ({} picture{}, taskUUID {task_uuid})",
-        wanted,
-        if wanted == 1 { "" } else { "s" }
-    );
-    let mut save_error: Option<anyhow::Error> = None;
-    let outcome = {
-        let mut on_event = |event: SubmitEvent| match event {
-            SubmitEvent::Uploading => eprintln!("uploading the image..."),
-            SubmitEvent::Sending { attempt } if attempt > 1 => {
-                eprintln!("sending again (attempt {attempt})...")
-            }
-            SubmitEvent::Sending { .. } => {}
-            SubmitEvent::Retrying { delay, reason, .. } => {
-                eprintln!("will retry in {:.1} s: {reason}", delay.as_secs_f64())
-            }
-            SubmitEvent::Queued => eprintln!("queued; waiting for the pictures..."),
-            SubmitEvent::Polling {
-                done,
-                wanted,
-                progress,
-            } => match progress {
-                Some(p) => eprintln!("{done}/{wanted} ready ({p:.0} %)"),
-                None => eprintln!("{done}/{wanted} ready"),
-            },
-            SubmitEvent::Downloading { index } => eprintln!("downloading picture {index}..."),
-            SubmitEvent::Result(result) => match folder.add(&result.to_result_image()) {
-                Ok(path) => {
-                    println!("{}", path.display());
-                    let mut facts = Vec::new();
-                    if let Some(u) = &result.image_uuid {
-                        facts.push(format!("imageUUID {u}"));
-                    }
-                    if let Some(s) = result.seed {
-                        facts.push(format!("seed {s}"));
-                    }
-                    if let Some(c) = result.cost {
-                        facts.push(format!("cost ${c}"));
-                    }
-                    eprintln!("saved {} ({})", path.display(), facts.join(", "));
-                }
-                Err(e) => {
-                    if save_error.is_none() {
-                        save_error = Some(e);
-                    }
-                }
-            },
-        };
-        runtime.block_on(client.submit(
-            request,
-            task_uuid,
-            &CancellationToken::new(),
-            &mut on_event,
-        ))
+    let handle = runtime.handle().clone();
+    let (client, gate) = match key {
+        Some(key) => {
+            let config = ClientConfig::from_env();
+            let gate = Arc::new(RateGate::new(
+                config.retry_base_delay,
+                std::time::Duration::from_secs(60),
+            ));
+            let client = Client::new(config, key)?.with_gate(gate.clone());
+            (Some(Arc::new(client)), Some(gate))
+        }
+        None => (None, None),
     };
-    if let Some(e) = save_error {
-        return Err(e);
+    Ok(Engines {
+        _runtime: runtime,
+        handle: handle.clone(),
+        runner: Arc::new(EditRunner::new(handle, client)),
+        gate,
+    })
+}
+
+/// A queue on `engines` whose jobs all slow down when Runware answers 429.
+pub(crate) fn queue(
+    engines: &Engines,
+    concurrency: usize,
+) -> (Queue, std::sync::mpsc::Receiver<QueueEvent>) {
+    let runner: Arc<dyn JobRunner> = engines.runner.clone();
+    let (queue, events) = Queue::new(QueueConfig { concurrency }, runner, || {});
+    if let Some(gate) = &engines.gate {
+        let q = queue.clone();
+        gate.observe(Box::new(move |pause| q.slowdown(pause)));
     }
-    folder.write_index()?;
-    if let Some(sheet) = folder.write_sheet()? {
-        eprintln!("wrote {}", sheet.display());
+    (queue, events)
+}
+
+/// A failure in one line: the message, the flags it is about, and what was kept.
+pub(crate) fn describe_failure(f: &JobFailure, status: Option<&JobStatus>, dir: &Path) -> String {
+    let mut flags: Vec<&str> = f.fields.iter().map(|&field| flag_for(field)).collect();
+    flags.dedup();
+    let see = if flags.is_empty() {
+        String::new()
+    } else {
+        format!(" (see {})", flags.join(", "))
+    };
+    let kept = match status.map(|s| s.results.len()).unwrap_or(0) {
+        0 => String::new(),
+        n => format!(" ({n} picture(s) already saved in {})", dir.display()),
+    };
+    format!("{}{see}{kept}", f.message)
+}
+
+/// `saved PATH (imageUUID ..., seed ..., cost $...)`.
+pub(crate) fn saved_line(path: &Path, result: &touchup::jobs::JobResult) -> String {
+    let mut facts = Vec::new();
+    if let Some(u) = &result.image.image_uuid {
+        facts.push(format!("imageUUID {u}"));
     }
-    match outcome {
-        Ok(results) => {
+    if let Some(s) = result.image.seed {
+        facts.push(format!("seed {s}"));
+    }
+    if let Some(c) = result.image.cost {
+        facts.push(format!("cost ${c}"));
+    }
+    format!("saved {} ({})", path.display(), facts.join(", "))
+}
+
+pub fn run(args: &EditArgs) -> anyhow::Result<()> {
+    let key = configured_key();
+    let backend = choose_backend(args.backend, key.is_some());
+    if args.backend.is_none() && key.is_none() {
+        eprintln!("{LOCAL_FALLBACK}");
+    }
+    let prepared = prepare(args, backend, key.is_some(), None, "edit".into())?;
+    for note in &prepared.notes {
+        eprintln!("note: {note}");
+    }
+    let engines = engines(key.filter(|_| backend == Backend::Runware))?;
+    let (queue, events) = queue(&engines, 1);
+    let id = queue.submit(prepared.spec)?;
+    let mut last = JobState::Queued;
+    while !last.is_finished() {
+        let Ok(event) = events.recv() else {
+            break;
+        };
+        match event {
+            QueueEvent::State { state, .. } => last = state,
+            QueueEvent::Note { text, .. } | QueueEvent::Progress { text, .. } => {
+                eprintln!("{text}")
+            }
+            QueueEvent::Result { result, .. } => {
+                if let Some(saved) = &result.saved {
+                    let path = args.out.join(&saved.file);
+                    println!("{}", path.display());
+                    eprintln!("{}", saved_line(&path, &result));
+                }
+            }
+            QueueEvent::Slowdown { pause } => eprintln!(
+                "Runware is busy (HTTP 429): waiting {:.1} s before sending again",
+                pause.as_secs_f64()
+            ),
+        }
+    }
+    let status = queue.status(id);
+    match last {
+        JobState::Done => {
+            let n = status.as_ref().map_or(0, |s| s.results.len());
             eprintln!(
-                "done: {} picture{} in {}",
-                results.len(),
-                if results.len() == 1 { "" } else { "s" },
+                "done: {n} picture{} in {}",
+                if n == 1 { "" } else { "s" },
                 args.out.display()
             );
             Ok(())
         }
-        Err(e) => {
-            let kept = if folder.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " ({} picture(s) already saved in {})",
-                    folder.len(),
-                    args.out.display()
-                )
-            };
-            Err(anyhow::anyhow!(
-                "the Runware edit failed: {}{kept}",
-                explain(&e)
-            ))
-        }
-    }
-}
-
-fn explain(e: &RunwareError) -> String {
-    let fields: Vec<&str> = e.fields().into_iter().map(flag_for).collect();
-    if fields.is_empty() || matches!(e, RunwareError::Invalid(_)) {
-        e.to_string()
-    } else {
-        format!("{e} (see {})", fields.join(", "))
+        JobState::Failed(f) => bail!("{}", describe_failure(&f, status.as_ref(), &args.out)),
+        _ => bail!("the edit was cancelled"),
     }
 }

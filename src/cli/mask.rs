@@ -74,7 +74,7 @@ pub struct MaskArgs {
 
 /// One operation, in command-line order.
 #[derive(Debug, Clone, PartialEq)]
-enum Op {
+pub(crate) enum Op {
     Rect(i64, i64, i64, i64),
     Polygon(Vec<(f32, f32)>),
     Stroke(f32, Vec<(f32, f32)>),
@@ -88,8 +88,10 @@ enum Op {
     Shrink(u32),
     FillHoles,
     Invert,
-    Text,
-    TextMatch(String),
+    /// Every text line, grown by the margin (px).
+    Text(f32),
+    /// The lines reading the string, grown by the margin (px).
+    TextMatch(String, f32),
 }
 
 fn numbers(text: &str, what: &str) -> anyhow::Result<Vec<f64>> {
@@ -202,6 +204,58 @@ fn parse_radius(text: &str, flag: &str) -> anyhow::Result<u32> {
         })
 }
 
+/// The operations a `touchup batch` manifest may name, under their flag's name.
+pub(crate) const OPERATIONS: [&str; 8] = [
+    "rect",
+    "polygon",
+    "stroke",
+    "wand",
+    "grow",
+    "shrink",
+    "fill-holes",
+    "invert",
+];
+
+/// One operation written as on the command line (`rect` and `"10,10,40,20"`); the switches
+/// `fill-holes` and `invert` take no text.
+pub(crate) fn parse_op(name: &str, text: &str) -> anyhow::Result<Op> {
+    match name {
+        "rect" => parse_rect(text),
+        "polygon" => parse_polygon(text),
+        "stroke" => parse_stroke(text),
+        "wand" => parse_wand(text),
+        "grow" => Ok(Op::Grow(parse_radius(text, "--grow")?)),
+        "shrink" => Ok(Op::Shrink(parse_radius(text, "--shrink")?)),
+        "fill-holes" => Ok(Op::FillHoles),
+        "invert" => Ok(Op::Invert),
+        other => bail!(
+            "'{other}' is not a mask operation; use one of {}",
+            OPERATIONS.join(", ")
+        ),
+    }
+}
+
+/// A mask for `image` from `ops`, applied in order.
+pub(crate) fn draw(image: &RgbaImage, ops: &[Op]) -> anyhow::Result<Mask> {
+    let mut mask = Mask::new(image.width(), image.height());
+    let patterns: Vec<&str> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::TextMatch(p, _) => Some(p.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut text = FoundText {
+        script: Script::of(&patterns),
+        boxes: None,
+        lines: None,
+    };
+    for op in ops {
+        apply(&mut mask, image, op, &mut text)?;
+    }
+    Ok(mask)
+}
+
 fn ops_in_order(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<Vec<Op>> {
     let mut ops: Vec<(usize, Op)> = Vec::new();
     for (i, t) in super::indexed::<String>(m, "rect") {
@@ -232,16 +286,23 @@ fn ops_in_order(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<Vec<Op>> {
     }
     if args.text {
         let i = m.index_of("text").unwrap_or(usize::MAX);
-        ops.push((i, Op::Text));
+        ops.push((i, Op::Text(text_margin(args)?)));
     }
     for (i, t) in super::indexed::<String>(m, "text_match") {
         if touchup::text::normalise(&t).is_empty() {
             bail!("--text-match '{t}': give the text to look for");
         }
-        ops.push((i, Op::TextMatch(t)));
+        ops.push((i, Op::TextMatch(t, text_margin(args)?)));
     }
     ops.sort_by_key(|(i, _)| *i);
     Ok(ops.into_iter().map(|(_, op)| op).collect())
+}
+
+fn text_margin(args: &MaskArgs) -> anyhow::Result<f32> {
+    if !(0.0..=1000.0).contains(&args.text_margin) {
+        bail!("--text-margin: expected a number of pixels from 0 to 1000");
+    }
+    Ok(args.text_margin)
 }
 
 /// The photo's text lines, found on first use and read only if a `--text-match` needs it.
@@ -276,16 +337,16 @@ impl FoundText {
     }
 }
 
-fn apply(
-    mask: &mut Mask,
-    image: &RgbaImage,
-    op: &Op,
-    text: &mut FoundText,
-    margin: f32,
-) -> anyhow::Result<()> {
+fn apply(mask: &mut Mask, image: &RgbaImage, op: &Op, text: &mut FoundText) -> anyhow::Result<()> {
     match op {
         Op::Rect(x, y, w, h) => {
-            mask.fill_rect(*x, *y, *w, *h, 255);
+            if mask.fill_rect(*x, *y, *w, *h, 255).is_none() {
+                bail!(
+                    "--rect '{x},{y},{w},{h}' lies wholly outside the {}x{} image; give a rectangle that overlaps the picture",
+                    image.width(),
+                    image.height()
+                );
+            }
         }
         Op::Polygon(pts) => {
             shapes::fill_polygon(mask, pts, shapes::Combine::Add);
@@ -318,14 +379,14 @@ fn apply(
         Op::Invert => {
             mask.invert();
         }
-        Op::Text => {
+        Op::Text(margin) => {
             let boxes = text.boxes(image)?;
             if boxes.is_empty() {
                 eprintln!("--text: no text found");
             }
-            touchup::text::mark_boxes(mask, boxes, margin, Combine::Add);
+            touchup::text::mark_boxes(mask, boxes, *margin, Combine::Add);
         }
-        Op::TextMatch(pattern) => {
+        Op::TextMatch(pattern, margin) => {
             let lines = text.lines(image)?;
             let hits = touchup::text::lines_matching(lines, pattern);
             if hits.is_empty() {
@@ -340,7 +401,7 @@ fn apply(
                 );
             }
             let boxes = hits.iter().map(|&i| &lines[i].area);
-            touchup::text::mark_boxes(mask, boxes, margin, Combine::Add);
+            touchup::text::mark_boxes(mask, boxes, *margin, Combine::Add);
         }
     }
     Ok(())
@@ -348,19 +409,8 @@ fn apply(
 
 pub fn run(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<()> {
     let ops = ops_in_order(args, m)?;
-    let image = touchup::imageio::open(&args.image)?;
-    if !(0.0..=1000.0).contains(&args.text_margin) {
-        bail!("--text-margin: expected a number of pixels from 0 to 1000");
-    }
-    let mut mask = Mask::new(image.width(), image.height());
-    let mut text = FoundText {
-        script: Script::of(&args.text_match),
-        boxes: None,
-        lines: None,
-    };
-    for op in &ops {
-        apply(&mut mask, &image, op, &mut text, args.text_margin)?;
-    }
+    let image = touchup::imageio::open(&args.image).map_err(super::edit::open_error)?;
+    let mask = draw(&image, &ops)?;
     let png = touchup::mask::export_png(&mask, args.polarity)?;
     if args.data_uri {
         use std::io::Write as _;

@@ -1,6 +1,7 @@
 //! The command line: `touchup [IMAGE]` opens the editor, subcommands run headless. Data goes to
 //! stdout, messages to stderr; every expected failure is one line and a non-zero exit.
 
+mod batch;
 mod check_text;
 mod edit;
 mod mask;
@@ -34,6 +35,9 @@ enum Command {
     /// Edit the masked area of a photo with Ideogram 3.0 Edit on Runware or the offline engine,
     /// headless.
     Edit(Box<edit::EditArgs>),
+    /// Run many edits from a JSON Lines manifest (one edit a line), several at once, with
+    /// a summary in DIR/batch.json; --resume skips lines already done, --dry-run only checks.
+    Batch(batch::BatchArgs),
     /// Read the text of a photo and check it against the expected strings; prints JSON.
     CheckText(check_text::CheckTextArgs),
     /// Redraw the bundled demo photo (the storefront the editor opens by default).
@@ -66,6 +70,10 @@ pub fn run() -> ExitCode {
         Some(Command::Edit(args)) => {
             init_logging();
             edit::run(&args)
+        }
+        Some(Command::Batch(args)) => {
+            init_logging();
+            batch::run(&args)
         }
         Some(Command::Demo { out }) => demo(&out),
         None => gui(cli.image),

@@ -180,6 +180,8 @@ pub struct Client {
     config: ClientConfig,
     key: ApiKey,
     uploads: Mutex<HashMap<[u8; 32], String>>,
+    /// Shared by every task this client sends: a 429 slows them all (see [`RateGate`]).
+    gate: Option<std::sync::Arc<super::gate::RateGate>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -308,7 +310,14 @@ impl Client {
             config,
             key,
             uploads: Mutex::new(HashMap::new()),
+            gate: None,
         })
+    }
+
+    /// Every attempt of every task this client sends waits on `gate`, and each 429 closes it.
+    pub fn with_gate(mut self, gate: std::sync::Arc<super::gate::RateGate>) -> Client {
+        self.gate = Some(gate);
+        self
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -362,11 +371,24 @@ impl Client {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
+            if let Some(gate) = &self.gate
+                && !gate.wait(cancel).await
+            {
+                return Err(RunwareError::Cancelled);
+            }
             on_event(SubmitEvent::Sending { attempt });
             let result = tokio::select! {
                 _ = cancel.cancelled() => return Err(RunwareError::Cancelled),
                 r = self.post_once(body) => r,
             };
+            if let Some(gate) = &self.gate {
+                match &result {
+                    Err(e) if e.status() == Some(429) => {
+                        gate.busy();
+                    }
+                    _ => gate.clear(),
+                }
+            }
             match result {
                 Err(e) if e.is_transient() && attempt <= self.config.retries => {
                     let delay = self.config.retry_base_delay * 2u32.saturating_pow(attempt - 1);

@@ -94,6 +94,42 @@ impl RunwareError {
         }
     }
 
+    /// The HTTP status the service answered with, when it answered with an error status.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            RunwareError::Api { status, .. } | RunwareError::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether the task may have run on Runware although no result came back (a timeout, a
+    /// lost connection, a server error, a result that could not be fetched): sending it again
+    /// may run (and bill) it twice.
+    pub fn is_unclear(&self) -> bool {
+        match self {
+            RunwareError::Api { status, .. } | RunwareError::Http { status, .. } => {
+                matches!(*status, 500..=599) && *status != 503
+            }
+            RunwareError::Timeout(_)
+            | RunwareError::Connect(_)
+            | RunwareError::Garbage(_)
+            | RunwareError::PollBudget(_)
+            | RunwareError::Download { .. }
+            | RunwareError::Decode { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether a retry `reason` (the text of [`crate::runware::SubmitEvent::Retrying`], which
+    /// is this error's message) names a clear refusal (408, 429, 503: the task did not run), as
+    /// opposed to an unclear failure after which the task may have run.
+    pub fn reason_is_refusal(reason: &str) -> bool {
+        [408u16, 429, 503].iter().any(|s| {
+            reason.starts_with(&format!("Runware refused the task (HTTP {s})"))
+                || reason.starts_with(&format!("Runware answered HTTP {s} "))
+        })
+    }
+
     /// The service's errors, when it gave some (for highlighting form fields).
     pub fn api_errors(&self) -> &[ApiError] {
         match self {
@@ -112,6 +148,41 @@ impl RunwareError {
                 .flat_map(|e| e.parameter.iter())
                 .filter_map(|p| crate::edit::Field::from_parameter(p))
                 .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_reasons_tell_refusals_from_unclear_failures() {
+        let refused = [
+            RunwareError::Api {
+                status: 429,
+                errors: vec![],
+            },
+            RunwareError::Http {
+                status: 503,
+                detail: "an HTML page".into(),
+            },
+        ];
+        for e in refused {
+            assert!(!e.is_unclear());
+            assert!(RunwareError::reason_is_refusal(&e.to_string()), "{e}");
+        }
+        let unclear = [
+            RunwareError::Timeout("read".into()),
+            RunwareError::Connect("reset".into()),
+            RunwareError::Http {
+                status: 502,
+                detail: "x".into(),
+            },
+        ];
+        for e in unclear {
+            assert!(e.is_unclear());
+            assert!(!RunwareError::reason_is_refusal(&e.to_string()), "{e}");
         }
     }
 }

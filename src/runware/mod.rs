@@ -6,6 +6,7 @@
 
 mod client;
 mod error;
+mod gate;
 mod key;
 mod response;
 mod submission;
@@ -14,6 +15,7 @@ pub use client::{
     Client, ClientConfig, DEFAULT_ENDPOINT, ENDPOINT_ENV, EditResult, PollConfig, SubmitEvent,
 };
 pub use error::RunwareError;
+pub use gate::{PauseObserver, RateGate};
 pub use key::{ApiKey, KEY_ENV, KEYRING_SERVICE, KEYRING_USER, KeySource, KeyringError};
 pub use response::{ApiError, ResponseBody, ResultItem, parse_body};
 pub use submission::{Submission, SubmissionMessage, spawn_submission};

@@ -197,6 +197,94 @@ pub fn from_shortcuts(ctx: &egui::Context, comparing: bool) -> Vec<Command> {
     out
 }
 
+/// A shortcut as the help shows it: "Ctrl+Shift+Z", "[", "F1".
+pub fn keys_text(sc: &KeyboardShortcut) -> String {
+    let mods = egui::ModifierNames::NAMES.format(&sc.modifiers, cfg!(target_os = "macos"));
+    let key = sc.logical_key.symbol_or_name();
+    if mods.is_empty() {
+        key.to_string()
+    } else {
+        format!("{mods}+{key}")
+    }
+}
+
+/// The keyboard help, grouped by what the keys do: (group, [(what, keys)]). Every command
+/// with a shortcut appears once (Redo with both of its chords), and the compare view's keys
+/// and the pointer gestures are listed with them.
+pub fn shortcut_sheet() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+    use super::results::compare::{
+        CompareMode, SHORTCUT_DISCARD, SHORTCUT_HEATMAP, SHORTCUT_HOLD_ORIGINAL, SHORTCUT_KEEP,
+        SHORTCUT_NEXT, SHORTCUT_PREVIOUS,
+    };
+    let keys = |c: Command| c.shortcut().map(|sc| keys_text(&sc)).unwrap_or_default();
+    let rows = |commands: &[Command]| -> Vec<(&'static str, String)> {
+        commands.iter().map(|&c| (c.label(), keys(c))).collect()
+    };
+    let mut edit = rows(&[Command::Undo]);
+    edit.push((
+        Command::Redo.label(),
+        format!("{} or {}", keys(Command::Redo), keys(Command::RedoAlt)),
+    ));
+    let mut tools = rows(&[
+        Command::ToolBrush,
+        Command::ToolEraser,
+        Command::SwapBrushEraser,
+        Command::ToolRectangle,
+        Command::ToolPolygon,
+        Command::ToolLasso,
+        Command::ToolWand,
+        Command::BrushSmaller,
+        Command::BrushBigger,
+        Command::ToggleMask,
+    ]);
+    tools.push(("Straight line from the last point", "Shift+click".into()));
+    tools.push((
+        "Subtract from the mask (selection tools)",
+        "Alt+drag".into(),
+    ));
+    let mut view = rows(&[
+        Command::ZoomFit,
+        Command::ZoomActual,
+        Command::ZoomIn,
+        Command::ZoomOut,
+    ]);
+    view.push(("Pan", "Space+drag, middle-drag".into()));
+    view.push(("Zoom at the pointer", "Wheel, pinch".into()));
+    let key = |k: egui::Key| k.symbol_or_name().to_string();
+    let mut compare = rows(&[Command::ToggleCompare]);
+    for mode in CompareMode::ALL {
+        compare.push((mode.label(), key(mode.shortcut())));
+    }
+    compare.extend([
+        ("Hold to see the original", key(SHORTCUT_HOLD_ORIGINAL)),
+        ("Heatmap of changes outside the mask", key(SHORTCUT_HEATMAP)),
+        (
+            "Previous / next result",
+            format!("{} / {}", key(SHORTCUT_PREVIOUS), key(SHORTCUT_NEXT)),
+        ),
+        ("Keep (star) the result", key(SHORTCUT_KEEP)),
+        ("Discard or restore the result", key(SHORTCUT_DISCARD)),
+    ]);
+    vec![
+        (
+            "Files",
+            rows(&[
+                Command::Open,
+                Command::PasteImage,
+                Command::SaveMask,
+                Command::CopyMaskDataUri,
+                Command::SaveResult,
+                Command::ExportComparison,
+            ]),
+        ),
+        ("Edit", edit),
+        ("Mask tools", tools),
+        ("View", view),
+        ("Compare", compare),
+        ("Help", rows(&[Command::ShowShortcuts])),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,6 +351,24 @@ mod tests {
                 "{c:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_shortcut_help_lists_each_key_once_as_typed() {
+        let sheet = shortcut_sheet();
+        let rows: Vec<&(&str, String)> = sheet.iter().flat_map(|(_, r)| r).collect();
+        let count = |what: &str| rows.iter().filter(|(w, _)| *w == what).count();
+        assert_eq!(count("Redo"), 1, "Redo is listed once");
+        let redo = rows.iter().find(|(w, _)| *w == "Redo").unwrap();
+        assert!(redo.1.contains("Z") && redo.1.contains("Y"), "{}", redo.1);
+        let keys_of = |what: &str| rows.iter().find(|(w, _)| *w == what).map(|r| r.1.clone());
+        assert_eq!(keys_of("Smaller brush").as_deref(), Some("["));
+        assert_eq!(keys_of("Bigger brush").as_deref(), Some("]"));
+        assert_eq!(keys_of("Keep (star) the result").as_deref(), Some("K"));
+        for &c in Command::WITH_SHORTCUTS {
+            assert!(count(c.label()) >= 1, "{} is in the help", c.label());
+        }
+        assert!(rows.iter().all(|(_, k)| !k.contains("Bracket")));
     }
 
     #[test]

@@ -15,6 +15,8 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 
+pub mod batch;
+
 pub const KEY: &str = "test-key-3f9a1c";
 pub const MODEL: &str = "ideogram:4@3";
 
@@ -72,6 +74,10 @@ pub struct State {
     pub images: HashMap<String, Vec<u8>>,
     jobs: HashMap<String, Job>,
     pub port: u16,
+    /// Inference requests in flight (see [`batch::Concurrency`]).
+    pub concurrency: batch::Concurrency,
+    /// Inference tasks whose prompt contains this are refused with 400.
+    pub refuse_prompt: Option<String>,
 }
 
 impl State {
@@ -104,6 +110,8 @@ impl StandIn {
             images: HashMap::new(),
             jobs: HashMap::new(),
             port,
+            concurrency: batch::Concurrency::default(),
+            refuse_prompt: None,
         }));
         let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
         let shared = state.clone();
@@ -602,11 +610,15 @@ async fn inference(
     uuid: &str,
     state: &Arc<Mutex<State>>,
 ) -> Result<Vec<Value>, Response<Full<Bytes>>> {
-    let mode = {
+    let (mode, _in_flight, refusal) = {
         let mut s = state.lock().unwrap();
         s.inference_uuids.push(uuid.to_string());
-        s.mode.clone()
+        let refusal = batch::refuse(task, uuid, s.refuse_prompt.as_deref());
+        (s.mode.clone(), s.concurrency.enter(), refusal)
     };
+    if let Some(r) = refusal {
+        return Err(r);
+    }
     let attempts = state.lock().unwrap().inference_attempts();
     match &mode {
         Mode::NoCredits => {

@@ -11,7 +11,7 @@ use egui::{
     TextureHandle, Vec2, WidgetInfo,
 };
 
-use super::View;
+use super::super::canvas::View;
 use crate::compare::OutsideFigures;
 
 /// How the original and the results are laid out.
@@ -119,6 +119,10 @@ pub struct CompareView {
     /// "Show original" toggled on (Flip); holding Tab does the same while held.
     pub show_original: bool,
     fit_pending: bool,
+    /// The view is as the last fit left it (no zoom or pan since): a new layout fits again.
+    fitted: bool,
+    /// The layout and pane size the view was last fitted to.
+    fitted_for: Option<(CompareMode, Vec2)>,
     panes: Vec<Rect>,
 }
 
@@ -132,6 +136,8 @@ impl Default for CompareView {
             show_heatmap: false,
             show_original: false,
             fit_pending: true,
+            fitted: false,
+            fitted_for: None,
             panes: Vec::new(),
         }
     }
@@ -168,12 +174,18 @@ impl CompareView {
         let canvas = ui.available_rect_before_wrap();
         ui.allocate_rect(canvas, Sense::hover());
         let pane_specs = self.layout(canvas, n);
-        if self.fit_pending
-            && let Some(first) = pane_specs.first()
+        // A new layout (or pane size) fits the picture again unless the designer has zoomed or
+        // panned since the last fit: then the shared zoom and pan hold across layouts.
+        if let Some(first) = pane_specs.first()
             && first.0.width() > 1.0
         {
-            self.view.fit(first.0, inputs.image_size);
-            self.fit_pending = false;
+            let layout = Some((self.mode, first.0.size()));
+            if self.fit_pending || (self.fitted && self.fitted_for != layout) {
+                self.view.fit(first.0, inputs.image_size);
+                self.fit_pending = false;
+                self.fitted = true;
+                self.fitted_for = layout;
+            }
         }
         self.panes = pane_specs.iter().map(|p| p.0).collect();
         for (i, (pane, content)) in pane_specs.into_iter().enumerate() {
@@ -255,13 +267,33 @@ impl CompareView {
                 return;
             }
             ui.separator();
-            for (i, _) in inputs.results.iter().enumerate() {
-                if ui
-                    .selectable_label(self.selected == i, format!("Result {}", i + 1))
-                    .clicked()
-                {
-                    self.selected = i;
-                    actions.push(CompareAction::Select(i));
+            let n = inputs.results.len();
+            if n <= 3 {
+                for i in 0..n {
+                    if ui
+                        .selectable_label(self.selected == i, format!("Result {}", i + 1))
+                        .clicked()
+                    {
+                        self.selected = i;
+                        actions.push(CompareAction::Select(i));
+                    }
+                }
+            } else {
+                // Many results: one menu, so Keep and Discard stay on the toolbar's line.
+                let mut selected = self.selected;
+                let label = ui.label("Showing");
+                egui::ComboBox::from_id_salt("compare-result")
+                    .selected_text(format!("Result {} of {n}", selected + 1))
+                    .show_ui(ui, |ui| {
+                        for i in 0..n {
+                            ui.selectable_value(&mut selected, i, format!("Result {}", i + 1));
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                if selected != self.selected {
+                    self.selected = selected;
+                    actions.push(CompareAction::Select(selected));
                 }
             }
             let r = &inputs.results[self.selected];
@@ -389,6 +421,9 @@ impl CompareView {
                     {
                         painter.image(h.id(), image_rect, FULL_UV, Color32::WHITE);
                     }
+                    if self.show_heatmap {
+                        clean_note(ui, pane, r.figures);
+                    }
                 }
             }
             PaneContent::Swipe => {
@@ -407,6 +442,9 @@ impl CompareView {
                         && let Some(h) = r.heatmap
                     {
                         clipped.image(h.id(), image_rect, FULL_UV, Color32::WHITE);
+                    }
+                    if self.show_heatmap {
+                        clean_note(ui, pane, r.figures);
                     }
                 }
                 self.divider(ui, pane, x);
@@ -474,19 +512,27 @@ impl CompareView {
         let Some(r) = inputs.results.get(i) else {
             return;
         };
-        let size = Vec2::new(64.0, 22.0);
-        let keep_rect = Rect::from_min_size(
-            Pos2::new(
-                pane.right() - 2.0 * size.x - 10.0,
-                pane.bottom() - size.y - 6.0,
-            ),
-            size,
+        // Discard at the bottom-right corner, Keep to its left, each as wide as its text:
+        // they never overlap, and they stay inside the tile.
+        let strip = Rect::from_min_max(
+            Pos2::new(pane.left() + 6.0, pane.bottom() - 28.0),
+            Pos2::new(pane.right() - 6.0, pane.bottom() - 4.0),
         );
-        let discard_rect = keep_rect.translate(Vec2::new(size.x + 4.0, 0.0));
-        let keep = ui.put(
-            keep_rect,
-            egui::Button::selectable(r.kept, if r.kept { "Kept" } else { "Keep" }),
+        let mut strip_ui = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(strip)
+                .layout(egui::Layout::right_to_left(egui::Align::Center)),
         );
+        strip_ui.set_clip_rect(pane);
+        let discard = strip_ui.add(egui::Button::new(if r.discarded {
+            "Restore"
+        } else {
+            "Discard"
+        }));
+        let keep = strip_ui.add(egui::Button::selectable(
+            r.kept,
+            if r.kept { "Kept" } else { "Keep" },
+        ));
         let keep_label = format!("Keep result {}", i + 1);
         keep.widget_info(|| WidgetInfo::selected(Role::Button, true, r.kept, &keep_label));
         if keep.on_hover_text(&keep_label).clicked() {
@@ -495,10 +541,6 @@ impl CompareView {
                 kept: !r.kept,
             });
         }
-        let discard = ui.put(
-            discard_rect,
-            egui::Button::new(if r.discarded { "Restore" } else { "Discard" }),
-        );
         let discard_label = if r.discarded {
             format!("Restore result {}", i + 1)
         } else {
@@ -553,6 +595,7 @@ impl CompareView {
 
     /// Zoom at the pointer (wheel, pinch, ctrl+wheel) and pan by dragging, on the shared view.
     fn navigate(&mut self, ui: &egui::Ui, pane: Rect, response: &Response) {
+        let before = self.view;
         if let Some(hover) = response.hover_pos() {
             let (scroll, zoom) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
             let factor = zoom * (scroll / 200.0).exp();
@@ -563,6 +606,9 @@ impl CompareView {
         if response.dragged() {
             self.view.pan(response.drag_delta());
         }
+        if self.view != before {
+            self.fitted = false;
+        }
     }
 }
 
@@ -571,6 +617,22 @@ enum PaneContent {
     Original,
     Result(usize),
     Swipe,
+}
+
+/// With the heatmap on over a result that changed nothing outside the mask, say so (an empty
+/// overlay looks like a broken switch).
+fn clean_note(ui: &mut egui::Ui, pane: Rect, figures: Option<&OutsideFigures>) {
+    if figures.is_some_and(|f| f.changed_pixels == 0) {
+        let rect = Rect::from_center_size(
+            pane.center_bottom() - Vec2::new(0.0, 44.0),
+            Vec2::new(330.0, 24.0),
+        )
+        .intersect(pane);
+        let text = egui::RichText::new("Heatmap: nothing changed outside the mask")
+            .color(Color32::WHITE)
+            .background_color(Color32::from_rgba_unmultiplied(20, 110, 40, 230));
+        ui.put(rect, egui::Label::new(text).truncate());
+    }
 }
 
 /// "3.2 % changed outside" (plus "resampled"), or "untouched outside".

@@ -453,12 +453,14 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
     }
 
     if let Some(message) = &state.message {
-        ui.label(RichText::new(message).color(Color32::from_rgb(220, 80, 60)));
+        ui.add(
+            egui::Label::new(RichText::new(message).color(Color32::from_rgb(220, 80, 60))).wrap(),
+        );
     }
     if let Some(progress) = &state.progress {
         ui.horizontal(|ui| {
             ui.spinner();
-            ui.label(progress);
+            ui.add(egui::Label::new(progress.as_str()).wrap());
         });
     }
     ui.horizontal(|ui| {
