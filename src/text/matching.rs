@@ -151,8 +151,8 @@ pub fn distance(expected: &str, read: &str, options: CompareOptions) -> Distance
     for i in 0..=n {
         d[i * w] = i as f32;
     }
-    for j in 0..=m {
-        d[j] = j as f32;
+    for (j, cell) in d.iter_mut().take(m + 1).enumerate() {
+        *cell = j as f32;
     }
     for i in 1..=n {
         for j in 1..=m {

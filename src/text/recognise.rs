@@ -69,12 +69,13 @@ impl Alphabet {
                     best_score = s;
                 }
             }
-            if best != 0 && best != previous {
-                if let Some(c) = self.classes.get(best) {
-                    text.push_str(c);
-                    sum += best_score;
-                    kept += 1;
-                }
+            if best != 0
+                && best != previous
+                && let Some(c) = self.classes.get(best)
+            {
+                text.push_str(c);
+                sum += best_score;
+                kept += 1;
             }
             previous = best;
         }
