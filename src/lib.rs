@@ -13,4 +13,5 @@ pub mod mask;
 pub mod output;
 pub mod runware;
 pub mod session;
+pub mod text;
 pub mod ui;

@@ -1,5 +1,5 @@
-//! `touchup mask`: a mask from shapes, the magic wand and grow/shrink, applied in the order given
-//! on the command line.
+//! `touchup mask`: a mask from shapes, the magic wand, grow/shrink and the photo's text lines,
+//! applied in the order given on the command line.
 
 use std::path::PathBuf;
 
@@ -10,6 +10,7 @@ use touchup::mask::{
     Brush, BrushMode, Combine, Mask, Polarity, WandOptions, fill_holes, grow, magic_wand, shapes,
     shrink,
 };
+use touchup::text::{Script, TextBox, TextLine};
 
 #[derive(Debug, Args)]
 pub struct MaskArgs {
@@ -41,6 +42,16 @@ pub struct MaskArgs {
     /// Swap marked and kept pixels (applied where it stands among the shapes).
     #[arg(long)]
     invert: bool,
+    /// Mark every text line the detector finds (rotated boxes, grown by --text-margin).
+    #[arg(long)]
+    text: bool,
+    /// Mark only the text lines whose reading matches STRING (case and dash insensitive, a
+    /// small edit distance allowed; neighbouring boxes may be joined). Repeatable.
+    #[arg(long, value_name = "STRING")]
+    text_match: Vec<String>,
+    /// Pixels added around each text line marked by --text and --text-match.
+    #[arg(long, value_name = "PX", default_value_t = 2.0)]
+    text_margin: f32,
     /// Which colour marks the edit in the written mask.
     #[arg(
         long,
@@ -77,6 +88,10 @@ pub(crate) enum Op {
     Shrink(u32),
     FillHoles,
     Invert,
+    /// Every text line, grown by the margin (px).
+    Text(f32),
+    /// The lines reading the string, grown by the margin (px).
+    TextMatch(String, f32),
 }
 
 fn numbers(text: &str, what: &str) -> anyhow::Result<Vec<f64>> {
@@ -223,8 +238,20 @@ pub(crate) fn parse_op(name: &str, text: &str) -> anyhow::Result<Op> {
 /// A mask for `image` from `ops`, applied in order.
 pub(crate) fn draw(image: &RgbaImage, ops: &[Op]) -> anyhow::Result<Mask> {
     let mut mask = Mask::new(image.width(), image.height());
+    let patterns: Vec<&str> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::TextMatch(p, _) => Some(p.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut text = FoundText {
+        script: Script::of(&patterns),
+        boxes: None,
+        lines: None,
+    };
     for op in ops {
-        apply(&mut mask, image, op)?;
+        apply(&mut mask, image, op, &mut text)?;
     }
     Ok(mask)
 }
@@ -257,11 +284,60 @@ fn ops_in_order(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<Vec<Op>> {
         let i = m.index_of("invert").unwrap_or(usize::MAX);
         ops.push((i, Op::Invert));
     }
+    if args.text {
+        let i = m.index_of("text").unwrap_or(usize::MAX);
+        ops.push((i, Op::Text(text_margin(args)?)));
+    }
+    for (i, t) in super::indexed::<String>(m, "text_match") {
+        if touchup::text::normalise(&t).is_empty() {
+            bail!("--text-match '{t}': give the text to look for");
+        }
+        ops.push((i, Op::TextMatch(t, text_margin(args)?)));
+    }
     ops.sort_by_key(|(i, _)| *i);
     Ok(ops.into_iter().map(|(_, op)| op).collect())
 }
 
-fn apply(mask: &mut Mask, image: &RgbaImage, op: &Op) -> anyhow::Result<()> {
+fn text_margin(args: &MaskArgs) -> anyhow::Result<f32> {
+    if !(0.0..=1000.0).contains(&args.text_margin) {
+        bail!("--text-margin: expected a number of pixels from 0 to 1000");
+    }
+    Ok(args.text_margin)
+}
+
+/// The photo's text lines, found on first use and read only if a `--text-match` needs it.
+struct FoundText {
+    script: Script,
+    boxes: Option<Vec<TextBox>>,
+    lines: Option<Vec<TextLine>>,
+}
+
+impl FoundText {
+    fn boxes(&mut self, image: &RgbaImage) -> anyhow::Result<&[TextBox]> {
+        if self.boxes.is_none() {
+            let reader = touchup::text::reader()?;
+            self.boxes = Some(reader.detect(image).context("could not find the text")?);
+        }
+        Ok(self.boxes.as_deref().unwrap_or_default())
+    }
+
+    fn lines(&mut self, image: &RgbaImage) -> anyhow::Result<&[TextLine]> {
+        if self.lines.is_none() {
+            let boxes = self.boxes(image)?.to_vec();
+            let reader = touchup::text::reader()?;
+            let lines = reader
+                .recognise(image, &boxes, self.script)
+                .context("could not read the text")?;
+            for l in &lines {
+                tracing::info!(text = %l.text, confidence = l.confidence, "text line");
+            }
+            self.lines = Some(lines);
+        }
+        Ok(self.lines.as_deref().unwrap_or_default())
+    }
+}
+
+fn apply(mask: &mut Mask, image: &RgbaImage, op: &Op, text: &mut FoundText) -> anyhow::Result<()> {
     match op {
         Op::Rect(x, y, w, h) => {
             if mask.fill_rect(*x, *y, *w, *h, 255).is_none() {
@@ -302,6 +378,30 @@ fn apply(mask: &mut Mask, image: &RgbaImage, op: &Op) -> anyhow::Result<()> {
         }
         Op::Invert => {
             mask.invert();
+        }
+        Op::Text(margin) => {
+            let boxes = text.boxes(image)?;
+            if boxes.is_empty() {
+                eprintln!("--text: no text found");
+            }
+            touchup::text::mark_boxes(mask, boxes, *margin, Combine::Add);
+        }
+        Op::TextMatch(pattern, margin) => {
+            let lines = text.lines(image)?;
+            let hits = touchup::text::lines_matching(lines, pattern);
+            if hits.is_empty() {
+                let read: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+                bail!(
+                    "--text-match '{pattern}': no text line reads that (read: {})",
+                    if read.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        format!("'{}'", read.join("', '"))
+                    }
+                );
+            }
+            let boxes = hits.iter().map(|&i| &lines[i].area);
+            touchup::text::mark_boxes(mask, boxes, *margin, Combine::Add);
         }
     }
     Ok(())

@@ -2,6 +2,7 @@
 //! stdout, messages to stderr; every expected failure is one line and a non-zero exit.
 
 mod batch;
+mod check_text;
 mod edit;
 mod mask;
 
@@ -37,6 +38,8 @@ enum Command {
     /// Run many edits from a JSON Lines manifest (one edit a line), several at once, with
     /// a summary in DIR/batch.json; --resume skips lines already done, --dry-run only checks.
     Batch(batch::BatchArgs),
+    /// Read the text of a photo and check it against the expected strings; prints JSON.
+    CheckText(check_text::CheckTextArgs),
     /// Redraw the bundled demo photo (the storefront the editor opens by default).
     Demo {
         /// Where to write the PNG.
@@ -56,7 +59,14 @@ pub fn run() -> ExitCode {
         .map(|(_, m)| m.clone())
         .unwrap_or_default();
     let result = match cli.command {
-        Some(Command::Mask(args)) => mask::run(&args, &sub),
+        Some(Command::Mask(args)) => {
+            init_logging();
+            mask::run(&args, &sub)
+        }
+        Some(Command::CheckText(args)) => {
+            init_logging();
+            check_text::run(&args)
+        }
         Some(Command::Edit(args)) => {
             init_logging();
             edit::run(&args)

@@ -68,6 +68,9 @@ pub struct SavedResult {
     pub outside: Option<OutsideFigures>,
     /// A remark for the user (e.g. the result was resampled to the photo's size).
     pub note: Option<String>,
+    /// The lettering read inside the mask against the prompt's quoted strings (when it quotes
+    /// any and the photo and mask are known).
+    pub lettering: Option<crate::text::LetteringCheck>,
 }
 
 /// The extension matching an encoded picture's bytes.
@@ -223,7 +226,8 @@ impl OutputFolder {
                 (name.clone(), name, None)
             }
         };
-        self.entries.push(json!({
+        let lettering = self.check_lettering(n, figures.is_some());
+        let mut entry = json!({
             "file": file,
             "raw_file": raw_file,
             "imageUUID": image.image_uuid,
@@ -231,7 +235,11 @@ impl OutputFolder {
             "cost": image.cost,
             "outside_mask_changed_fraction": figures.as_ref().map(|f| f.changed_fraction),
             "outside_mask": figures,
-        }));
+        });
+        if let (Some(l), Some(map)) = (&lettering, entry.as_object_mut()) {
+            map.insert("lettering".into(), json!(l));
+        }
+        self.entries.push(entry);
         let saved = SavedResult {
             file,
             raw_file,
@@ -240,10 +248,26 @@ impl OutputFolder {
             cost: image.cost,
             outside: figures,
             note,
+            lettering,
         };
         self.saved.push(saved.clone());
         self.write_index()?;
         Ok(saved)
+    }
+
+    /// The lettering check of the result just shown (`decoded`: it was), read inside the
+    /// mask, when the prompt quotes strings. A reading failure is logged, not fatal.
+    fn check_lettering(&self, n: usize, decoded: bool) -> Option<crate::text::LetteringCheck> {
+        let prompt = self.request.get("positivePrompt")?.as_str()?;
+        let (inputs, _) = self.inputs.as_ref()?;
+        let shown = self.shown.last().filter(|_| decoded)?;
+        match crate::text::check_result(shown, &inputs.mask, prompt) {
+            Ok(check) => check,
+            Err(e) => {
+                tracing::warn!("result {n}: could not check the lettering: {e}");
+                None
+            }
+        }
     }
 
     /// Writes `results.json` as it stands (also when no picture arrived).

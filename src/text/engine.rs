@@ -1,0 +1,303 @@
+//! The models and their plans: loaded once per process, shared by every thread. tract needs a
+//! concrete input size to optimise a model, so each model keeps its parsed graph and a small
+//! cache of optimised plans, one per padded input size (a plan takes about 0.1-0.3 s to build).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use image::RgbaImage;
+use tract_onnx::prelude::*;
+
+use super::geometry::{BoxOptions, boxes_from_map};
+use super::recognise::{Alphabet, read_line};
+use super::{Script, TextBox, TextError, TextLine};
+use crate::mask::Mask;
+
+/// The detector's file in the model folder.
+pub const DETECTOR_FILE: &str = "PP-OCRv6_det_small.onnx";
+/// The recogniser's file in the model folder.
+pub const RECOGNISER_FILE: &str = "PP-OCRv6_rec_small.onnx";
+
+/// Photos are downscaled for detection so that their long side is at most this many pixels
+/// (as RapidOCR does, at 2000); lines are then read from the full-resolution photo.
+pub const DETECT_MAX_SIDE: u32 = 1600;
+/// Small pictures are upscaled for detection so that their short side is at least this.
+const DETECT_MIN_SIDE: u32 = 736;
+/// Detector input sides are padded up to a multiple of this, so few plans serve many sizes.
+const DETECT_STEP: u32 = 128;
+
+type Plan = TypedRunnableModel;
+type SharedPlan = Arc<Plan>;
+
+/// One ONNX model: its parsed graph and the optimised plans built so far (most recent last).
+struct Model {
+    name: &'static str,
+    graph: InferenceModel,
+    plans: Mutex<Vec<((usize, usize), SharedPlan)>>,
+    keep: usize,
+}
+
+impl Model {
+    /// The plan for input `[1, 3, height, width]`, built on first use.
+    fn plan(&self, height: usize, width: usize) -> Result<SharedPlan, TextError> {
+        let key = (height, width);
+        if let Ok(mut plans) = self.plans.lock()
+            && let Some(i) = plans.iter().position(|(k, _)| *k == key)
+        {
+            let entry = plans.remove(i);
+            let plan = entry.1.clone();
+            plans.push(entry);
+            return Ok(plan);
+        }
+        let started = std::time::Instant::now();
+        let plan = self
+            .graph
+            .clone()
+            .with_input_fact(0, f32::fact([1, 3, height, width]).into())
+            .and_then(|m| m.into_optimized())
+            .and_then(|m| m.into_runnable())
+            .map_err(|e| TextError::Model(self.name, format!("{e:#}")))?;
+        tracing::debug!(
+            model = self.name,
+            height,
+            width,
+            ms = started.elapsed().as_millis() as u64,
+            "built a text model plan"
+        );
+        if let Ok(mut plans) = self.plans.lock() {
+            if plans.len() >= self.keep {
+                plans.remove(0);
+            }
+            plans.push((key, plan.clone()));
+        }
+        Ok(plan)
+    }
+
+    /// Runs the model on an NCHW input; returns the first output's shape and values.
+    fn run(&self, input: Tensor) -> Result<(Vec<usize>, Vec<f32>), TextError> {
+        let shape = input.shape().to_vec();
+        let plan = self.plan(shape[2], shape[3])?;
+        let out = plan
+            .run(tvec!(input.into()))
+            .map_err(|e| TextError::Run(format!("{e:#}")))?;
+        let first = out
+            .first()
+            .ok_or_else(|| TextError::Run("no output".into()))?;
+        let shape = first.shape().to_vec();
+        let plain = first
+            .try_as_plain_ram()
+            .map_err(|e| TextError::Run(format!("{e:#}")))?;
+        let values = plain
+            .as_slice::<f32>()
+            .map_err(|e| TextError::Run(format!("{e:#}")))?;
+        Ok((shape, values.to_vec()))
+    }
+}
+
+/// The detector and the recogniser, ready to read text. `Send + Sync`: share the one from
+/// [`reader`] between threads.
+pub struct TextReader {
+    detector: Model,
+    recogniser: Model,
+    alphabet: Alphabet,
+}
+
+/// The folder with the text models: `$TOUCHUP_MODELS` if set, else `models/` beside the
+/// executable, else the repository's `assets/models`.
+pub fn model_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TOUCHUP_MODELS") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|p| p.join("models")))
+        .filter(|d| d.join(DETECTOR_FILE).is_file())
+    {
+        return dir;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models")
+}
+
+fn load(dir: &Path, file: &'static str, keep: usize) -> Result<(Model, Vec<String>), TextError> {
+    let path = dir.join(file);
+    if !path.is_file() {
+        return Err(TextError::ModelsMissing(dir.display().to_string(), file));
+    }
+    let onnx = tract_onnx::onnx().with_ignore_value_info(true);
+    let proto = onnx
+        .proto_model_for_path(&path)
+        .map_err(|e| TextError::Model(file, format!("{e:#}")))?;
+    let characters = proto
+        .metadata_props
+        .iter()
+        .find(|p| p.key == "character")
+        .map(|p| p.value.lines().map(str::to_string).collect())
+        .unwrap_or_default();
+    let graph = onnx
+        .model_for_proto_model(&proto)
+        .map_err(|e| TextError::Model(file, format!("{e:#}")))?;
+    Ok((
+        Model {
+            name: file,
+            graph,
+            plans: Mutex::new(Vec::new()),
+            keep,
+        },
+        characters,
+    ))
+}
+
+static READER: OnceLock<Result<TextReader, String>> = OnceLock::new();
+
+/// The process's text reader, loaded from [`model_dir`] on the first call (about a second;
+/// blocks: call it off the UI thread). Later calls return it at once; a failure is remembered.
+pub fn reader() -> Result<&'static TextReader, TextError> {
+    READER
+        .get_or_init(|| TextReader::load(&model_dir()).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| TextError::Model("text models", e.clone()))
+}
+
+impl TextReader {
+    /// Loads both models from `dir` (normally use [`reader`]).
+    pub fn load(dir: &Path) -> Result<Self, TextError> {
+        let started = std::time::Instant::now();
+        let (detector, _) = load(dir, DETECTOR_FILE, 4)?;
+        let (recogniser, characters) = load(dir, RECOGNISER_FILE, 12)?;
+        if characters.is_empty() {
+            return Err(TextError::Model(
+                RECOGNISER_FILE,
+                "its metadata has no character list".into(),
+            ));
+        }
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "loaded the text models"
+        );
+        Ok(Self {
+            detector,
+            recogniser,
+            alphabet: Alphabet::new(characters),
+        })
+    }
+
+    /// The detector's input size for an image, and the scale from image to detector pixels.
+    fn detect_size(width: u32, height: u32) -> (u32, u32, f32) {
+        let (long, short) = (width.max(height) as f32, width.min(height).max(1) as f32);
+        let mut scale = 1.0f32;
+        if short < DETECT_MIN_SIDE as f32 {
+            scale = DETECT_MIN_SIDE as f32 / short;
+        }
+        if long * scale > DETECT_MAX_SIDE as f32 {
+            scale = DETECT_MAX_SIDE as f32 / long;
+        }
+        let w = ((width as f32 * scale).round() as u32).max(32);
+        let h = ((height as f32 * scale).round() as u32).max(32);
+        (w, h, scale)
+    }
+
+    /// Finds the text lines in `image` (boxes only, not read). 0.2-2.5 s on two cores.
+    pub fn detect(&self, image: &RgbaImage) -> Result<Vec<TextBox>, TextError> {
+        if image.width() == 0 || image.height() == 0 {
+            return Ok(Vec::new());
+        }
+        let (w, h, _) = Self::detect_size(image.width(), image.height());
+        let resized = image::imageops::resize(image, w, h, image::imageops::FilterType::Triangle);
+        let pw = w.div_ceil(DETECT_STEP) * DETECT_STEP;
+        let ph = h.div_ceil(DETECT_STEP) * DETECT_STEP;
+        let (pw, ph) = (pw as usize, ph as usize);
+        let mut input = vec![0.0f32; 3 * pw * ph];
+        for (x, y, p) in resized.enumerate_pixels() {
+            let i = y as usize * pw + x as usize;
+            // BGR, (v / 255 - 0.5) / 0.5.
+            for (c, v) in [p[2], p[1], p[0]].into_iter().enumerate() {
+                input[c * pw * ph + i] = v as f32 / 127.5 - 1.0;
+            }
+        }
+        let tensor = Tensor::from_shape(&[1, 3, ph, pw], &input)
+            .map_err(|e| TextError::Run(format!("{e:#}")))?;
+        let (shape, map) = self.detector.run(tensor)?;
+        let (mh, mw) = (shape[shape.len() - 2], shape[shape.len() - 1]);
+        let mut boxes = boxes_from_map(&map, mw, mh, &BoxOptions::default());
+        // Map pixels to image pixels (the map has the padded input's size).
+        let (sx, sy) = (
+            image.width() as f32 / w as f32 * pw as f32 / mw as f32,
+            image.height() as f32 / h as f32 * ph as f32 / mh as f32,
+        );
+        for b in &mut boxes {
+            for p in &mut b.corners {
+                p[0] = (p[0] * sx).clamp(0.0, image.width() as f32);
+                p[1] = (p[1] * sy).clamp(0.0, image.height() as f32);
+            }
+        }
+        boxes.retain(|b| b.width() >= 2.0 && b.height() >= 2.0);
+        Ok(boxes)
+    }
+
+    /// Reads each box, with output restricted to `script`. About 0.1 s per line.
+    pub fn recognise(
+        &self,
+        image: &RgbaImage,
+        boxes: &[TextBox],
+        script: Script,
+    ) -> Result<Vec<TextLine>, TextError> {
+        let allowed = self.alphabet.allowed(script);
+        boxes
+            .iter()
+            .map(|b| {
+                let (text, confidence) = read_line(image, b, &self.alphabet, allowed, |t| {
+                    self.recogniser.run(t)
+                })?;
+                Ok(TextLine {
+                    text,
+                    confidence,
+                    area: b.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Detects and reads every line of `image` (boxes where nothing legible was read are
+    /// dropped).
+    pub fn read(&self, image: &RgbaImage, script: Script) -> Result<Vec<TextLine>, TextError> {
+        let boxes = self.detect(image)?;
+        let mut lines = self.recognise(image, &boxes, script)?;
+        lines.retain(|l| !l.text.is_empty());
+        Ok(lines)
+    }
+
+    /// Detects and reads the lines inside the marked area of `mask` (an edited result): only
+    /// the marked bounds, with a margin, are searched, and lines mostly outside are dropped.
+    pub fn read_in_mask(
+        &self,
+        image: &RgbaImage,
+        mask: &Mask,
+        script: Script,
+    ) -> Result<Vec<TextLine>, TextError> {
+        let Some(r) = mask.marked_bounds() else {
+            return Ok(Vec::new());
+        };
+        if mask.size() != image.dimensions() {
+            return Err(TextError::Run(format!(
+                "the mask is {}x{}, the image {}x{}",
+                mask.width(),
+                mask.height(),
+                image.width(),
+                image.height()
+            )));
+        }
+        let pad = (r.width().max(r.height()) / 8).max(16);
+        let x0 = r.x0.saturating_sub(pad);
+        let y0 = r.y0.saturating_sub(pad);
+        let x1 = (r.x1 + pad).min(image.width());
+        let y1 = (r.y1 + pad).min(image.height());
+        let crop = image::imageops::crop_imm(image, x0, y0, x1 - x0, y1 - y0).to_image();
+        let mut boxes = self.detect(&crop)?;
+        for b in &mut boxes {
+            b.offset(x0 as f32, y0 as f32);
+        }
+        let mut lines = self.recognise(image, &boxes, script)?;
+        lines.retain(|l| !l.text.is_empty());
+        Ok(super::lines_in_mask(lines, mask))
+    }
+}
