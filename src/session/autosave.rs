@@ -333,7 +333,7 @@ mod tests {
         assert!(!dir.join(STOPPED_FILE).exists());
         assert!(dir.join(MARKER_FILE).is_file());
         // That session crashes before the work is answered for: offered again, as a crash.
-        drop(start);
+        drop(start.autosave);
         let start = Autosave::start(root.path()).unwrap();
         let got = start.recovered.expect("work still kept");
         assert!(!got.stopped_by_signal);
