@@ -592,6 +592,103 @@ fn work_is_offered_back_after_a_crash_and_restored_whole() {
     assert_eq!(app.status.message.as_ref().unwrap().kind, StatusKind::Info);
 }
 
+/// The root viewport's commands in the last frame's output.
+fn viewport_commands(h: &Harness<'static, App>) -> Vec<egui::ViewportCommand> {
+    h.output()
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .map(|v| v.commands.clone())
+        .unwrap_or_default()
+}
+
+/// What a signal (SIGTERM, SIGINT, SIGHUP) does to the app: it saves the work, closes the window
+/// without asking about the unsaved mask, and keeps the work; eframe then calls `on_exit`.
+fn stop_by_signal(h: &mut Harness<'static, App>) {
+    h.state().request_stop();
+    h.step();
+    assert!(
+        viewport_commands(h).contains(&egui::ViewportCommand::Close),
+        "a signal closes the window"
+    );
+    // The close request that follows goes through: no "quit with an unsaved mask?" question.
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    h.step();
+    assert!(!viewport_commands(h).contains(&egui::ViewportCommand::CancelClose));
+    assert!(!h.state().dialogs.confirming_quit);
+    eframe::App::on_exit(h.state_mut(), None);
+}
+
+#[test]
+fn a_signal_saves_the_work_and_the_next_start_offers_it_as_saved_not_crashed() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("autosave");
+    let mut h = harness_in(root.path());
+    paint_stroke(&mut h);
+    let painted = h.state().document.current().unwrap().editor.mask().clone();
+    assert!(painted.count_at_least(128) > 1000);
+    h.state_mut().edit.form.request.prompt = "Replace the sign text with \"OPEN LATE\"".into();
+    assert!(h.state().document.has_unsaved_mask());
+    // No autosave has run yet: the stop itself saves the marks and the prompt.
+    stop_by_signal(&mut h);
+    assert!(dir.join("work.json").is_file(), "the work is on disk");
+    assert!(
+        dir.join("stopped").is_file(),
+        "marked as stopped by a signal"
+    );
+    assert!(!dir.join("running.lock").exists(), "no crash marker");
+    drop(h);
+
+    let mut h = harness_in(root.path());
+    assert!(h.state().is_offering_recovery());
+    h.get_by_label("Restore the work saved on close?");
+    h.get_by_label_contains("touchup was closed by the system (a signal) last time");
+    assert!(h.query_by_label("Recover your work?").is_none());
+    h.get_by_label("Restore").click();
+    h.run_steps(3);
+    let app = h.state();
+    assert!(!app.is_offering_recovery());
+    assert!(app.document.current().unwrap().editor.mask() == &painted);
+    assert_eq!(
+        app.edit.form.request.prompt,
+        "Replace the sign text with \"OPEN LATE\""
+    );
+}
+
+#[test]
+fn a_signal_with_nothing_in_the_work_leaves_nothing_to_offer() {
+    // Untouched: nothing is saved, nothing offered.
+    let root = tempfile::tempdir().unwrap();
+    let mut h = harness_in(root.path());
+    stop_by_signal(&mut h);
+    assert!(!root.path().join("autosave").join("work.json").exists());
+    drop(h);
+    let h = harness_in(root.path());
+    assert!(!h.state().is_offering_recovery());
+    drop(h);
+
+    // Painted, autosaved, then cleared: the saved work holds no marks and no prompt.
+    let root = tempfile::tempdir().unwrap();
+    let mut h = harness_in(root.path());
+    paint_stroke(&mut h);
+    let ctx = h.ctx.clone();
+    assert!(h.state_mut().autosave_now(&ctx));
+    h.state_mut().command(touchup::ui::Command::ClearMask);
+    h.run_steps(2);
+    assert_eq!(marked(h.state()), 0);
+    stop_by_signal(&mut h);
+    drop(h);
+    let h = harness_in(root.path());
+    assert!(
+        !h.state().is_offering_recovery(),
+        "empty work is not offered"
+    );
+}
+
 #[test]
 fn a_clean_exit_or_a_discard_leaves_nothing_to_offer() {
     let root = tempfile::tempdir().unwrap();

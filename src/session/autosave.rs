@@ -1,5 +1,7 @@
 //! Autosave of the current work under `ROOT/autosave`, and the recovery offered after a crash
-//! or a kill (a marker file only a clean exit removes).
+//! or a kill (a marker file only a clean exit removes). A session stopped by a signal (SIGTERM,
+//! SIGINT, SIGHUP) saves its work and swaps the marker for `stopped`, so the next start offers
+//! the work back as kept, not as a crash.
 
 use std::fs;
 use std::hash::{Hash, Hasher};
@@ -13,6 +15,10 @@ use super::disk::{
 };
 use super::{FORMAT_VERSION, MARKER_FILE, SessionError, WORK_FILE, check_no_secrets, write_atomic};
 use crate::mask::Mask;
+
+/// Left by [`Autosave::mark_stopped`]: the last session was stopped by a signal and its work
+/// was saved on the way out.
+const STOPPED_FILE: &str = "stopped";
 
 /// The current work, as autosaved.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +37,8 @@ pub struct RecoveredWork {
     pub prompt: String,
     pub settings: serde_json::Value,
     pub saved_unix_ms: u64,
+    /// The session that left it was stopped by a signal and saved on the way out (not a crash).
+    pub stopped_by_signal: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -72,12 +80,18 @@ impl Autosave {
         let dir = root.join("autosave");
         fs::create_dir_all(&dir).map_err(io_err("create the autosave folder", &dir))?;
         let marker = dir.join(MARKER_FILE);
+        let stopped_marker = dir.join(STOPPED_FILE);
+        let stopped = stopped_marker.exists();
         let crashed = marker.exists();
         let (mut recovered, mut problem) = (None, None);
-        if crashed && dir.join(WORK_FILE).exists() {
+        if (crashed || stopped) && dir.join(WORK_FILE).exists() {
             match read_work(&dir) {
-                Ok(w) => {
-                    tracing::info!("found autosaved work from a session that did not exit cleanly");
+                Ok(mut w) => {
+                    tracing::info!(
+                        stopped,
+                        "found autosaved work from a session that did not exit cleanly"
+                    );
+                    w.stopped_by_signal = stopped;
                     recovered = Some(w);
                 }
                 Err(e) => {
@@ -85,10 +99,13 @@ impl Autosave {
                     problem = Some(e);
                 }
             }
-        } else if !crashed {
+        } else if !crashed && !stopped {
             remove_work_files(&dir, None);
         }
         write_atomic(&marker, std::process::id().to_string().as_bytes())?;
+        // From now on this session's marker speaks for the work on disk: should it crash
+        // before the work is answered for, the next start offers it as after a crash.
+        remove_if_there(&stopped_marker)?;
         Ok(AutosaveStart {
             autosave: Autosave {
                 dir,
@@ -153,15 +170,30 @@ impl Autosave {
         self.image_written = None;
     }
 
-    /// A clean exit: removes the autosaved work and the marker.
+    /// A clean exit: removes the autosaved work and the markers.
     pub fn finish(mut self) -> Result<(), SessionError> {
         self.discard();
-        let marker = self.dir.join(MARKER_FILE);
-        match fs::remove_file(&marker) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_err("remove", &marker)(e)),
-        }
+        remove_if_there(&self.dir.join(STOPPED_FILE))?;
+        remove_if_there(&self.dir.join(MARKER_FILE))
+    }
+
+    /// The session was stopped by a signal after its work was saved: the work stays, and the
+    /// next start offers it back as kept on the way out (not as after a crash). Work that holds
+    /// nothing is the caller's to judge when it is offered.
+    pub fn mark_stopped(self) -> Result<(), SessionError> {
+        write_atomic(
+            &self.dir.join(STOPPED_FILE),
+            std::process::id().to_string().as_bytes(),
+        )?;
+        remove_if_there(&self.dir.join(MARKER_FILE))
+    }
+}
+
+fn remove_if_there(path: &Path) -> Result<(), SessionError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err("remove", path)(e)),
     }
 }
 
@@ -187,6 +219,7 @@ fn read_work(dir: &Path) -> Result<RecoveredWork, SessionError> {
         prompt: rec.prompt,
         settings: rec.settings,
         saved_unix_ms: rec.saved_unix_ms,
+        stopped_by_signal: false,
     })
 }
 
@@ -258,12 +291,65 @@ mod tests {
         assert_eq!(got.prompt, "CLOSED MONDAYS");
         assert_eq!(got.settings, s);
         assert!(got.saved_unix_ms > 0);
+        assert!(!got.stopped_by_signal, "a crash is not a signal stop");
         // Clean exit this time.
         start.autosave.finish().unwrap();
 
         // Third run: nothing to offer.
         let start = Autosave::start(root.path()).unwrap();
         assert!(start.recovered.is_none());
+        start.autosave.finish().unwrap();
+    }
+
+    #[test]
+    fn work_saved_on_a_signal_stop_is_offered_as_such_and_a_clean_exit_still_clears_all() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("autosave");
+        let image = photo(24, 16, 9);
+        let m = mask(24, 16);
+        let s = settings();
+        let mut a = Autosave::start(root.path()).unwrap().autosave;
+        a.save(&WorkSnapshot {
+            image: &image,
+            mask: &m,
+            prompt: "OPEN LATE",
+            settings: &s,
+        })
+        .unwrap();
+        a.mark_stopped().unwrap();
+        assert!(dir.join(STOPPED_FILE).is_file());
+        assert!(
+            !dir.join(MARKER_FILE).exists(),
+            "no crash marker after a stop"
+        );
+        assert!(dir.join(WORK_FILE).is_file(), "the work stays");
+
+        // The next start offers it, saying it was a signal stop, and its own marker takes over.
+        let start = Autosave::start(root.path()).unwrap();
+        let got = start.recovered.expect("work after a signal stop");
+        assert!(got.stopped_by_signal);
+        assert_eq!(got.mask, m);
+        assert_eq!(got.prompt, "OPEN LATE");
+        assert!(!dir.join(STOPPED_FILE).exists());
+        assert!(dir.join(MARKER_FILE).is_file());
+        // That session crashes before the work is answered for: offered again, as a crash.
+        drop(start.autosave);
+        let start = Autosave::start(root.path()).unwrap();
+        let got = start.recovered.expect("work still kept");
+        assert!(!got.stopped_by_signal);
+        // Stopped again, then a session that ends cleanly leaves nothing at all.
+        start.autosave.mark_stopped().unwrap();
+        let start = Autosave::start(root.path()).unwrap();
+        assert!(start.recovered.is_some_and(|w| w.stopped_by_signal));
+        start.autosave.finish().unwrap();
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0, "no files left");
+        let start = Autosave::start(root.path()).unwrap();
+        assert!(start.recovered.is_none() && start.problem.is_none());
+
+        // A stop with nothing saved offers nothing.
+        start.autosave.mark_stopped().unwrap();
+        let start = Autosave::start(root.path()).unwrap();
+        assert!(start.recovered.is_none() && start.problem.is_none());
         start.autosave.finish().unwrap();
     }
 

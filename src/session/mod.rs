@@ -13,6 +13,7 @@
 //!                   raw-N.<ext>     the model's raw output, when given (a crop too, with `raw_offset`)
 //! ROOT/autosave/work.json           the current work; image-<hash>.png, mask-<n>.png beside it
 //! ROOT/autosave/running.lock        present while touchup runs; left behind by a crash or kill
+//! ROOT/autosave/stopped            left by a session stopped by a signal (its work was saved)
 //! ```
 //! Every file is written to a temporary name and renamed into place; a new edit is assembled in
 //! a hidden temporary folder and renamed in whole, so a crash never leaves a half-written entry

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 
 use super::actions::{self, Action};
@@ -62,6 +63,8 @@ pub struct App {
     pub(crate) worker: Worker,
     pub(crate) runtime: Runtime,
     pub(crate) no_keyring: bool,
+    /// Set (from a signal handler's task) when the process was asked to stop.
+    stop: Arc<AtomicBool>,
 }
 
 impl App {
@@ -97,6 +100,7 @@ impl App {
             worker,
             runtime,
             no_keyring: options.no_keyring,
+            stop: Arc::default(),
         };
         app.history.refresh(&app.worker);
         match options.image {
@@ -159,8 +163,36 @@ impl App {
         self.autosave.finish();
     }
 
+    /// The flag that asks the app to stop (SIGTERM, SIGINT, SIGHUP): set it, then
+    /// `request_repaint`; the next frame saves the work and closes the window.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
+    /// Asks the app to stop as on a signal (see [`Self::stop_flag`]).
+    pub fn request_stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    /// Stopped by a signal: the work is saved and kept for the next start, and the window
+    /// closes without asking about the unsaved mask.
+    fn stop_for_signal(&mut self, ctx: &egui::Context) {
+        let work = Work {
+            document: &self.document,
+            prompt: &self.edit.form.request.prompt,
+            settings: &self.edit.form.request.settings,
+        };
+        let kept = self.autosave.stop(ctx, work);
+        tracing::info!(kept, "stopped by a signal; closing");
+        self.dialogs.confirm_quit();
+        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+    }
+
     /// The per-frame work that draws nothing (also run while the window is hidden).
     pub fn frame_logic(&mut self, ctx: &egui::Context) {
+        if self.stop.swap(false, Ordering::SeqCst) {
+            return self.stop_for_signal(ctx);
+        }
         if let Some(t) = &mut self.document.textures {
             t.frame_bytes = 0;
         }

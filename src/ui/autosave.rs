@@ -56,6 +56,8 @@ enum Job {
     Discard,
     Flush(Sender<()>),
     Finish(Sender<()>),
+    /// Stopped by a signal: keep the work, mark it as saved on the way out.
+    Stop(Sender<()>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +157,18 @@ impl Autosaver {
         }
         self.phase = Phase::Off;
     }
+
+    /// Stopped by a signal: everything handed over so far is written, the work stays on disk
+    /// and the next start offers it as saved on the way out (not as after a crash).
+    pub fn stop(mut self) -> bool {
+        let (tx, rx) = channel();
+        let done = self.jobs.send(Job::Stop(tx)).is_ok() && rx.recv_timeout(FINISH_WAIT).is_ok();
+        if !done {
+            tracing::warn!("autosave did not stop in time; the next start may offer it as a crash");
+        }
+        self.phase = Phase::Off;
+        done
+    }
 }
 
 fn worker(root: PathBuf, jobs: Receiver<Job>, report: impl Fn(Report)) {
@@ -216,6 +230,15 @@ fn worker(root: PathBuf, jobs: Receiver<Job>, report: impl Fn(Report)) {
                         && let Err(e) = a.finish()
                     {
                         tracing::warn!("could not end autosave cleanly: {e}");
+                    }
+                    let _ = ack.send(());
+                    return;
+                }
+                Job::Stop(ack) => {
+                    if let Some(a) = autosave.take()
+                        && let Err(e) = a.mark_stopped()
+                    {
+                        tracing::warn!("could not mark the autosave as stopped: {e}");
                     }
                     let _ = ack.send(());
                     return;
@@ -356,6 +379,20 @@ impl AutosaveState {
         }
     }
 
+    /// Stopped by a signal: saves the work now and keeps it for the next start, which offers
+    /// it back as saved on the way out. While older work is still on offer (or autosave has
+    /// not read it yet) that work is left as it is, to be offered again. Autosave ends here;
+    /// a later [`Self::finish`] does nothing. `true` when the work is on disk and marked.
+    pub fn stop(&mut self, ctx: &egui::Context, work: Work<'_>) -> bool {
+        if !self.running() {
+            // Dropping the saver closes its channel: the worker leaves things as they are.
+            self.saver = None;
+            return false;
+        }
+        self.tick(ctx, true, work);
+        self.saver.take().is_some_and(Autosaver::stop)
+    }
+
     /// The worker's report; an error worth showing comes back.
     pub fn report(&mut self, report: Report) -> Option<String> {
         let saver = self.saver.as_mut()?;
@@ -413,6 +450,7 @@ impl AutosaveState {
             marked: self.recovery_marked,
             prompt: work.prompt.chars().take(80).collect(),
             saved_ago: ago(work.saved_unix_ms),
+            stopped_by_signal: work.stopped_by_signal,
         })
     }
 

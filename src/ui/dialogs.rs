@@ -36,6 +36,8 @@ pub(crate) struct RecoveryOffer {
     pub marked: usize,
     pub prompt: String,
     pub saved_ago: String,
+    /// The last session was stopped by a signal and saved its work on the way out.
+    pub stopped_by_signal: bool,
 }
 
 /// What the questions ask about this frame.
@@ -281,11 +283,21 @@ fn recovery_question(ctx: &egui::Context, offer: &RecoveryOffer, actions: &mut V
         marked,
         prompt,
         saved_ago,
+        stopped_by_signal,
     } = offer;
-    let mut text = format!(
-        "touchup did not close cleanly last time. Your work was autosaved: {name} ({w}x{h}), \
-         {marked} marked pixels, saved {saved_ago}."
-    );
+    let (heading, opening) = if *stopped_by_signal {
+        (
+            "Restore the work saved on close?",
+            "touchup was closed by the system (a signal) last time; your work was saved",
+        )
+    } else {
+        (
+            "Recover your work?",
+            "touchup did not close cleanly last time. Your work was autosaved",
+        )
+    };
+    let mut text =
+        format!("{opening}: {name} ({w}x{h}), {marked} marked pixels, saved {saved_ago}.");
     if !prompt.is_empty() {
         text.push_str(&format!("\nPrompt: \"{prompt}\""));
     }
@@ -293,7 +305,7 @@ fn recovery_question(ctx: &egui::Context, offer: &RecoveryOffer, actions: &mut V
     if let Some(i) = ask(
         ctx,
         "recover-work",
-        "Recover your work?",
+        heading,
         &text,
         &["Restore", "Discard"],
         None,

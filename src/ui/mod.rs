@@ -27,6 +27,8 @@ mod tools_panel;
 mod work;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use actions::Action;
 pub use app::{App, AppOptions};
@@ -49,6 +51,10 @@ pub fn run(image: Option<PathBuf>) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let handle = runtime.handle().clone();
+    let signals = {
+        let _inside = runtime.enter();
+        stop_signals()
+    };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("touchup")
@@ -61,17 +67,88 @@ pub fn run(image: Option<PathBuf>) -> anyhow::Result<()> {
         "touchup",
         options,
         Box::new(move |cc| {
-            Ok(Box::new(App::new(
+            let app = App::new(
                 cc,
                 AppOptions {
                     image,
-                    runtime: Some(handle),
+                    runtime: Some(handle.clone()),
                     client: None,
                     no_keyring: false,
                     data_root: None,
                 },
-            )))
+            );
+            if let Some(signals) = signals {
+                handle.spawn(signals.stop(app.stop_flag(), cc.egui_ctx.clone()));
+            }
+            Ok(Box::new(app))
         }),
     )
     .map_err(|e| anyhow::anyhow!("could not open the editor window: {e}"))
+}
+
+/// SIGTERM, SIGINT and SIGHUP, caught so that a plain `kill` saves the work and closes the
+/// window like a normal quit (registered before the window opens: a signal that comes early
+/// waits for the app).
+#[cfg(unix)]
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+fn stop_signals() -> Option<StopSignals> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let register = || -> std::io::Result<StopSignals> {
+        Ok(StopSignals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    };
+    match register() {
+        Ok(signals) => Some(signals),
+        Err(e) => {
+            tracing::warn!("cannot catch SIGTERM/SIGINT/SIGHUP ({e}); they end touchup at once");
+            None
+        }
+    }
+}
+
+#[cfg(unix)]
+impl StopSignals {
+    /// The first signal asks the app to save and close; a second one ends the process at once
+    /// (the work autosaved so far is then offered back as after a crash).
+    async fn stop(mut self, flag: Arc<AtomicBool>, ctx: egui::Context) {
+        let mut first = true;
+        loop {
+            // (name, number): a second one ends with the shell's 128 + number.
+            let (name, number) = tokio::select! {
+                _ = self.term.recv() => ("SIGTERM", 15),
+                _ = self.int.recv() => ("SIGINT", 2),
+                _ = self.hup.recv() => ("SIGHUP", 1),
+            };
+            if !first {
+                tracing::warn!("{name} again; ending at once");
+                std::process::exit(128 + number);
+            }
+            first = false;
+            tracing::info!("{name}: saving the work and closing");
+            flag.store(true, Ordering::SeqCst);
+            ctx.request_repaint();
+        }
+    }
+}
+
+#[cfg(not(unix))]
+struct StopSignals;
+
+#[cfg(not(unix))]
+fn stop_signals() -> Option<StopSignals> {
+    None
+}
+
+#[cfg(not(unix))]
+impl StopSignals {
+    async fn stop(self, _flag: Arc<AtomicBool>, _ctx: egui::Context) {}
 }
