@@ -148,8 +148,13 @@ fn parse_choice<T>(
 /// pixels, in which case the upright picture as PNG (so it matches the mask).
 fn seed_bytes(path: &Path) -> anyhow::Result<(Vec<u8>, RgbaImage)> {
     let bytes = touchup::imageio::read_file(path)?;
-    let upright = touchup::imageio::decode(&bytes)
-        .with_context(|| format!("could not read the image {}", path.display()))?;
+    // A photo cut short is refused by name ("photo.jpg is truncated: about 60 % of it is
+    // missing"): its missing part would be sent as grey.
+    let upright =
+        touchup::imageio::decode(&bytes).map_err(|source| touchup::imageio::OpenError {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let raw = image::load_from_memory(&bytes).ok().map(|i| i.to_rgba8());
     if raw.as_ref() == Some(&upright) {
         Ok((bytes, upright))
@@ -305,9 +310,43 @@ fn build_request(
     if args.image.is_none()
         && let Some(mask_path) = &args.mask
     {
-        // With --request and no --image: the mask must fit the task's seed; the server checks.
+        // With --request and no --image: the mask is sent as the 0/255 PNG the editor would
+        // export from it, never as the file's own bytes (a grey JPEG mask would breach the
+        // contract). It must fit the task's seed when that is on this machine; otherwise the
+        // server checks the size.
         let mask_file = touchup::imageio::read_file(mask_path)?;
-        request.mask_image = Some(ImageInput::bytes(mask_file));
+        let seed_size = request
+            .seed_image
+            .as_ref()
+            .and_then(ImageInput::local_bytes)
+            .and_then(|b| touchup::imageio::decode(&b).ok())
+            .map(|img| img.dimensions());
+        let (w, h) = match seed_size {
+            Some(size) => size,
+            None => touchup::imageio::decode(&mask_file)
+                .map_err(|source| touchup::imageio::OpenError {
+                    path: mask_path.clone(),
+                    source,
+                })?
+                .dimensions(),
+        };
+        let mask =
+            touchup::mask::import_mask(&mask_file, w, h, mask_polarity).with_context(|| {
+                format!(
+                    "the mask {} does not fit the task's image ({w}x{h})",
+                    mask_path.display()
+                )
+            })?;
+        if mask.is_empty() {
+            bail!(
+                "the mask {} marks nothing (white marks the area to edit)",
+                mask_path.display()
+            );
+        }
+        request.mask_image = Some(ImageInput::bytes(touchup::mask::export_png(
+            &mask,
+            args.polarity,
+        )?));
     }
     let problems = request.validate();
     if !problems.is_empty() {
@@ -609,6 +648,9 @@ fn run_runware(
                 eprintln!("sending again (attempt {attempt})...")
             }
             SubmitEvent::Sending { .. } => {}
+            SubmitEvent::Retrying { delay, reason, .. } if delay.is_zero() => {
+                eprintln!("{reason}")
+            }
             SubmitEvent::Retrying { delay, reason, .. } => {
                 eprintln!("will retry in {:.1} s: {reason}", delay.as_secs_f64())
             }

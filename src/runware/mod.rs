@@ -6,16 +6,20 @@
 
 mod client;
 mod error;
+mod http;
+mod inputs;
 mod key;
 mod response;
+mod results;
 mod submission;
 
 pub use client::{
     Client, ClientConfig, DEFAULT_ENDPOINT, ENDPOINT_ENV, EditResult, PollConfig, SubmitEvent,
 };
 pub use error::RunwareError;
+pub use inputs::prepare as prepare_inputs;
 pub use key::{ApiKey, KEY_ENV, KEYRING_SERVICE, KEYRING_USER, KeySource, KeyringError};
-pub use response::{ApiError, ResponseBody, ResultItem, parse_body};
+pub use response::{ApiError, ResponseBody, ResultItem, parse_body, upload_answer};
 pub use submission::{Submission, SubmissionMessage, spawn_submission};
 
 /// A client for the configured endpoint (`RUNWARE_API_URL` or the default) and key

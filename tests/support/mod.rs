@@ -668,7 +668,6 @@ async fn inference(
                 json!({"error": {"code": "invalidPositivePrompt", "message": "Prompt rejected", "parameter": "positivePrompt"}}),
             ));
         }
-        Mode::Slow(d) => tokio::time::sleep(*d).await,
         _ => {}
     }
     let size = match check_inference(task, state) {
@@ -682,17 +681,22 @@ async fn inference(
         .get("numberResults")
         .and_then(Value::as_u64)
         .unwrap_or(1) as usize;
+    // Like Runware, a task keeps running once received, sync or async: `getResponse` knows it
+    // even when the sync answer never reached the client.
+    state.lock().unwrap().jobs.insert(
+        uuid.to_string(),
+        Job {
+            task: task.clone(),
+            polls: 0,
+        },
+    );
     if task.get("deliveryMethod").and_then(Value::as_str) == Some("async") {
-        state.lock().unwrap().jobs.insert(
-            uuid.to_string(),
-            Job {
-                task: task.clone(),
-                polls: 0,
-            },
-        );
         return Ok(vec![
             json!({"taskType": "imageInference", "taskUUID": uuid}),
         ]);
+    }
+    if let Mode::Slow(d) = &mode {
+        tokio::time::sleep(*d).await;
     }
     let items: Vec<Value> = (0..n)
         .map(|i| result_item(task, uuid, i, size, state))
