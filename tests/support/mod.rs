@@ -5,6 +5,8 @@
 // Handlers return the finished HTTP reply as their error: the size does not matter here.
 #![allow(clippy::result_large_err)]
 
+pub mod faults;
+
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
