@@ -76,6 +76,8 @@ pub const PLAIN_HTTP_ELSEWHERE: &str = "http://203.0.113.7/stolen";
 
 impl FaultServer {
     pub fn start(fault: Fault) -> FaultServer {
+        // The forwarding client needs a TLS provider even for plain http.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let inner = StandIn::start();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
