@@ -27,7 +27,7 @@ use egui::{
 };
 use egui_kittest::{Harness, TestRenderer};
 use touchup::compare::OutsideFigures;
-use touchup::ui::compare::{
+use touchup::ui::results::compare::{
     CompareAction, CompareInputs, CompareMode, CompareView, ResultTextures,
 };
 

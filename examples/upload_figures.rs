@@ -16,7 +16,7 @@ fn main() {
         }
         for size in [20.0f32, 100.0] {
             h.state_mut().settings.brush_size = size;
-            let canvas = h.state().canvas_rect();
+            let canvas = h.state().canvas.rect();
             let start = canvas.center() - egui::vec2(200.0, 0.0);
             h.drag_at(start);
             h.step();
@@ -25,14 +25,14 @@ fn main() {
             for i in 1..=40 {
                 h.hover_at(start + egui::vec2(10.0 * i as f32, (i as f32 * 0.3).sin() * 20.0));
                 h.step();
-                per_frame.push(h.state().overlay_frame_bytes());
+                per_frame.push(h.state().document.overlay_frame_bytes());
             }
             h.drop_at(start + egui::vec2(400.0, 0.0));
             h.step();
             per_frame.sort_unstable();
             let median = per_frame[per_frame.len() / 2];
             let max = per_frame[per_frame.len() - 1];
-            let zoom = h.state().view.zoom;
+            let zoom = h.state().canvas.view.zoom;
             let brush_box = ((size + 2.0) as f64).powi(2) * 4.0;
             println!(
                 "{label}, zoom {zoom:.3}, brush {size} px: median {median} B/frame, max {max} B/frame, brush box {brush_box:.0} B -> median {:.2}x, max {:.2}x the brush box",

@@ -13,7 +13,7 @@ use touchup::edit::{Field, ImageInput, StyleType};
 use touchup::runware::{
     ApiKey, Client, ClientConfig, RunwareError, SubmissionMessage, spawn_submission,
 };
-use touchup::ui::form::{self, FormAction, FormState};
+use touchup::ui::edit_panel::form::{self, FormAction, FormState};
 
 type State = (FormState, Vec<FormAction>);
 

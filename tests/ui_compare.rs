@@ -6,7 +6,7 @@ use egui::{Color32, ColorImage, Key, Modifiers, TextureHandle, TextureOptions, V
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use touchup::compare::OutsideFigures;
-use touchup::ui::compare::{
+use touchup::ui::results::compare::{
     CompareAction, CompareInputs, CompareMode, CompareView, ResultTextures,
 };
 

@@ -240,3 +240,190 @@ pub(crate) fn ago(unix_ms: u64) -> String {
         _ => format!("{} days ago", secs / 86_400),
     }
 }
+
+/// The app's autosave part: the saver, and the work a crashed session left while it is on
+/// offer.
+#[derive(Default)]
+pub(crate) struct AutosaveState {
+    saver: Option<Autosaver>,
+    recovery: Option<Box<RecoveredWork>>,
+    recovery_marked: usize,
+}
+
+/// What the autosaved work is made of, beside photo, mask and prompt: the photo's name and
+/// path, and the edit settings (never the key, never reference images).
+fn work_settings(
+    doc: &super::document::Document,
+    settings: &crate::edit::EditSettings,
+) -> Option<serde_json::Value> {
+    Some(serde_json::json!({
+        "document": { "name": doc.name, "path": doc.path },
+        "edit": crate::session::settings_value(settings).ok()?,
+    }))
+}
+
+/// The current work as the autosave sees it.
+pub(crate) struct Work<'a> {
+    pub document: &'a super::document::DocumentState,
+    pub prompt: &'a str,
+    pub settings: &'a crate::edit::EditSettings,
+}
+
+impl Work<'_> {
+    fn key(&self) -> Option<WorkKey> {
+        let doc = self.document.current()?;
+        Some(WorkKey {
+            mask_generation: self.document.generation,
+            prompt: self.prompt.to_string(),
+            settings: work_settings(doc, self.settings)?,
+        })
+    }
+}
+
+impl AutosaveState {
+    /// Starts autosave under `root`; the work as it stands needs no saving.
+    pub fn start(root: &Path, worker: &super::work::Worker, work: Work<'_>) -> Self {
+        let worker = worker.clone();
+        let mut saver = Autosaver::start(root, move |report| {
+            worker.send(super::work::Msg::Autosave(report));
+        });
+        if let Some(key) = work.key() {
+            saver.set_baseline(key);
+        }
+        Self {
+            saver: Some(saver),
+            ..Self::default()
+        }
+    }
+
+    /// Hands the work to the autosave thread when it changed since the last save (checked
+    /// every couple of seconds, or now when `force`).
+    pub fn tick(&mut self, ctx: &egui::Context, force: bool, work: Work<'_>) {
+        let now = Instant::now();
+        let Some(saver) = &mut self.saver else { return };
+        if saver.phase != Phase::Running {
+            return;
+        }
+        if !force && let Err(wait) = saver.due(now) {
+            ctx.request_repaint_after(wait);
+            return;
+        }
+        let Some(key) = work.key() else { return };
+        let owned = match work.document.current() {
+            Some(doc) if saver.needs_save(&key) => Some(OwnedWork {
+                image: doc.image.clone(),
+                mask: doc.editor.mask().clone(),
+                prompt: key.prompt.clone(),
+                settings: key.settings.clone(),
+            }),
+            _ => None,
+        };
+        saver.check(now, key, owned);
+        ctx.request_repaint_after(AUTOSAVE_EVERY);
+    }
+
+    fn running(&self) -> bool {
+        self.saver
+            .as_ref()
+            .is_some_and(|s| s.phase == Phase::Running)
+    }
+
+    /// Autosaves now, if the work changed, and waits until it is on disk. `false` when
+    /// autosave is not running (starting, offering recovered work, or off).
+    pub fn save_now(&mut self, ctx: &egui::Context, work: Work<'_>) -> bool {
+        if !self.running() {
+            return false;
+        }
+        self.tick(ctx, true, work);
+        self.saver.as_ref().is_some_and(|s| s.flush())
+    }
+
+    /// Has autosave read what the previous session left (and is it running or offering)?
+    pub fn ready(&self) -> bool {
+        self.saver
+            .as_ref()
+            .is_some_and(|s| matches!(s.phase, Phase::Running | Phase::Offering))
+    }
+
+    pub fn is_offering(&self) -> bool {
+        self.recovery.is_some()
+    }
+
+    /// A clean exit: the autosaved work is removed (the next start offers nothing).
+    pub fn finish(&mut self) {
+        if let Some(saver) = &mut self.saver {
+            saver.finish();
+        }
+    }
+
+    /// The worker's report; an error worth showing comes back.
+    pub fn report(&mut self, report: Report) -> Option<String> {
+        let saver = self.saver.as_mut()?;
+        match report {
+            Report::Started { recovered, problem } => {
+                saver.phase = if recovered.is_some() {
+                    Phase::Offering
+                } else {
+                    Phase::Running
+                };
+                self.recovery_marked = recovered
+                    .as_ref()
+                    .map_or(0, |w| w.mask.count_at_least(crate::mask::THRESHOLD));
+                self.recovery = recovered;
+                problem.map(|problem| {
+                    format!(
+                        "The work autosaved when touchup last stopped could not be read \
+                         ({problem}); it will be replaced by the next autosave."
+                    )
+                })
+            }
+            Report::Saved(Ok(())) => {
+                saver.failing = false;
+                None
+            }
+            Report::Saved(Err(e)) => {
+                let first = !saver.failing;
+                saver.failing = true;
+                first.then(|| {
+                    format!("Autosave failed: {e}. Save the mask (Ctrl+S) to keep your work.")
+                })
+            }
+        }
+    }
+
+    /// The recovery question's text, while work is on offer.
+    pub fn offer(&self) -> Option<super::dialogs::RecoveryOffer> {
+        let work = self.recovery.as_ref()?;
+        Some(super::dialogs::RecoveryOffer {
+            name: work.settings["document"]["name"]
+                .as_str()
+                .unwrap_or("a photo")
+                .to_string(),
+            size: work.image.dimensions(),
+            marked: self.recovery_marked,
+            prompt: work.prompt.chars().take(80).collect(),
+            saved_ago: ago(work.saved_unix_ms),
+        })
+    }
+
+    /// Takes the recovered work to restore it; saving resumes.
+    pub fn take_recovered(&mut self) -> Option<RecoveredWork> {
+        let work = self.recovery.take()?;
+        if let Some(saver) = &mut self.saver {
+            saver.phase = Phase::Running;
+        }
+        Some(*work)
+    }
+
+    /// Declines the recovered work; it is removed from disk. `false` when none was on offer.
+    pub fn discard_recovered(&mut self) -> bool {
+        if self.recovery.take().is_none() {
+            return false;
+        }
+        if let Some(saver) = &mut self.saver {
+            saver.discard();
+            saver.phase = Phase::Running;
+        }
+        true
+    }
+}

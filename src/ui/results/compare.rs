@@ -11,7 +11,7 @@ use egui::{
     TextureHandle, Vec2, WidgetInfo,
 };
 
-use super::View;
+use super::super::canvas::View;
 use crate::compare::OutsideFigures;
 
 /// How the original and the results are laid out.

@@ -4,7 +4,7 @@
 //! (click). Each adds to the mask, or subtracts with Alt held when the gesture starts.
 //!
 //! The canvas feeds pointer events in image pixel coordinates to [`ToolState::handle`], draws
-//! [`ToolState::preview`] while a gesture is under way, and applies the [`SelectionOp`] a
+//! [`ToolState::gesture`] while a gesture is under way, and applies the [`SelectionOp`] a
 //! finished gesture returns: [`SelectionOp::apply_shape`] for shapes, or for the wand
 //! [`crate::mask::wand_region`] on a worker thread followed by
 //! [`crate::mask::MaskEditor::apply_wand`].
@@ -106,29 +106,6 @@ impl SelectionOp {
     }
 }
 
-/// What to draw while a gesture is under way (image pixel coordinates).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Preview {
-    None,
-    /// An axis-aligned rectangle between two corners.
-    Rect {
-        a: (f32, f32),
-        b: (f32, f32),
-        combine: Combine,
-    },
-    /// The corners placed so far, and the rubber band to the pointer.
-    Polygon {
-        corners: Vec<(f32, f32)>,
-        pointer: Option<(f32, f32)>,
-        combine: Combine,
-    },
-    /// The freehand path so far.
-    Lasso {
-        path: Vec<(f32, f32)>,
-        combine: Combine,
-    },
-}
-
 /// The result of one event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ToolOutcome {
@@ -142,19 +119,24 @@ pub enum ToolOutcome {
     Cancelled,
 }
 
+/// A gesture under way, in image pixel coordinates: what the tool tracks and what the canvas
+/// draws ([`ToolState::gesture`]).
 #[derive(Debug, Clone, PartialEq)]
-enum Gesture {
+pub enum Gesture {
     Idle,
+    /// An axis-aligned rectangle between two corners.
     Rect {
         start: (f32, f32),
         end: (f32, f32),
         combine: Combine,
     },
+    /// The corners placed so far, and the rubber band to the pointer.
     Polygon {
         corners: Vec<(f32, f32)>,
         pointer: Option<(f32, f32)>,
         combine: Combine,
     },
+    /// The freehand path so far.
     Lasso {
         path: Vec<(f32, f32)>,
         combine: Combine,
@@ -237,33 +219,9 @@ impl ToolState {
         self.gesture != Gesture::Idle
     }
 
-    /// What to draw now.
-    pub fn preview(&self) -> Preview {
-        match &self.gesture {
-            Gesture::Idle => Preview::None,
-            Gesture::Rect {
-                start,
-                end,
-                combine,
-            } => Preview::Rect {
-                a: *start,
-                b: *end,
-                combine: *combine,
-            },
-            Gesture::Polygon {
-                corners,
-                pointer,
-                combine,
-            } => Preview::Polygon {
-                corners: corners.clone(),
-                pointer: *pointer,
-                combine: *combine,
-            },
-            Gesture::Lasso { path, combine } => Preview::Lasso {
-                path: path.clone(),
-                combine: *combine,
-            },
-        }
+    /// The gesture under way, to draw.
+    pub fn gesture(&self) -> &Gesture {
+        &self.gesture
     }
 
     /// Feeds one event; see [`ToolOutcome`].
@@ -476,10 +434,10 @@ mod tests {
         assert_eq!(t.handle(down(10.0, 20.0, NONE)), ToolOutcome::Continue);
         t.handle(mv(30.0, 25.0, NONE));
         assert_eq!(
-            t.preview(),
-            Preview::Rect {
-                a: (10.0, 20.0),
-                b: (30.0, 25.0),
+            t.gesture(),
+            &Gesture::Rect {
+                start: (10.0, 20.0),
+                end: (30.0, 25.0),
                 combine: Combine::Add
             }
         );
@@ -495,7 +453,7 @@ mod tests {
             }
         );
         assert!(!t.is_active());
-        assert_eq!(t.preview(), Preview::None);
+        assert_eq!(t.gesture(), &Gesture::Idle);
     }
 
     #[test]
@@ -561,8 +519,8 @@ mod tests {
             ToolOutcome::Continue
         );
         assert_eq!(
-            t.preview(),
-            Preview::Polygon {
+            t.gesture(),
+            &Gesture::Polygon {
                 corners: vec![(10.0, 10.0), (50.0, 10.0)],
                 pointer: Some((70.0, 60.0)),
                 combine: Combine::Subtract

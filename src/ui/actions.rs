@@ -1,0 +1,461 @@
+//! The one command queue: menu items, buttons, shortcuts, finished gestures and dialog answers
+//! all become an [`Action`]; `App::logic` drains the queue each frame and [`run`] carries out
+//! each one here, in one place, by calling the part that owns the state.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::App;
+use super::canvas::Tool;
+use super::canvas::gesture::{SelectionOp, SelectionTool};
+use super::commands::Command;
+use super::dialogs::ReplaceAnswer;
+use super::document::{self, Document};
+use super::edit_panel::NotSent;
+use super::edit_panel::form::FormAction;
+use super::files::{self, DialogKind};
+use super::settings::MIN_HISTORY_BUDGET_MIB;
+use super::work::Msg;
+use crate::mask::{Brush, Mask, WandOptions};
+use crate::session::EditId;
+
+/// Everything the designer can ask for.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// A menu item, button or shortcut.
+    Command(Command),
+    /// Open a photo from a file.
+    OpenPath(PathBuf),
+    /// A file was chosen for `DialogKind` (in a file dialog).
+    Picked(DialogKind, PathBuf),
+    /// A selection gesture finished on the canvas.
+    Select(SelectionOp),
+    /// A button of the edit form.
+    Form(FormAction),
+    SelectResult(usize),
+    SetKept {
+        index: usize,
+        kept: bool,
+    },
+    SetDiscarded {
+        index: usize,
+        discarded: bool,
+    },
+    /// Continue editing from result N (its imageUUID is sent, no upload).
+    UseAsSeed(usize),
+    /// "Keep outside pixels" changed: show every result again.
+    Recomposite,
+    ReopenEdit(EditId),
+    DeleteEdit(EditId),
+    SetHistoryBudget(u64),
+    /// The answer to "discard the current mask?".
+    Replace(ReplaceAnswer),
+    /// Restore (`true`) or discard the autosaved work.
+    Recover(bool),
+    /// The answer to the downscale question: send a smaller copy, or full size.
+    SendDownscaled(bool),
+    /// Save this key in the OS keyring, or remove the stored one.
+    StoreKey(Option<String>),
+    OpenKeyDialog,
+}
+
+impl From<Command> for Action {
+    fn from(command: Command) -> Self {
+        Action::Command(command)
+    }
+}
+
+/// Carries out one action.
+pub(crate) fn run(app: &mut App, ctx: &egui::Context, action: Action) {
+    let worker = app.worker.clone();
+    match action {
+        Action::Command(command) => run_command(app, ctx, command),
+        Action::OpenPath(path) => document::open_path(&worker, &mut app.status, path),
+        Action::Picked(kind, path) => super::messages::picked(app, kind, path),
+        Action::Select(op) => select(app, op),
+        Action::Form(form) => form_action(app, ctx, form),
+        Action::SelectResult(i) => app.results.selected = Some(i),
+        Action::SetKept { index, kept } => {
+            if let Some(slot) = app.results.set_kept(index, kept)
+                && let Some(id) = app.results.edit_id.clone()
+            {
+                app.history.store_kept(&worker, id, slot, kept);
+            }
+        }
+        Action::SetDiscarded { index, discarded } => {
+            if let Some(e) = app.results.entries.get_mut(index) {
+                e.discarded = discarded;
+            }
+        }
+        Action::UseAsSeed(i) => {
+            let Some(entry) = app.results.entries.get(i) else {
+                return;
+            };
+            let name = format!("result-{}", entry.index);
+            let mut doc = Document::new((*entry.image).clone(), name.clone(), entry.path.clone());
+            doc.seed_reference = entry.image_uuid.clone();
+            show_photo(app, doc);
+            app.status
+                .info(format!("Continuing from {name}; paint the next change."));
+        }
+        Action::Recomposite => {
+            let keep_outside = app.settings.compare.keep_outside;
+            app.results
+                .recomposite(&worker, &mut app.status, keep_outside);
+        }
+        Action::ReopenEdit(id) => app.history.reopen(&worker, &mut app.status, id),
+        Action::DeleteEdit(id) => app.history.delete(&worker, &mut app.status, &id),
+        Action::SetHistoryBudget(mib) => {
+            app.settings.history_budget_mib = mib.max(MIN_HISTORY_BUDGET_MIB);
+            app.history
+                .set_budget(&worker, app.settings.history_budget_mib);
+        }
+        Action::Replace(answer) => replace(app, answer),
+        Action::Recover(true) => restore_recovered(app),
+        Action::Recover(false) => {
+            if app.autosave.discard_recovered() {
+                app.status.info("Discarded the autosaved work.");
+            }
+        }
+        Action::SendDownscaled(downscale) => {
+            if let Some(doc) = app.document.current_mut() {
+                doc.send_downscaled = Some(downscale);
+            }
+            submit(app);
+        }
+        Action::StoreKey(answer) => store_key(app, answer),
+        Action::OpenKeyDialog => app.dialogs.open_key_dialog(),
+    }
+}
+
+/// Makes `doc` the open photo, fitted in the canvas.
+pub(crate) fn show_photo(app: &mut App, doc: Document) {
+    app.canvas.photo_changed(doc.image.dimensions());
+    app.document.set(&app.worker, doc);
+}
+
+/// A photo arrived: shown, or held while the user is asked about the unsaved mask.
+pub(crate) fn offer_photo(app: &mut App, doc: Document, opened: String) {
+    let size = doc.image.dimensions();
+    if app.document.offer(&app.worker, doc) {
+        app.canvas.photo_changed(size);
+        app.status.info(opened);
+    }
+}
+
+fn run_command(app: &mut App, ctx: &egui::Context, command: Command) {
+    let worker = app.worker.clone();
+    let has_doc = app.document.current().is_some();
+    let pick = run_pick;
+    let settings = &mut app.settings;
+    match command {
+        Command::Open => pick(app, DialogKind::OpenImage),
+        Command::OpenDemo => {
+            show_photo(app, Document::demo());
+            app.status.info("Opened the demo storefront.");
+        }
+        Command::PasteImage => document::paste(&worker, &mut app.status),
+        Command::LoadMask if has_doc => pick(app, DialogKind::LoadMask),
+        Command::SaveMask if has_doc => pick(app, DialogKind::SaveMask),
+        Command::LoadMask | Command::SaveMask => {}
+        Command::SaveResult | Command::SaveKept | Command::ExportComparison => {
+            let kind = match command {
+                Command::SaveResult => DialogKind::SaveResult,
+                Command::SaveKept => DialogKind::SaveKept,
+                _ => DialogKind::ExportComparison,
+            };
+            if app.results.is_empty() {
+                app.status
+                    .error("There are no results yet: submit an edit first.");
+            } else if kind == DialogKind::SaveKept && app.results.kept_slots().is_empty() {
+                app.status.error(
+                    "No result is kept yet: click Keep beside a result (or press K in the \
+                     compare view), then save.",
+                );
+            } else {
+                pick(app, kind);
+            }
+        }
+        Command::CopyMaskDataUri => match app.document.mask_data_uri(settings.polarity) {
+            Some(uri) => {
+                let kib = uri.len() / 1024;
+                ctx.copy_text(uri);
+                app.document.mark_exported(app.document.generation);
+                app.status.info(format!(
+                    "Copied the mask as a data URI ({kib} KiB, {}).",
+                    app.settings.polarity.label()
+                ));
+            }
+            None => app
+                .status
+                .error("There is no mask to copy: open an image first."),
+        },
+        Command::Undo => app.document.edit_mask(|ed| ed.undo()),
+        Command::Redo | Command::RedoAlt => app.document.edit_mask(|ed| ed.redo()),
+        Command::ClearMask => app.document.edit_mask(|ed| ed.clear()),
+        Command::InvertMask => app.document.edit_mask(|ed| ed.invert()),
+        Command::FillMask => app.document.edit_mask(|ed| ed.fill_all()),
+        Command::ToolBrush => app.canvas.tool = Tool::Brush,
+        Command::ToolEraser => app.canvas.tool = Tool::Eraser,
+        Command::SwapBrushEraser => {
+            app.canvas.tool = match app.canvas.tool {
+                Tool::Eraser => Tool::Brush,
+                _ => Tool::Eraser,
+            }
+        }
+        Command::ToolRectangle => app.canvas.select_tool(SelectionTool::Rectangle),
+        Command::ToolPolygon => app.canvas.select_tool(SelectionTool::Polygon),
+        Command::ToolLasso => app.canvas.select_tool(SelectionTool::Lasso),
+        Command::ToolWand => app.canvas.select_tool(SelectionTool::Wand),
+        Command::GrowMask => {
+            let n = settings.grow_px;
+            app.document.edit_mask(|ed| ed.grow(n));
+        }
+        Command::ShrinkMask => {
+            let n = settings.grow_px;
+            app.document.edit_mask(|ed| ed.shrink(n));
+        }
+        Command::FeatherMask => {
+            let r = settings.feather_px;
+            app.document.edit_mask(|ed| ed.feather(r));
+        }
+        Command::FillHoles => app.document.edit_mask(|ed| ed.fill_holes()),
+        Command::BrushSmaller => {
+            settings.brush_size = Brush::stepped_size(settings.brush_size, false)
+        }
+        Command::BrushBigger => {
+            settings.brush_size = Brush::stepped_size(settings.brush_size, true)
+        }
+        Command::ToggleMask => settings.show_mask = !settings.show_mask,
+        Command::ZoomFit => app.canvas.fit_pending = true,
+        Command::ZoomActual => {
+            let rect = app.canvas.rect();
+            app.canvas.view.actual_size(rect, ctx.pixels_per_point());
+        }
+        Command::ZoomIn | Command::ZoomOut => {
+            let rect = app.canvas.rect();
+            let factor = if command == Command::ZoomIn {
+                1.25
+            } else {
+                0.8
+            };
+            app.canvas.view.zoom_at(rect, rect.center(), factor);
+        }
+        Command::ShowShortcuts => app.dialogs.show_shortcuts = !app.dialogs.show_shortcuts,
+        Command::ToggleCompare => app.results.toggle_compare(&mut app.status),
+    }
+}
+
+/// Applies a finished selection: shapes at once, the wand's flood in the background (a
+/// 4096x4096 photo never stalls a frame).
+fn select(app: &mut App, op: SelectionOp) {
+    let SelectionOp::Wand { seed, combine } = op else {
+        return app.document.edit_mask(|ed| op.apply_shape(ed));
+    };
+    let Some(doc) = app.document.current() else {
+        return;
+    };
+    let image = doc.image.clone();
+    let options = WandOptions {
+        tolerance: app.settings.wand_tolerance,
+        ..WandOptions::default()
+    };
+    app.status.busy("Selecting with the magic wand…");
+    app.worker.thread(move || {
+        let result = crate::mask::wand_region(&image, seed, &options, None)
+            .map(|region| (region, combine))
+            .map_err(|e| format!("magic wand: {e}"));
+        Msg::WandDone(image, result)
+    });
+}
+
+/// Submit, or ask the downscale question first.
+pub(crate) fn submit(app: &mut App) {
+    let outcome = app.edit.submit(
+        &app.document,
+        &app.settings,
+        &mut app.results,
+        &app.worker,
+        app.runtime.handle(),
+        &mut app.status,
+    );
+    if outcome == Err(NotSent::AskDownscale) {
+        app.dialogs.asking_downscale = true;
+    }
+}
+
+fn form_action(app: &mut App, ctx: &egui::Context, action: FormAction) {
+    let pick = run_pick;
+    match action {
+        FormAction::Submit => submit(app),
+        FormAction::Cancel => app.edit.cancel(),
+        FormAction::ViewRequest => {
+            let request = app
+                .edit
+                .request_with_images(&app.document, app.settings.polarity);
+            app.dialogs.request_preview = Some(request.view_request(uuid::Uuid::new_v4()));
+        }
+        FormAction::CopyCurl => {
+            let request = app
+                .edit
+                .request_with_images(&app.document, app.settings.polarity);
+            let endpoint = crate::runware::ClientConfig::from_env().endpoint;
+            ctx.copy_text(request.curl_command(uuid::Uuid::new_v4(), &endpoint));
+            app.status
+                .info("Copied a cURL command; it reads the key from $RUNWARE_API_KEY.");
+        }
+        FormAction::Import(text) => app.edit.import(&mut app.status, &text),
+        FormAction::ImportFile => pick(app, DialogKind::ImportRequest),
+        FormAction::AddStyleReference => pick(app, DialogKind::StyleReference),
+        FormAction::RemoveStyleReference(i) => {
+            let images = &mut app.edit.form.request.style_reference_images;
+            if i < images.len() {
+                images.remove(i);
+            }
+        }
+        FormAction::ChooseCharacterReference => pick(app, DialogKind::CharacterReference),
+        FormAction::ChooseCharacterMask => pick(app, DialogKind::CharacterMask),
+        FormAction::ClearCharacterReference => {
+            app.edit.form.request.character_reference_image = None;
+            app.edit.form.request.character_reference_mask = None;
+        }
+    }
+}
+
+/// Opens the file dialog for `kind`.
+fn run_pick(app: &mut App, kind: DialogKind) {
+    app.status.busy("Waiting for the file dialog…");
+    let name = app.document.current().map(|d| d.name.as_str());
+    files::pick(&app.worker, kind, app.settings.last_dir.as_ref(), name);
+}
+
+fn replace(app: &mut App, answer: ReplaceAnswer) {
+    let Some(doc) = app.document.replace_pending.take() else {
+        return;
+    };
+    let name = doc.name.clone();
+    match answer {
+        ReplaceAnswer::SaveFirst => {
+            app.queue.push(Action::Command(Command::SaveMask));
+            app.status
+                .info(format!("Save the mask, then open {name} again."));
+        }
+        ReplaceAnswer::Discard => {
+            let (w, h) = doc.image.dimensions();
+            show_photo(app, doc);
+            app.status.info(format!("Opened {name} ({w}x{h})."));
+        }
+        ReplaceAnswer::Keep => app
+            .status
+            .info(format!("Kept the current photo; {name} was not opened.")),
+    }
+}
+
+/// Puts saved work back: the photo with its mask (a fresh undo history), the prompt, and the
+/// edit settings as recorded (kept as they are when the record's do not parse); clears the
+/// results, which belong to the work replaced.
+pub(crate) fn load_work(
+    app: &mut App,
+    doc: Document,
+    mask: Mask,
+    prompt: String,
+    settings: &serde_json::Value,
+) {
+    app.canvas.photo_changed(doc.image.dimensions());
+    app.document.restore(&app.worker, doc, mask);
+    app.edit.form.request.prompt = prompt;
+    if let Ok(settings) = serde_json::from_value(settings.clone()) {
+        app.edit.form.request.settings = settings;
+    }
+    app.results.clear();
+}
+
+/// Puts the recovered work back: photo, mask, prompt and settings.
+fn restore_recovered(app: &mut App) {
+    let Some(work) = app.autosave.take_recovered() else {
+        return;
+    };
+    let document = &work.settings["document"];
+    let name = document["name"]
+        .as_str()
+        .unwrap_or("recovered work")
+        .to_string();
+    let path = document["path"].as_str().map(PathBuf::from);
+    load_work(
+        app,
+        Document::new(work.image, name.clone(), path),
+        work.mask,
+        work.prompt,
+        &work.settings["edit"],
+    );
+    // Recovered marks were never saved: opening another photo asks first.
+    app.document.mark_unsaved();
+    app.results.comparing = false;
+    app.status.info(format!("Restored your work on {name}."));
+}
+
+/// Restores a past edit: photo, mask, prompt and settings, and its results.
+pub(crate) fn restore_edit(app: &mut App, ctx: &egui::Context, edit: crate::session::ReopenedEdit) {
+    let crate::session::ReopenedEdit {
+        record,
+        seed,
+        mask,
+        results,
+        raws,
+    } = edit;
+    let seed = Arc::new(seed);
+    let context = super::edit_panel::submit::CompareContext::new(
+        seed.clone(),
+        mask.clone(),
+        app.settings.compare,
+    );
+    app.results.start(context, &mut app.status);
+    load_work(
+        app,
+        Document::new(Arc::unwrap_or_clone(seed), "reopened edit".into(), None),
+        mask,
+        record.prompt.clone(),
+        &record.settings,
+    );
+    app.results
+        .reopened(ctx, &mut app.status, &record, results, raws);
+    app.status.info(format!(
+        "Reopened the edit \"{}\".",
+        record.prompt.chars().take(40).collect::<String>()
+    ));
+    // Heatmaps are not stored: compute them (and the pictures as the current keep-outside
+    // setting shows them) in the background.
+    let keep_outside = app.settings.compare.keep_outside;
+    app.results
+        .recomposite(&app.worker, &mut app.status, keep_outside);
+}
+
+/// Stores or removes the Runware key in the OS keyring, off the UI thread and off the tokio
+/// runtime (the keyring call blocks and may start a runtime of its own).
+fn store_key(app: &mut App, answer: Option<String>) {
+    app.status.busy("Talking to the OS keyring…");
+    let no_keyring = app.no_keyring;
+    app.worker.thread(move || {
+        Msg::KeyStored(match answer {
+            _ if no_keyring => Err(
+                "the OS keyring is turned off in this session; set RUNWARE_API_KEY instead"
+                    .to_string(),
+            ),
+            Some(text) => match crate::runware::ApiKey::new(&text) {
+                Some(key) => key
+                    .store_in_keyring()
+                    .map(|()| "Saved the Runware key in the OS keyring.".to_string())
+                    .map_err(|e| {
+                        format!(
+                            "could not save the key in the OS keyring ({e}); set \
+                             RUNWARE_API_KEY instead"
+                        )
+                    }),
+                None => Err("that is not a valid key".to_string()),
+            },
+            None => crate::runware::ApiKey::delete_from_keyring()
+                .map(|()| "Removed the Runware key from the OS keyring.".to_string())
+                .map_err(|e| format!("could not remove the key from the OS keyring ({e})")),
+        })
+    });
+}

@@ -1,0 +1,336 @@
+//! Every modal question and small window: discard the mask for another photo, quit with an
+//! unsaved mask, recover autosaved work, send a downscaled copy, the Runware key, the request
+//! JSON and the keyboard shortcuts. Each reads what it asks about and answers with an action.
+
+use super::actions::Action;
+use super::commands::Command;
+
+/// Which windows are open, and what they hold while open.
+#[derive(Default)]
+pub struct Dialogs {
+    pub show_shortcuts: bool,
+    /// The Runware key dialog and the text typed into it.
+    key: Option<String>,
+    /// Submit asked whether to send a downscaled copy.
+    pub asking_downscale: bool,
+    /// The window was asked to close while the mask had unsaved changes.
+    pub confirming_quit: bool,
+    /// The user chose to quit without saving: the next close goes through.
+    quit_confirmed: bool,
+    /// The JSON shown by "View request".
+    pub request_preview: Option<String>,
+}
+
+/// The answers of the replace question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplaceAnswer {
+    SaveFirst,
+    Discard,
+    Keep,
+}
+
+/// Work a crashed session left, as the recovery question shows it.
+pub(crate) struct RecoveryOffer {
+    pub name: String,
+    pub size: (u32, u32),
+    pub marked: usize,
+    pub prompt: String,
+    pub saved_ago: String,
+}
+
+/// What the questions ask about this frame.
+pub(crate) struct Asking {
+    /// A newly opened photo's name, waiting for "discard the current mask?".
+    pub replacing: Option<String>,
+    /// The open photo's size (for the downscale question).
+    pub photo_size: Option<(u32, u32)>,
+    pub recovery: Option<RecoveryOffer>,
+    pub unsaved_mask: bool,
+}
+
+impl Dialogs {
+    pub fn open_key_dialog(&mut self) {
+        self.key = Some(String::new());
+    }
+
+    /// Quitting without saving was chosen: let the close through.
+    pub fn confirm_quit(&mut self) {
+        self.confirming_quit = false;
+        self.quit_confirmed = true;
+    }
+
+    pub(crate) fn ui(&mut self, ctx: &egui::Context, asking: Asking, actions: &mut Vec<Action>) {
+        self.shortcuts_window(ctx);
+        if let Some(name) = &asking.replacing {
+            replace_question(ctx, name, actions);
+        }
+        self.request_window(ctx);
+        self.key_window(ctx, actions);
+        if self.asking_downscale {
+            match asking.photo_size {
+                Some(size) => self.downscale_question(ctx, size, actions),
+                None => self.asking_downscale = false,
+            }
+        }
+        if let Some(offer) = &asking.recovery {
+            recovery_question(ctx, offer, actions);
+        }
+        self.quit_question(ctx, asking.unsaved_mask, actions);
+    }
+
+    fn shortcuts_window(&mut self, ctx: &egui::Context) {
+        let mut open = self.show_shortcuts;
+        egui::Window::new("Keyboard shortcuts")
+            .open(&mut open)
+            .resizable(false)
+            .show(ctx, |ui| {
+                egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                    for &c in Command::WITH_SHORTCUTS {
+                        if let Some(sc) = c.shortcut() {
+                            ui.label(c.label());
+                            ui.monospace(ui.ctx().format_shortcut(&sc));
+                            ui.end_row();
+                        }
+                    }
+                    for (what, how) in [
+                        ("Straight line from the last point", "Shift+click"),
+                        ("Pan", "Space+drag, middle-drag"),
+                        ("Zoom at the pointer", "Wheel, pinch"),
+                    ] {
+                        ui.label(what);
+                        ui.monospace(how);
+                        ui.end_row();
+                    }
+                });
+            });
+        self.show_shortcuts = open;
+    }
+
+    fn request_window(&mut self, ctx: &egui::Context) {
+        let Some(text) = &self.request_preview else {
+            return;
+        };
+        let mut open = true;
+        let mut text = text.clone();
+        egui::Window::new("Request")
+            .open(&mut open)
+            .default_size([520.0, 420.0])
+            .show(ctx, |ui| {
+                ui.label(
+                    "The JSON that will be sent (image payloads abbreviated; the key goes in a \
+                     header, never here):",
+                );
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    ui.add(
+                        egui::TextEdit::multiline(&mut text)
+                            .code_editor()
+                            .desired_width(f32::INFINITY)
+                            .interactive(true),
+                    );
+                });
+            });
+        if !open {
+            self.request_preview = None;
+        }
+    }
+
+    /// Stores or removes the Runware key in the OS keyring (never in the settings file).
+    fn key_window(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let Some(text) = &mut self.key else {
+            return;
+        };
+        let mut open = true;
+        let mut answer = None;
+        let from_env = crate::runware::ApiKey::from_env().is_some();
+        egui::Window::new("Runware API key")
+            .open(&mut open)
+            .resizable(false)
+            .show(ctx, |ui| {
+                if from_env {
+                    ui.label(
+                        "RUNWARE_API_KEY is set in the environment; it is used before the keyring.",
+                    );
+                }
+                ui.label(
+                    "The key is kept in the OS keyring, never in touchup's settings, logs or \
+                     exports.",
+                );
+                ui.horizontal(|ui| {
+                    let label = ui.label("Key");
+                    ui.add(
+                        egui::TextEdit::singleline(text)
+                            .password(true)
+                            .desired_width(260.0),
+                    )
+                    .labelled_by(label.id);
+                });
+                ui.horizontal(|ui| {
+                    let typed = text.trim();
+                    if ui
+                        .add_enabled(!typed.is_empty(), egui::Button::new("Save to keyring"))
+                        .clicked()
+                    {
+                        answer = Some(Some(typed.to_string()));
+                    }
+                    if ui.button("Remove from keyring").clicked() {
+                        answer = Some(None);
+                    }
+                });
+            });
+        if let Some(answer) = answer {
+            self.key = None;
+            actions.push(Action::StoreKey(answer));
+        } else if !open {
+            self.key = None;
+        }
+    }
+
+    /// Runware keeps uploads at most 2048 px on the long side: offer to send a downscaled copy
+    /// of photo and mask together (the photo being edited stays full size).
+    fn downscale_question(
+        &mut self,
+        ctx: &egui::Context,
+        (w, h): (u32, u32),
+        actions: &mut Vec<Action>,
+    ) {
+        let choice = ask(
+            ctx,
+            "confirm-downscale",
+            "Send a smaller copy?",
+            &format!(
+                "The photo is {w}x{h}. Runware stores images at most {0} px on the long side, so \
+                 the mask may not line up. Send the photo and mask downscaled together to fit \
+                 {0} px? Results are compared at full size.",
+                crate::edit::RUNWARE_MAX_SIDE
+            ),
+            &["Downscale and send", "Send full size", "Cancel"],
+            Some(2),
+        );
+        if let Some(choice) = choice {
+            self.asking_downscale = false;
+            if choice < 2 {
+                actions.push(Action::SendDownscaled(choice == 0));
+            }
+        }
+    }
+
+    /// Closing the window with an unsaved mask asks first.
+    fn quit_question(
+        &mut self,
+        ctx: &egui::Context,
+        unsaved_mask: bool,
+        actions: &mut Vec<Action>,
+    ) {
+        if ctx.input(|i| i.viewport().close_requested()) && !self.quit_confirmed && unsaved_mask {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.confirming_quit = true;
+        }
+        if !self.confirming_quit {
+            return;
+        }
+        let choice = ask(
+            ctx,
+            "confirm-quit",
+            "Quit touchup?",
+            "The mask has changes that are not saved.",
+            &["Save mask…", "Quit without saving", "Keep editing"],
+            Some(2),
+        );
+        match choice {
+            Some(0) => {
+                self.confirming_quit = false;
+                actions.push(Action::Command(Command::SaveMask));
+            }
+            Some(1) => {
+                self.confirm_quit();
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            Some(_) => self.confirming_quit = false,
+            None => {}
+        }
+    }
+}
+
+/// Asks before a newly opened photo replaces a mask that was never saved or copied.
+fn replace_question(ctx: &egui::Context, new_name: &str, actions: &mut Vec<Action>) {
+    let choice = ask(
+        ctx,
+        "confirm-replace",
+        "Discard the current mask?",
+        &format!(
+            "Opening {new_name} replaces the current photo. Its mask has changes that were not \
+             saved or copied."
+        ),
+        &[
+            "Save mask first",
+            "Discard mask and open",
+            "Keep the current photo",
+        ],
+        Some(2),
+    );
+    let answer = match choice {
+        Some(0) => ReplaceAnswer::SaveFirst,
+        Some(1) => ReplaceAnswer::Discard,
+        Some(_) => ReplaceAnswer::Keep,
+        None => return,
+    };
+    actions.push(Action::Replace(answer));
+}
+
+fn recovery_question(ctx: &egui::Context, offer: &RecoveryOffer, actions: &mut Vec<Action>) {
+    let RecoveryOffer {
+        name,
+        size: (w, h),
+        marked,
+        prompt,
+        saved_ago,
+    } = offer;
+    let mut text = format!(
+        "touchup did not close cleanly last time. Your work was autosaved: {name} ({w}x{h}), \
+         {marked} marked pixels, saved {saved_ago}."
+    );
+    if !prompt.is_empty() {
+        text.push_str(&format!("\nPrompt: \"{prompt}\""));
+    }
+    // No Escape: the work stays on offer until the user picks one.
+    if let Some(i) = ask(
+        ctx,
+        "recover-work",
+        "Recover your work?",
+        &text,
+        &["Restore", "Discard"],
+        None,
+    ) {
+        actions.push(Action::Recover(i == 0));
+    }
+}
+
+/// A modal question: a heading, an explanation and a row of buttons; returns the index of the
+/// button clicked. Escape (or a click beside the dialog) answers `escape` when there is one.
+pub fn ask(
+    ctx: &egui::Context,
+    id: &str,
+    heading: &str,
+    text: &str,
+    buttons: &[&str],
+    escape: Option<usize>,
+) -> Option<usize> {
+    let mut choice = None;
+    let modal = egui::Modal::new(egui::Id::unique(id)).show(ctx, |ui| {
+        ui.set_max_width(460.0);
+        ui.heading(heading);
+        ui.label(text);
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            for (i, label) in buttons.iter().enumerate() {
+                if ui.button(*label).clicked() {
+                    choice = Some(i);
+                }
+            }
+        });
+    });
+    if choice.is_none() && modal.should_close() {
+        choice = escape;
+    }
+    choice
+}

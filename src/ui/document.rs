@@ -1,0 +1,333 @@
+//! The open photo and its mask editor: opening (file, drop, paste), loading and saving the mask,
+//! every mask change (each sends only its changed rectangle to the GPU), and whether the mask
+//! holds work that was never saved or copied.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use egui::Vec2;
+use image::RgbaImage;
+
+use super::canvas::textures::{CanvasTextures, export_preview};
+use super::files::display_name;
+use super::status::StatusLine;
+use super::work::{Msg, Worker};
+use crate::mask::{DirtyRect, Mask, MaskEditor, Polarity};
+
+/// The open photo and its mask.
+pub struct Document {
+    pub image: Arc<RgbaImage>,
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub editor: MaskEditor,
+    /// The photo as PNG for the seed image, encoded once in the background.
+    pub seed_png: Option<Arc<Vec<u8>>>,
+    /// When the photo is a Runware result: its imageUUID, sent instead of re-uploading.
+    pub seed_reference: Option<String>,
+    /// Photos over 2048 px: `None` until the user answers whether to send a downscaled copy.
+    pub send_downscaled: Option<bool>,
+}
+
+impl Document {
+    pub fn new(image: RgbaImage, name: String, path: Option<PathBuf>) -> Self {
+        let editor = MaskEditor::new(image.width(), image.height());
+        Self {
+            image: Arc::new(image),
+            name,
+            path,
+            editor,
+            seed_png: None,
+            seed_reference: None,
+            send_downscaled: None,
+        }
+    }
+
+    /// The demo storefront the editor starts on.
+    pub fn demo() -> Self {
+        Self::new(crate::demo::image(), "demo-storefront.png".into(), None)
+    }
+
+    pub fn size(&self) -> Vec2 {
+        Vec2::new(self.image.width() as f32, self.image.height() as f32)
+    }
+}
+
+/// The document part of the app: the photo, its GPU textures and the state of its mask.
+#[derive(Default)]
+pub struct DocumentState {
+    doc: Option<Document>,
+    /// The photo and overlay on the GPU (made by the first frame that draws them).
+    pub textures: Option<CanvasTextures>,
+    /// The export preview texture, keyed by mask generation and polarity.
+    preview: Option<(egui::TextureHandle, u64)>,
+    /// Bumped on every mask change (and when another photo opens).
+    pub generation: u64,
+    /// The mask generation last written out (saved or copied): later changes are unsaved work.
+    exported_generation: u64,
+    /// Marked-pixel count, cached per mask generation (counting an 8192x8192 mask every frame
+    /// would cost a frame's budget).
+    marked_cache: Option<(u64, usize)>,
+    /// A newly opened photo waiting for the user to confirm discarding the current mask.
+    pub replace_pending: Option<Document>,
+}
+
+impl DocumentState {
+    pub fn current(&self) -> Option<&Document> {
+        self.doc.as_ref()
+    }
+
+    pub fn current_mut(&mut self) -> Option<&mut Document> {
+        self.doc.as_mut()
+    }
+
+    /// Makes `doc` the open photo; its seed PNG is encoded in the background.
+    pub(crate) fn set(&mut self, worker: &Worker, doc: Document) {
+        let image = doc.image.clone();
+        worker.thread(move || {
+            let png = crate::imageio::encode(&image, crate::imageio::Format::Png, 100)
+                .map_err(|e| e.to_string());
+            Msg::SeedEncoded(image, png)
+        });
+        self.doc = Some(doc);
+        self.marked_cache = None;
+        self.exported_generation = self.generation + 1;
+        self.textures = None;
+        self.preview = None;
+        self.generation += 1;
+    }
+
+    /// A photo arrived (opened, pasted, dropped): shown at once, or held while the user is asked
+    /// about an unsaved mask. `true` when it was shown.
+    pub(crate) fn offer(&mut self, worker: &Worker, doc: Document) -> bool {
+        if self.has_unsaved_mask() {
+            self.replace_pending = Some(doc);
+            false
+        } else {
+            self.set(worker, doc);
+            true
+        }
+    }
+
+    /// Runs a mask change and sends the changed rectangle to the GPU.
+    pub fn edit_mask(&mut self, f: impl FnOnce(&mut MaskEditor) -> Option<DirtyRect>) {
+        let Some(doc) = &mut self.doc else { return };
+        if let Some(rect) = f(&mut doc.editor) {
+            if let Some(tex) = &mut self.textures {
+                tex.update_overlay(doc.editor.mask(), rect);
+            }
+            self.generation += 1;
+        }
+    }
+
+    /// Is there a painted mask that was changed since it was last saved or copied?
+    pub fn has_unsaved_mask(&self) -> bool {
+        self.generation != self.exported_generation
+            && self
+                .doc
+                .as_ref()
+                .is_some_and(|d| !d.editor.mask().is_empty())
+    }
+
+    /// The mask as of `generation` was saved or copied.
+    pub fn mark_exported(&mut self, generation: u64) {
+        self.exported_generation = generation;
+    }
+
+    /// The mask counts as unsaved work (recovered marks were never saved).
+    pub fn mark_unsaved(&mut self) {
+        self.exported_generation = self.generation.wrapping_sub(1);
+    }
+
+    /// How many pixels the current mask marks (cached per change).
+    pub fn marked_pixels(&mut self) -> usize {
+        let Some(doc) = &self.doc else { return 0 };
+        match self.marked_cache {
+            Some((generation, n)) if generation == self.generation || doc.editor.is_stroking() => n,
+            _ => {
+                let n = doc.editor.mask().count_at_least(crate::mask::THRESHOLD);
+                self.marked_cache = Some((self.generation, n));
+                n
+            }
+        }
+    }
+
+    /// The export of the current mask as a data URI.
+    pub fn mask_data_uri(&self, polarity: Polarity) -> Option<String> {
+        let doc = self.doc.as_ref()?;
+        crate::mask::export_data_uri(doc.editor.mask(), polarity).ok()
+    }
+
+    /// Bytes of overlay texture sent to the GPU during the last frame.
+    pub fn overlay_frame_bytes(&self) -> u64 {
+        self.textures.as_ref().map_or(0, |t| t.frame_bytes)
+    }
+
+    /// Bytes of overlay texture sent to the GPU since the photo was opened (after the first
+    /// full upload).
+    pub fn overlay_total_bytes(&self) -> u64 {
+        self.textures.as_ref().map_or(0, |t| t.overlay_bytes)
+    }
+
+    /// Makes the photo and overlay textures if this frame is the first to need them.
+    pub fn ensure_textures(&mut self, ctx: &egui::Context) {
+        if let (None, Some(doc)) = (&self.textures, &self.doc) {
+            let max_side = ctx.input(|i| i.max_texture_side).max(1);
+            self.textures = Some(CanvasTextures::new(
+                ctx,
+                &doc.image,
+                doc.editor.mask(),
+                max_side,
+            ));
+        }
+    }
+
+    /// Puts a photo back with its mask (a fresh undo history).
+    pub(crate) fn restore(&mut self, worker: &Worker, mut doc: Document, mask: Mask) {
+        doc.editor.replace("Restore", mask);
+        doc.editor.history_mut().clear();
+        self.set(worker, doc);
+    }
+
+    /// The seed PNG of a photo is ready (ignored when another photo was opened meanwhile).
+    pub fn seed_encoded(
+        &mut self,
+        status: &mut StatusLine,
+        image: &Arc<RgbaImage>,
+        png: Result<Vec<u8>, String>,
+    ) {
+        if let Some(doc) = &mut self.doc
+            && Arc::ptr_eq(&doc.image, image)
+        {
+            match png {
+                Ok(png) => doc.seed_png = Some(Arc::new(png)),
+                Err(e) => status.error(format!("could not prepare the photo for sending: {e}")),
+            }
+        }
+    }
+
+    /// The small picture of exactly what will be sent, rebuilt only after a change and never in
+    /// the middle of a stroke.
+    pub fn export_preview_ui(&mut self, ui: &mut egui::Ui, polarity: Polarity) {
+        let Some(doc) = &self.doc else { return };
+        let key = self.generation * 2 + u64::from(polarity == Polarity::BlackEdits);
+        let stale = self.preview.as_ref().is_none_or(|(_, k)| *k != key);
+        if stale && !doc.editor.is_stroking() {
+            let img = export_preview(doc.editor.mask(), polarity, 192);
+            let tex = ui
+                .ctx()
+                .load_texture("export-preview", img, egui::TextureOptions::NEAREST);
+            self.preview = Some((tex, key));
+        }
+        if let Some((tex, _)) = &self.preview {
+            let size = tex.size_vec2();
+            ui.add(
+                egui::Image::new((tex.id(), size))
+                    .alt_text("Preview of the mask that will be sent"),
+            )
+            .on_hover_text(
+                "Exactly what will be sent: thresholded at 50 %, in the chosen polarity",
+            );
+        }
+    }
+}
+
+/// Decodes a file off the UI thread; the current photo stays until the new one is ready.
+pub(crate) fn open_path(worker: &Worker, status: &mut StatusLine, path: PathBuf) {
+    let name = display_name(&path);
+    status.busy(format!("Opening {name}…"));
+    worker.thread(move || {
+        Msg::Opened(
+            crate::imageio::open(&path)
+                .map(|img| (img, name, Some(path)))
+                .map_err(|e| format!("{e}. The current image and mask are unchanged.")),
+        )
+    });
+}
+
+/// Decodes picture bytes (a paste or a drop without a path) off the UI thread.
+pub(crate) fn open_bytes(worker: &Worker, status: &mut StatusLine, bytes: Vec<u8>, name: String) {
+    status.busy(format!("Opening {name}…"));
+    worker.thread(move || {
+        Msg::Opened(
+            crate::imageio::decode(&bytes)
+                .map(|img| (img, name.clone(), None))
+                .map_err(|e| {
+                    format!("could not open {name}: {e}. The current image and mask are unchanged.")
+                }),
+        )
+    });
+}
+
+/// Reads an image from the clipboard off the UI thread.
+pub(crate) fn paste(worker: &Worker, status: &mut StatusLine) {
+    status.busy("Reading the clipboard…");
+    worker.thread(|| {
+        Msg::Pasted(
+            arboard::Clipboard::new()
+                .and_then(|mut c| c.get_image())
+                .map_err(|e| format!("There is no image on the clipboard to paste ({e})."))
+                .and_then(|img| {
+                    let (w, h) = (img.width as u32, img.height as u32);
+                    if w > crate::imageio::MAX_SIDE || h > crate::imageio::MAX_SIDE {
+                        return Err(format!(
+                            "The pasted image is {w}x{h}; the largest touchup opens is {0}x{0}.",
+                            crate::imageio::MAX_SIDE
+                        ));
+                    }
+                    RgbaImage::from_raw(w, h, img.bytes.into_owned())
+                        .ok_or_else(|| "The clipboard image is damaged.".to_string())
+                }),
+        )
+    });
+}
+
+impl DocumentState {
+    /// Loads a mask file of the current photo's size (off the UI thread).
+    pub(crate) fn load_mask(
+        &self,
+        worker: &Worker,
+        status: &mut StatusLine,
+        path: PathBuf,
+        polarity: Polarity,
+    ) {
+        let Some(doc) = &self.doc else { return };
+        let (w, h) = (doc.image.width(), doc.image.height());
+        let name = display_name(&path);
+        status.busy(format!("Loading mask {name}…"));
+        worker.thread(move || {
+            Msg::MaskLoaded(
+                crate::imageio::read_file(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|bytes| {
+                        crate::mask::import_mask(&bytes, w, h, polarity)
+                            .map_err(|e| format!("could not load mask {name}: {e}"))
+                    })
+                    .map(|m| (m, name)),
+            )
+        });
+    }
+
+    /// Writes the exported mask PNG (off the UI thread).
+    pub(crate) fn save_mask(
+        &self,
+        worker: &Worker,
+        status: &mut StatusLine,
+        path: PathBuf,
+        polarity: Polarity,
+    ) {
+        let Some(doc) = &self.doc else { return };
+        let png = match crate::mask::export_png(doc.editor.mask(), polarity) {
+            Ok(png) => png,
+            Err(e) => return status.error(e.to_string()),
+        };
+        let generation = self.generation;
+        status.busy("Saving the mask…");
+        worker.thread(move || {
+            Msg::MaskSaved(
+                std::fs::write(&path, png)
+                    .map(|()| (path.clone(), generation))
+                    .map_err(|e| format!("could not save the mask to {}: {e}", path.display())),
+            )
+        });
+    }
+}

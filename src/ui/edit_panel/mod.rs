@@ -1,0 +1,388 @@
+//! The right panel's edit part: the engine, the form (`form`), and the submission it starts
+//! (`submit`: Runware or the local engine in the background, results decoded, saved and
+//! compared as they arrive). A finished submission hands its results to the results part and
+//! its record to the history.
+
+pub mod form;
+pub mod submit;
+
+use std::sync::Arc;
+
+use image::RgbaImage;
+
+use super::actions::Action;
+use super::document::DocumentState;
+use super::files::DialogKind;
+use super::history_panel::FinishedEdit;
+use super::results::Results;
+use super::settings::{Backend, Settings};
+use super::status::StatusLine;
+use super::work::Worker;
+use crate::edit::{EditRequest, ImageInput};
+use crate::mask::{Mask, Polarity};
+use form::FormState;
+use submit::{Failure, LocalJob, Running, SessionMsg};
+
+/// The edit part of the app: the form and the submission in flight.
+pub struct EditPanel {
+    pub form: FormState,
+    running: Option<Running>,
+    /// The Runware client, made at the first submit (or given by the caller).
+    client: Option<Arc<crate::runware::Client>>,
+    /// A Runware key is configured (checked at start and when the key dialog answers).
+    pub has_key: bool,
+    /// What the running submission was made from, for its history entry.
+    submitted: Option<(Arc<RgbaImage>, Mask, EditRequest)>,
+}
+
+/// Why Submit did not start.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum NotSent {
+    /// The question whether to send a downscaled copy must be answered first.
+    AskDownscale,
+    /// The reason is shown in the form or the status bar.
+    Refused,
+}
+
+impl EditPanel {
+    pub fn new(client: Option<Arc<crate::runware::Client>>, request: EditRequest) -> Self {
+        Self {
+            form: FormState {
+                request,
+                ..FormState::default()
+            },
+            running: None,
+            client,
+            has_key: crate::runware::ApiKey::from_env().is_some(),
+            submitted: None,
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// The engine in use: the user's pick, else Runware when a key is configured.
+    pub fn backend(&self, settings: &Settings) -> Backend {
+        settings
+            .backend
+            .unwrap_or(if self.client.is_some() || self.has_key {
+                Backend::Runware
+            } else {
+                Backend::Local
+            })
+    }
+
+    /// The key changed: the next submit makes a new client.
+    pub fn key_changed(&mut self, has_key: bool) {
+        self.client = None;
+        self.has_key = has_key;
+    }
+
+    /// The engine choice and the form.
+    pub(crate) fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        settings: &mut Settings,
+        actions: &mut Vec<Action>,
+    ) {
+        ui.heading("Describe the change");
+        let current = self.backend(settings);
+        let mut backend = current;
+        ui.horizontal(|ui| {
+            let label = ui.label("Engine");
+            egui::ComboBox::from_id_salt("backend")
+                .selected_text(backend.label())
+                .show_ui(ui, |ui| {
+                    for b in [Backend::Runware, Backend::Local] {
+                        ui.selectable_value(&mut backend, b, b.label());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+        if Some(backend) != settings.backend && backend != current {
+            settings.backend = Some(backend);
+        }
+        let no_key = !self.has_key && self.client.is_none();
+        match backend {
+            Backend::Local => {
+                ui.weak(if no_key {
+                    "No Runware key is configured (RUNWARE_API_KEY), so edits run on this computer."
+                } else {
+                    "Edits run on this computer: the masked area is refilled and quoted text is drawn in."
+                });
+                ui.horizontal(|ui| {
+                    let label = ui.label("Fill");
+                    egui::ComboBox::from_id_salt("local-fill")
+                        .selected_text(settings.local_fill.label())
+                        .show_ui(ui, |ui| {
+                            for m in crate::local::FillMethod::ALL {
+                                ui.selectable_value(&mut settings.local_fill, m, m.label());
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                });
+            }
+            Backend::Runware if no_key => {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    "No Runware key: set RUNWARE_API_KEY before starting touchup.",
+                );
+            }
+            Backend::Runware => {}
+        }
+        self.form.busy = self.running.is_some();
+        if let Some(action) = form::show(ui, &mut self.form) {
+            actions.push(Action::Form(action));
+        }
+    }
+
+    /// Stops the running submission.
+    pub fn cancel(&mut self) {
+        if let Some(running) = &self.running {
+            running.cancel();
+            self.form.progress = Some("Cancelling…".into());
+        }
+    }
+
+    /// A file picked for the form: a task JSON to import or a reference image.
+    pub fn attach(&mut self, status: &mut StatusLine, kind: DialogKind, bytes: Vec<u8>) {
+        if kind == DialogKind::ImportRequest {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            return self.import(status, &text);
+        }
+        if let Err(e) = crate::imageio::decode(&bytes) {
+            return status.error(format!("could not use that reference image: {e}"));
+        }
+        let input = ImageInput::bytes(bytes);
+        let request = &mut self.form.request;
+        match kind {
+            DialogKind::StyleReference => request.style_reference_images.push(input),
+            DialogKind::CharacterReference => request.character_reference_image = Some(input),
+            DialogKind::CharacterMask => request.character_reference_mask = Some(input),
+            _ => {}
+        }
+    }
+
+    pub fn import(&mut self, status: &mut StatusLine, text: &str) {
+        match self.form.import(text) {
+            Ok(()) => status.info("Imported the request into the form."),
+            Err(e) => status.error(format!("could not import the request: {e}")),
+        }
+    }
+
+    /// The request with the current photo and mask (for "View request", cURL and Submit).
+    pub fn request_with_images(&self, document: &DocumentState, polarity: Polarity) -> EditRequest {
+        let mut request = self.form.request.clone();
+        let Some(doc) = document.current() else {
+            return request;
+        };
+        if doc.send_downscaled == Some(true)
+            && doc.seed_reference.is_none()
+            && let Some((photo, mask)) = crate::edit::downscale_together(
+                &doc.image,
+                doc.editor.mask(),
+                crate::edit::RUNWARE_MAX_SIDE,
+            )
+        {
+            request.seed_image = crate::imageio::encode(&photo, crate::imageio::Format::Png, 100)
+                .ok()
+                .map(ImageInput::bytes);
+            request.mask_image = crate::mask::export_png(&mask, polarity)
+                .ok()
+                .map(ImageInput::bytes);
+            return request;
+        }
+        request.seed_image = match (&doc.seed_reference, &doc.seed_png) {
+            (Some(uuid), _) => Some(ImageInput::Reference(uuid.clone())),
+            (None, Some(png)) => Some(ImageInput::Bytes(png.clone())),
+            (None, None) => None,
+        };
+        request.mask_image = crate::mask::export_png(doc.editor.mask(), polarity)
+            .ok()
+            .map(ImageInput::bytes);
+        request
+    }
+
+    /// Validates and sends the edit. Nothing the user made changes, whatever happens.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn submit(
+        &mut self,
+        document: &DocumentState,
+        settings: &Settings,
+        results: &mut Results,
+        worker: &Worker,
+        runtime: Option<tokio::runtime::Handle>,
+        status: &mut StatusLine,
+    ) -> Result<(), NotSent> {
+        if self.running.is_some() {
+            return Err(NotSent::Refused);
+        }
+        let Some(doc) = document.current() else {
+            status.error("Open a photo first.");
+            return Err(NotSent::Refused);
+        };
+        let refuse = |form: &mut FormState, text: &str| {
+            form.message = Some(text.into());
+            Err(NotSent::Refused)
+        };
+        if doc.editor.mask().is_empty() {
+            return refuse(
+                &mut self.form,
+                "Paint over the part of the photo to change first: the mask is empty.",
+            );
+        }
+        let backend = self.backend(settings);
+        if backend == Backend::Runware && doc.seed_reference.is_none() && doc.seed_png.is_none() {
+            return refuse(
+                &mut self.form,
+                "The photo is still being prepared; try again in a moment.",
+            );
+        }
+        let (w, h) = doc.image.dimensions();
+        if backend == Backend::Runware
+            && crate::edit::needs_downscale(w, h)
+            && doc.send_downscaled.is_none()
+        {
+            return Err(NotSent::AskDownscale);
+        }
+        let problems = self.form.form_problems();
+        if !problems.is_empty() {
+            self.form.errors = problems;
+            return refuse(&mut self.form, "Fix the highlighted fields first.");
+        }
+        let request = self.request_with_images(document, settings.polarity);
+        let root = settings
+            .output_root
+            .clone()
+            .unwrap_or_else(submit::default_output_root);
+        let folder = submit::new_output_folder(&root);
+        let compare = || {
+            submit::CompareContext::new(
+                doc.image.clone(),
+                doc.editor.mask().clone(),
+                settings.compare,
+            )
+        };
+        let running = if backend == Backend::Local {
+            let job = LocalJob {
+                compare: compare(),
+                image: doc.image.clone(),
+                mask: doc.editor.mask().clone(),
+                request,
+                options: crate::local::LocalOptions {
+                    fill: settings.local_fill,
+                    ..Default::default()
+                },
+                seed: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(1),
+            };
+            submit::spawn_local(job, folder, worker.waker())
+        } else {
+            let client = match &self.client {
+                Some(c) => c.clone(),
+                None => match submit::make_client() {
+                    Ok(c) => self.client.insert(Arc::new(c)).clone(),
+                    Err(e) => {
+                        self.form.show_failure(&e);
+                        status.error(e.to_string());
+                        return Err(NotSent::Refused);
+                    }
+                },
+            };
+            let Some(handle) = runtime else {
+                status.error("The background runtime is not running; restart touchup.");
+                return Err(NotSent::Refused);
+            };
+            submit::spawn_runware(&handle, client, request, folder, compare(), worker.waker())
+        };
+        self.submitted = Some((
+            doc.image.clone(),
+            doc.editor.mask().clone(),
+            self.form.request.clone(),
+        ));
+        results.start(compare(), status);
+        self.form.errors.clear();
+        self.form.message = None;
+        self.form.progress = Some("Starting…".into());
+        self.running = Some(running);
+        Ok(())
+    }
+
+    /// Takes in what the running submission reported; when it has finished, what the history
+    /// records of it.
+    pub(crate) fn poll(
+        &mut self,
+        ctx: &egui::Context,
+        results: &mut Results,
+        status: &mut StatusLine,
+    ) -> Option<FinishedEdit> {
+        let running = self.running.as_mut()?;
+        let msgs: Vec<SessionMsg> = running.rx.try_iter().collect();
+        let folder = running.folder.clone();
+        for msg in msgs {
+            match msg {
+                SessionMsg::Progress(text) => self.form.progress = Some(text),
+                SessionMsg::Result {
+                    result,
+                    image,
+                    path,
+                    comparison,
+                } => {
+                    if let Some(r) = &mut self.running {
+                        r.received += 1;
+                    }
+                    results.arrived(ctx, status, &result, image, path, *comparison);
+                    self.form.progress =
+                        Some(format!("{} result(s) received…", results.entries.len()));
+                }
+                SessionMsg::ResultUnreadable { index, reason } => {
+                    if let Some(r) = &mut self.running {
+                        r.received += 1;
+                    }
+                    status.error(format!("result {index} could not be read: {reason}"));
+                }
+                SessionMsg::Finished(outcome) => {
+                    if let Some(r) = &mut self.running {
+                        r.finished = Some(outcome);
+                    }
+                }
+            }
+        }
+        if !self.running.as_ref().is_some_and(|r| r.is_done()) {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+            return None;
+        }
+        let outcome = self.running.take().and_then(|r| r.finished)?;
+        self.form.busy = false;
+        self.form.progress = None;
+        match outcome {
+            Ok(n) => status.info(format!("{n} result(s) saved to {}.", folder.display())),
+            Err(Failure::Cancelled) => status.info(format!(
+                "Cancelled; {} result(s) kept in {}.",
+                results.entries.len(),
+                folder.display()
+            )),
+            Err(Failure::Runware(e)) => {
+                self.form.show_failure(&e);
+                status.error(e.to_string());
+            }
+            Err(e @ Failure::Local(_)) => {
+                self.form.message = Some(e.to_string());
+                status.error(e.to_string());
+            }
+        }
+        let (original, mask, request) = self.submitted.take()?;
+        Some(FinishedEdit {
+            original,
+            mask,
+            request,
+            results: results.for_history(),
+            batch: results.batch,
+        })
+    }
+}

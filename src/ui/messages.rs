@@ -1,0 +1,180 @@
+//! What background work answers, handled in one place: each [`Msg`] ends the busy spinner it
+//! started (where it did) and changes the part it concerns.
+
+use super::App;
+use super::actions;
+use super::document::Document;
+use super::files::DialogKind;
+use super::work::Msg;
+
+pub(crate) fn handle(app: &mut App, ctx: &egui::Context, msg: Msg) {
+    let worker = app.worker.clone();
+    let status = &mut app.status;
+    match msg {
+        Msg::Opened(result) => {
+            status.done();
+            match result {
+                Ok((img, name, path)) => {
+                    let (w, h) = img.dimensions();
+                    if let Some(dir) = path.as_ref().and_then(|p| p.parent()) {
+                        app.settings.last_dir = Some(dir.to_path_buf());
+                    }
+                    let doc = Document::new(img, name.clone(), path);
+                    actions::offer_photo(app, doc, format!("Opened {name} ({w}x{h})."));
+                }
+                Err(e) => status.error(e),
+            }
+        }
+        Msg::Pasted(result) => {
+            status.done();
+            match result {
+                Ok(img) => {
+                    let (w, h) = img.dimensions();
+                    let doc = Document::new(img, "pasted-image.png".into(), None);
+                    actions::offer_photo(app, doc, format!("Pasted an image ({w}x{h})."));
+                }
+                Err(e) => status.error(e),
+            }
+        }
+        Msg::MaskLoaded(result) => {
+            status.done();
+            match result {
+                Ok((mask, name)) => {
+                    app.document.edit_mask(|ed| ed.replace("Load mask", mask));
+                    status.info(format!("Loaded mask {name}."));
+                }
+                Err(e) => status.error(e),
+            }
+        }
+        Msg::MaskSaved(result) => {
+            status.done();
+            match result {
+                Ok((path, generation)) => {
+                    app.document.mark_exported(generation);
+                    status.info(format!("Saved the mask to {}.", path.display()));
+                }
+                Err(e) => status.error(e),
+            }
+        }
+        Msg::SeedEncoded(image, png) => app.document.seed_encoded(status, &image, png),
+        Msg::Attached(kind, bytes) => match bytes {
+            Ok(bytes) => app.edit.attach(status, kind, bytes),
+            Err(e) => status.error(e),
+        },
+        Msg::Autosave(report) => {
+            if let Some(problem) = app.autosave.report(report) {
+                status.error(problem);
+            }
+        }
+        Msg::Recomposited(generation, index, result) => app
+            .results
+            .recomposited(ctx, status, generation, index, *result),
+        Msg::HistoryListed(listing) => app.history.listed(&worker, status, listing),
+        Msg::HistoryPruned(result) => match result {
+            Ok((pruned, listing)) => {
+                app.history.listed(&worker, status, listing);
+                if pruned > 0 {
+                    status.info(format!(
+                        "Removed the {pruned} oldest edit(s) from the history to stay within {} \
+                         MiB.",
+                        app.settings.history_budget_mib
+                    ));
+                }
+            }
+            Err(e) => status.error(format!("could not trim the history: {e}")),
+        },
+        Msg::HistoryThumbnail(id, result) => app.history.thumbnail_loaded(ctx, id, result),
+        Msg::Recorded(batch, id) => {
+            if batch == app.results.batch {
+                app.results.edit_id = Some(id.clone());
+                // Stars given while the edit was being recorded.
+                for slot in app.results.kept_slots() {
+                    app.history.store_kept(&worker, id.clone(), slot, true);
+                }
+            }
+        }
+        Msg::KeptStored(result) => match result {
+            Ok(()) => app.history.refresh(&worker),
+            Err(e) => status.error(format!("could not store the keep star in the history: {e}")),
+        },
+        Msg::Reopened(result) => {
+            status.done();
+            match result {
+                Ok(edit) => actions::restore_edit(app, ctx, *edit),
+                Err(e) => status.error(format!("could not reopen that edit: {e}")),
+            }
+        }
+        Msg::SavedFile(result) => {
+            status.done();
+            status.report(result.map(|path| format!("Saved {}.", path.display())));
+        }
+        Msg::KeyStored(result) => {
+            status.done();
+            if let Ok(text) = &result {
+                let has_key =
+                    crate::runware::ApiKey::from_env().is_some() || text.starts_with("Saved");
+                app.edit.key_changed(has_key);
+            }
+            status.report(result);
+        }
+        Msg::WandDone(image, result) => {
+            status.done();
+            let same_photo = app
+                .document
+                .current()
+                .is_some_and(|d| std::sync::Arc::ptr_eq(&d.image, &image));
+            match result {
+                Ok((region, combine)) if same_photo => {
+                    app.document.edit_mask(|ed| ed.apply_wand(&region, combine));
+                }
+                Ok(_) => {}
+                Err(e) => status.error(e),
+            }
+        }
+        Msg::Picked(kind, path) => {
+            status.done();
+            let Some(path) = path else { return };
+            if let Some(dir) = path.parent() {
+                app.settings.last_dir = Some(dir.to_path_buf());
+            }
+            picked(app, kind, path);
+        }
+    }
+}
+
+/// A file was chosen in a dialog.
+pub(crate) fn picked(app: &mut App, kind: DialogKind, path: std::path::PathBuf) {
+    let worker = app.worker.clone();
+    let polarity = app.settings.polarity;
+    match kind {
+        DialogKind::OpenImage => super::document::open_path(&worker, &mut app.status, path),
+        DialogKind::LoadMask => app
+            .document
+            .load_mask(&worker, &mut app.status, path, polarity),
+        DialogKind::SaveMask => app
+            .document
+            .save_mask(&worker, &mut app.status, path, polarity),
+        DialogKind::SaveResult | DialogKind::SaveKept | DialogKind::ExportComparison => {
+            let Some(original) = app.document.current().map(|d| d.image.clone()) else {
+                return;
+            };
+            super::results::save_results(
+                &app.results,
+                &worker,
+                &mut app.status,
+                original,
+                kind,
+                path,
+            );
+        }
+        DialogKind::ImportRequest
+        | DialogKind::StyleReference
+        | DialogKind::CharacterReference
+        | DialogKind::CharacterMask => worker.thread(move || {
+            Msg::Attached(
+                kind,
+                crate::imageio::read_file(&path).map_err(|e| e.to_string()),
+            )
+        }),
+    }
+}

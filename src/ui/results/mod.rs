@@ -1,0 +1,506 @@
+//! The results of the current edit: each result as it arrives (with its composite, outside-mask
+//! figures and heatmap), the results list in the right panel, the compare view in the centre,
+//! keep and discard, re-compositing when "keep outside pixels" changes, and reopened edits.
+
+pub mod compare;
+mod save;
+
+use std::sync::Arc;
+
+use egui::{Sense, Stroke};
+use image::RgbaImage;
+
+use super::actions::Action;
+use super::commands::Command;
+use super::document::DocumentState;
+use super::edit_panel::submit::{self, CompareContext, ResultEntry};
+use super::status::StatusLine;
+use super::work::{Msg, Worker};
+use compare::{CompareAction, CompareInputs, CompareView, ResultTextures};
+pub(crate) use save::save_results;
+
+/// The results part of the app.
+pub struct Results {
+    pub entries: Vec<ResultEntry>,
+    pub selected: Option<usize>,
+    /// The photo and mask the results were made from (to composite them again).
+    context: Option<CompareContext>,
+    /// Bumped when the results change or are re-composited; late answers are dropped.
+    generation: u64,
+    /// Results still being re-composited.
+    recompositing: usize,
+    /// Bumped when a new set of results starts (a submission or a reopened edit).
+    pub batch: u64,
+    /// The history entry the results belong to, once recorded (or reopened).
+    pub edit_id: Option<crate::session::EditId>,
+    /// The central area shows the compare view instead of the mask canvas.
+    pub comparing: bool,
+    pub compare_view: CompareView,
+}
+
+impl Default for Results {
+    fn default() -> Self {
+        Self {
+            entries: Vec::new(),
+            selected: None,
+            context: None,
+            generation: 0,
+            recompositing: 0,
+            batch: 0,
+            edit_id: None,
+            comparing: false,
+            compare_view: CompareView::new(),
+        }
+    }
+}
+
+/// A result as the history records it (copied off the UI thread).
+pub(crate) struct HistoryResult {
+    pub shown: Arc<RgbaImage>,
+    pub raw: Arc<RgbaImage>,
+    pub image_uuid: Option<String>,
+    pub seed: Option<i64>,
+    pub cost: Option<f64>,
+    pub figures: Option<crate::compare::OutsideFigures>,
+}
+
+impl Results {
+    /// A new set of results begins (a submission, or an edit reopened from the history),
+    /// compared against `context`.
+    pub fn start(&mut self, context: CompareContext, status: &mut StatusLine) {
+        self.context = Some(context);
+        self.generation += 1;
+        self.batch += 1;
+        self.edit_id = None;
+        if self.recompositing > 0 {
+            self.recompositing = 0;
+            status.done();
+        }
+        self.clear();
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.selected = None;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// A result arrived from the engine (decoded, saved and compared off the UI thread).
+    pub fn arrived(
+        &mut self,
+        ctx: &egui::Context,
+        status: &mut StatusLine,
+        result: &crate::runware::EditResult,
+        image: RgbaImage,
+        path: Result<std::path::PathBuf, String>,
+        comparison: Result<crate::compare::ResultComparison, String>,
+    ) {
+        let thumbnail = submit::thumbnail(ctx, &format!("result-{}", result.index), &image);
+        if let Err(e) = &path {
+            status.error(format!(
+                "result {} arrived but could not be saved: {e}",
+                result.index
+            ));
+        }
+        let (shown, figures, heatmap) = match comparison {
+            Ok(c) => (
+                Arc::new(c.shown),
+                Some(c.check.figures),
+                Some(c.check.heatmap),
+            ),
+            Err(e) => {
+                status.error(format!(
+                    "result {} could not be compared with the original: {e}",
+                    result.index
+                ));
+                (Arc::new(image.clone()), None, None)
+            }
+        };
+        self.entries.push(ResultEntry {
+            index: result.index,
+            image: Arc::new(image),
+            shown,
+            figures,
+            heatmap,
+            textures: None,
+            kept: false,
+            discarded: false,
+            thumbnail,
+            image_uuid: result.image_uuid.clone(),
+            seed: result.seed,
+            cost: result.cost,
+            path: path.ok(),
+            history_slot: self.entries.len(),
+        });
+    }
+
+    /// The results as the history records them.
+    pub(crate) fn for_history(&self) -> Vec<HistoryResult> {
+        self.entries
+            .iter()
+            .map(|r| HistoryResult {
+                shown: r.shown.clone(),
+                raw: r.image.clone(),
+                image_uuid: r.image_uuid.clone(),
+                seed: r.seed,
+                cost: r.cost,
+                figures: r.figures,
+            })
+            .collect()
+    }
+
+    /// Sets a keep star; its slot in the history entry, to store it there.
+    pub fn set_kept(&mut self, index: usize, kept: bool) -> Option<usize> {
+        let e = self.entries.get_mut(index)?;
+        e.kept = kept;
+        Some(e.history_slot)
+    }
+
+    /// The history slots of the starred results.
+    pub fn kept_slots(&self) -> Vec<usize> {
+        self.entries
+            .iter()
+            .filter(|r| r.kept)
+            .map(|r| r.history_slot)
+            .collect()
+    }
+
+    pub fn toggle_compare(&mut self, status: &mut StatusLine) {
+        if self.comparing || !self.entries.is_empty() {
+            self.comparing = !self.comparing;
+            if self.comparing {
+                self.compare_view.request_fit();
+            }
+        } else {
+            status.info("There are no results to compare yet.");
+        }
+    }
+
+    /// Compares every result again with the current keep-outside setting, in the background;
+    /// each replaces its picture, figures and heatmap as it finishes.
+    pub(crate) fn recomposite(
+        &mut self,
+        worker: &Worker,
+        status: &mut StatusLine,
+        keep_outside: bool,
+    ) {
+        self.generation += 1;
+        let Some(context) = self.context.clone() else {
+            return;
+        };
+        let jobs: Vec<(usize, Arc<RgbaImage>)> = self
+            .entries
+            .iter()
+            .map(|r| (r.index, r.image.clone()))
+            .collect();
+        if jobs.is_empty() {
+            return;
+        }
+        self.recompositing = jobs.len();
+        status.busy(if keep_outside {
+            "Compositing the results over the original…"
+        } else {
+            "Showing the results as returned…"
+        });
+        let generation = self.generation;
+        let worker = worker.clone();
+        std::thread::spawn(move || {
+            for (index, raw) in jobs {
+                let result = context.recheck(&raw, keep_outside);
+                worker.send(Msg::Recomposited(generation, index, Box::new(result)));
+            }
+        });
+    }
+
+    /// One result compared again (dropped when the results changed meanwhile).
+    pub fn recomposited(
+        &mut self,
+        ctx: &egui::Context,
+        status: &mut StatusLine,
+        generation: u64,
+        index: usize,
+        result: Result<crate::compare::ResultComparison, String>,
+    ) {
+        if generation != self.generation {
+            return;
+        }
+        self.recompositing = self.recompositing.saturating_sub(1);
+        if self.recompositing == 0 {
+            status.done();
+        }
+        match result {
+            Ok(c) => {
+                if let Some(entry) = self.entries.iter_mut().find(|r| r.index == index) {
+                    entry.thumbnail = submit::thumbnail(ctx, &format!("result-{index}"), &c.shown);
+                    entry.shown = Arc::new(c.shown);
+                    entry.figures = Some(c.check.figures);
+                    entry.heatmap = Some(c.check.heatmap);
+                    // The next compare frame uploads the new pictures (once).
+                    entry.textures = None;
+                }
+            }
+            Err(e) => status.error(format!("result {index} could not be shown again: {e}")),
+        }
+    }
+
+    /// Brings back the results of a reopened edit (their heatmaps are recomputed by
+    /// [`Results::recomposite`]).
+    pub fn reopened(
+        &mut self,
+        ctx: &egui::Context,
+        status: &mut StatusLine,
+        record: &crate::session::EditRecord,
+        results: Vec<Result<RgbaImage, crate::session::SessionError>>,
+        raws: Vec<Option<RgbaImage>>,
+    ) {
+        self.edit_id = Some(record.id.clone());
+        let mut raws = raws.into_iter();
+        for (i, (picture, record)) in results.into_iter().zip(record.results.iter()).enumerate() {
+            let raw = raws.next().flatten();
+            match picture {
+                Ok(image) => {
+                    let image = Arc::new(image);
+                    self.entries.push(ResultEntry {
+                        index: i + 1,
+                        // Without the raw output, the recorded picture stands in for it.
+                        image: raw.map_or_else(|| image.clone(), Arc::new),
+                        shown: image.clone(),
+                        figures: record.outside,
+                        heatmap: None,
+                        textures: None,
+                        kept: record.kept,
+                        discarded: false,
+                        thumbnail: submit::thumbnail(ctx, &format!("history-result-{i}"), &image),
+                        image_uuid: record.image_uuid.clone(),
+                        seed: record.seed.and_then(|s| i64::try_from(s).ok()),
+                        cost: record.cost,
+                        path: None,
+                        history_slot: i,
+                    });
+                }
+                Err(e) => status.error(format!("result {} of that edit is damaged: {e}", i + 1)),
+            }
+        }
+    }
+
+    /// The results list of the right panel: compare, keep-outside switch, save buttons, and
+    /// each result with its figures, Keep and "Use as new seed".
+    pub(crate) fn list_ui(
+        &self,
+        ui: &mut egui::Ui,
+        running: bool,
+        keep_outside: &mut bool,
+        actions: &mut Vec<Action>,
+    ) {
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new("Results").strong());
+            let label = if self.comparing {
+                "Back to the mask (C)"
+            } else {
+                "Compare (C)"
+            };
+            if ui
+                .add_enabled(!self.entries.is_empty(), egui::Button::new(label))
+                .clicked()
+            {
+                actions.push(Action::Command(Command::ToggleCompare));
+            }
+        });
+        let toggled = ui
+            .add_enabled(
+                !running,
+                egui::Checkbox::new(keep_outside, "Keep outside pixels"),
+            )
+            .on_hover_text(
+                "Show and save each result composited over the original through the feathered \
+                 mask; off: as the engine returned it",
+            )
+            .on_disabled_hover_text("Available when the edit has finished")
+            .changed();
+        if toggled {
+            actions.push(Action::Recomposite);
+        }
+        if self.entries.is_empty() {
+            ui.weak(if running {
+                "Waiting for the first result…"
+            } else {
+                "No results yet."
+            });
+            return;
+        }
+        ui.horizontal_wrapped(|ui| {
+            for (command, label) in [
+                (Command::SaveResult, "Save selected…"),
+                (Command::SaveKept, "Save kept…"),
+                (Command::ExportComparison, "Export before/after…"),
+            ] {
+                let mut button = ui.small_button(label);
+                if let Some(sc) = command.shortcut() {
+                    button = button.on_hover_text(format!(
+                        "{} ({})",
+                        command.label(),
+                        ui.ctx().format_shortcut(&sc)
+                    ));
+                }
+                if button.clicked() {
+                    actions.push(Action::Command(command));
+                }
+            }
+        });
+        for (i, entry) in self.entries.iter().enumerate() {
+            ui.horizontal(|ui| self.entry_ui(ui, i, entry, actions));
+        }
+    }
+
+    fn entry_ui(
+        &self,
+        ui: &mut egui::Ui,
+        i: usize,
+        entry: &ResultEntry,
+        actions: &mut Vec<Action>,
+    ) {
+        let size = entry.thumbnail.size_vec2();
+        let scale = (96.0 / size.x.max(size.y)).min(1.0);
+        let image = egui::Image::new((entry.thumbnail.id(), size * scale))
+            .alt_text(format!("Result {}", entry.index))
+            .sense(Sense::click());
+        let r = ui.add(image);
+        if self.selected == Some(i) {
+            ui.painter().rect_stroke(
+                r.rect,
+                2.0,
+                Stroke::new(2.0, ui.visuals().selection.stroke.color),
+                egui::StrokeKind::Outside,
+            );
+        }
+        if r.clicked() {
+            actions.push(Action::SelectResult(i));
+        }
+        ui.vertical(|ui| {
+            ui.label(format!("Result {}", entry.index));
+            let seed = entry.seed.map_or("seed ?".into(), |s| format!("seed {s}"));
+            let cost = entry.cost.map_or(String::new(), |c| format!(" · ${c:.4}"));
+            ui.weak(format!("{seed}{cost}"));
+            if let Some(f) = &entry.figures {
+                let pct = f.changed_fraction * 100.0;
+                let text = format!(
+                    "outside mask: {pct:.2} % changed (max {})",
+                    f.max_difference
+                );
+                if f.changed_fraction > 0.001 {
+                    ui.colored_label(ui.visuals().warn_fg_color, text);
+                } else {
+                    ui.weak(text);
+                }
+            }
+            ui.horizontal(|ui| {
+                let keep =
+                    egui::Button::selectable(entry.kept, if entry.kept { "Kept" } else { "Keep" })
+                        .small();
+                if ui
+                    .add(keep)
+                    .on_hover_text("Star this result: \"Save kept\" saves the starred ones")
+                    .clicked()
+                {
+                    actions.push(Action::SetKept {
+                        index: i,
+                        kept: !entry.kept,
+                    });
+                }
+                if ui
+                    .small_button("Use as new seed")
+                    .on_hover_text("Continue editing from this result")
+                    .clicked()
+                {
+                    actions.push(Action::UseAsSeed(i));
+                }
+            });
+        });
+    }
+
+    /// The compare view over the original and every result, sharing one zoom and pan.
+    pub(crate) fn compare_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        document: &mut DocumentState,
+        actions: &mut Vec<Action>,
+    ) {
+        let ctx = ui.ctx().clone();
+        document.ensure_textures(&ctx);
+        let (Some(doc), Some(textures)) = (document.current(), &document.textures) else {
+            return;
+        };
+        let max_side = ctx.input(|i| i.max_texture_side).max(1) as u32;
+        // Textures are made once per result; switching views or results uploads nothing.
+        // Heatmaps go up the first time the overlay is shown (they are as large as the
+        // pictures and often never looked at). They are not mipmapped: averaging would fade
+        // a small leak out of sight when the view is zoomed out.
+        let upload = |name: String, img: &RgbaImage, options: egui::TextureOptions| {
+            let img = crate::imageio::fit_within(img, max_side);
+            let color = egui::ColorImage::from_rgba_unmultiplied(
+                [img.width() as usize, img.height() as usize],
+                img.as_raw(),
+            );
+            ctx.load_texture(name, color, options)
+        };
+        let want_heat = self.compare_view.show_heatmap;
+        for entry in &mut self.entries {
+            let textures = entry.textures.get_or_insert_with(|| {
+                let name = format!("result-{}-full", entry.index);
+                (
+                    upload(
+                        name,
+                        &entry.shown,
+                        super::canvas::textures::PHOTO_TEXTURE_OPTIONS,
+                    ),
+                    None,
+                )
+            });
+            if want_heat
+                && textures.1.is_none()
+                && let Some(h) = &entry.heatmap
+            {
+                let name = format!("result-{}-heat", entry.index);
+                textures.1 = Some(upload(name, h, super::canvas::textures::TEXTURE_OPTIONS));
+            }
+        }
+        let original = textures.image.clone();
+        let results: Vec<ResultTextures<'_>> = self
+            .entries
+            .iter()
+            .filter_map(|e| {
+                let (image, heat) = e.textures.as_ref()?;
+                Some(ResultTextures {
+                    image,
+                    heatmap: heat.as_ref(),
+                    figures: e.figures.as_ref(),
+                    kept: e.kept,
+                    discarded: e.discarded,
+                })
+            })
+            .collect();
+        let inputs = CompareInputs {
+            original: &original,
+            image_size: doc.size(),
+            results: &results,
+        };
+        let shown = self.compare_view.show(ui, &inputs);
+        drop(results);
+        if self.compare_view.show_heatmap && !want_heat {
+            // Switched on this frame: the heatmaps go up on the next one.
+            ui.ctx().request_repaint();
+        }
+        for action in shown {
+            actions.push(match action {
+                CompareAction::Select(i) => Action::SelectResult(i),
+                CompareAction::SetKept { index, kept } => Action::SetKept { index, kept },
+                CompareAction::SetDiscarded { index, discarded } => {
+                    Action::SetDiscarded { index, discarded }
+                }
+            });
+        }
+    }
+}

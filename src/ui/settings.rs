@@ -1,0 +1,83 @@
+//! What the designer set, kept between runs by eframe's storage (never secrets, never pictures).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::edit::EditRequest;
+use crate::mask::{Polarity, WandOptions};
+
+/// The key the settings are stored under.
+pub(crate) const SETTINGS_KEY: &str = "touchup-settings";
+pub(crate) const MIB: u64 = 1024 * 1024;
+/// The smallest history budget the setting offers.
+pub(crate) const MIN_HISTORY_BUDGET_MIB: u64 = 1;
+
+/// What the user set, kept between runs (never secrets, never pictures).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub overlay_color: [u8; 3],
+    pub overlay_opacity: f32,
+    pub show_mask: bool,
+    pub polarity: Polarity,
+    pub brush_size: f32,
+    pub brush_hardness: f32,
+    pub last_dir: Option<PathBuf>,
+    /// Magic wand tolerance (OKLab ΔE x100).
+    pub wand_tolerance: f32,
+    /// Pixels for Grow / Shrink, and the feather radius.
+    pub grow_px: u32,
+    pub feather_px: f32,
+    /// Prompt and options of the edit form (images are never persisted).
+    pub edit: EditRequest,
+    /// Where results are saved; `None`: the data directory's `results/`.
+    pub output_root: Option<PathBuf>,
+    /// Which engine edits; `None` until the user picks: Runware with a key, else local.
+    pub backend: Option<Backend>,
+    /// The local engine's fill method.
+    pub local_fill: crate::local::FillMethod,
+    /// Keep outside pixels (composite through the feathered mask) and the check's threshold.
+    pub compare: crate::compare::CompareSettings,
+    /// The history's size budget in MiB: the oldest edits are removed beyond it.
+    pub history_budget_mib: u64,
+}
+
+/// Which engine carries out an edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Backend {
+    Runware,
+    Local,
+}
+
+impl Backend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Runware => "Runware (Ideogram 3.0 Edit)",
+            Backend::Local => "Local (offline)",
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            overlay_color: [255, 40, 90],
+            overlay_opacity: 0.5,
+            show_mask: true,
+            polarity: Polarity::WhiteEdits,
+            brush_size: 40.0,
+            brush_hardness: 0.8,
+            last_dir: None,
+            wand_tolerance: WandOptions::default().tolerance,
+            grow_px: 8,
+            feather_px: 4.0,
+            edit: EditRequest::default(),
+            output_root: None,
+            backend: None,
+            local_fill: crate::local::FillMethod::Auto,
+            compare: crate::compare::CompareSettings::default(),
+            history_budget_mib: crate::session::DEFAULT_BUDGET_BYTES / MIB,
+        }
+    }
+}

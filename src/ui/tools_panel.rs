@@ -1,0 +1,151 @@
+//! The left panel: the mask tools, brush, mask operations, overlay, and the export with its
+//! preview of exactly what will be sent. It edits the tool settings and pushes commands.
+
+use super::actions::Action;
+use super::canvas::Tool;
+use super::canvas::gesture::SelectionTool;
+use super::commands::Command;
+use super::document::DocumentState;
+use super::settings::Settings;
+use crate::mask::{Brush, Polarity};
+
+fn push_button(
+    ui: &mut egui::Ui,
+    actions: &mut Vec<Action>,
+    label: &str,
+    command: Command,
+    enabled: bool,
+) {
+    if ui
+        .add_enabled(enabled, egui::Button::new(label))
+        .on_hover_text(command.label())
+        .clicked()
+    {
+        actions.push(Action::Command(command));
+    }
+}
+
+pub(crate) fn ui(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    tool: Tool,
+    document: &mut DocumentState,
+    actions: &mut Vec<Action>,
+) {
+    let has_doc = document.current().is_some();
+    ui.heading("Mask");
+    ui.horizontal_wrapped(|ui| {
+        for (t, command) in [
+            (Tool::Brush, Command::ToolBrush),
+            (Tool::Eraser, Command::ToolEraser),
+            (
+                Tool::Select(SelectionTool::Rectangle),
+                Command::ToolRectangle,
+            ),
+            (Tool::Select(SelectionTool::Polygon), Command::ToolPolygon),
+            (Tool::Select(SelectionTool::Lasso), Command::ToolLasso),
+            (Tool::Select(SelectionTool::Wand), Command::ToolWand),
+        ] {
+            let sc = command
+                .shortcut()
+                .map(|s| ui.ctx().format_shortcut(&s))
+                .unwrap_or_default();
+            if ui
+                .selectable_label(tool == t, command.label())
+                .on_hover_text(format!("{} ({sc})", command.label()))
+                .clicked()
+            {
+                actions.push(Action::Command(command));
+            }
+        }
+    });
+    if let Tool::Select(t) = tool {
+        ui.weak(match t {
+            SelectionTool::Rectangle => "Drag a box (Shift: square). Alt subtracts.",
+            SelectionTool::Polygon => {
+                "Click corners; double-click or Enter closes, Backspace removes a corner, Esc cancels. Alt subtracts."
+            }
+            SelectionTool::Lasso => "Draw around the area. Alt subtracts.",
+            SelectionTool::Wand => "Click a flat colour area. Alt subtracts.",
+        });
+    }
+    ui.add(egui::Slider::new(&mut settings.wand_tolerance, 0.0..=100.0).text("Wand tolerance"));
+    ui.add(
+        egui::Slider::new(&mut settings.brush_size, Brush::MIN_SIZE..=Brush::MAX_SIZE)
+            .logarithmic(true)
+            .suffix(" px")
+            .text("Brush size"),
+    );
+    let mut hardness = settings.brush_hardness * 100.0;
+    if ui
+        .add(
+            egui::Slider::new(&mut hardness, 0.0..=100.0)
+                .suffix(" %")
+                .text("Hardness"),
+        )
+        .changed()
+    {
+        settings.brush_hardness = hardness / 100.0;
+    }
+    ui.horizontal(|ui| {
+        push_button(ui, actions, "Clear", Command::ClearMask, true);
+        push_button(ui, actions, "Invert", Command::InvertMask, true);
+        push_button(ui, actions, "Fill", Command::FillMask, true);
+    });
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::DragValue::new(&mut settings.grow_px)
+                .range(1..=500)
+                .suffix(" px"),
+        )
+        .on_hover_text("Pixels to grow or shrink by");
+        push_button(ui, actions, "Grow", Command::GrowMask, true);
+        push_button(ui, actions, "Shrink", Command::ShrinkMask, true);
+    });
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::DragValue::new(&mut settings.feather_px)
+                .range(0.5..=100.0)
+                .suffix(" px"),
+        )
+        .on_hover_text("Feather radius");
+        push_button(ui, actions, "Feather", Command::FeatherMask, true);
+        push_button(ui, actions, "Fill holes", Command::FillHoles, true);
+    });
+    ui.separator();
+    ui.label("Overlay");
+    ui.checkbox(&mut settings.show_mask, "Show mask (H)");
+    ui.horizontal(|ui| {
+        let label = ui.label("Colour");
+        ui.color_edit_button_srgb(&mut settings.overlay_color)
+            .labelled_by(label.id);
+    });
+    let mut opacity = settings.overlay_opacity * 100.0;
+    if ui
+        .add(
+            egui::Slider::new(&mut opacity, 5.0..=100.0)
+                .suffix(" %")
+                .text("Opacity"),
+        )
+        .changed()
+    {
+        settings.overlay_opacity = opacity / 100.0;
+    }
+    ui.separator();
+    ui.label("Export");
+    for p in Polarity::ALL {
+        ui.radio_value(&mut settings.polarity, p, p.label());
+    }
+    document.export_preview_ui(ui, settings.polarity);
+    ui.horizontal_wrapped(|ui| {
+        push_button(
+            ui,
+            actions,
+            "Copy data URI",
+            Command::CopyMaskDataUri,
+            has_doc,
+        );
+        push_button(ui, actions, "Save…", Command::SaveMask, has_doc);
+        push_button(ui, actions, "Load…", Command::LoadMask, has_doc);
+    });
+}
