@@ -230,7 +230,11 @@ async fn ten_thousand_items_keep_what_was_asked_and_say_so() {
 
 async fn bad_result(bad: BadResult) -> RunwareError {
     let server = FaultServer::start(Fault::Results { bad, from: 0 });
-    let (out, _) = submit_to(&server, config(&server.url), &request(1)).await;
+    // Deadlines far off: these check the caps, whatever the machine's load.
+    let mut cfg = config(&server.url);
+    cfg.read_timeout = Duration::from_secs(30);
+    cfg.body_timeout = Duration::from_secs(40);
+    let (out, _) = submit_to(&server, cfg, &request(1)).await;
     out.unwrap_err()
 }
 
@@ -472,4 +476,90 @@ fn a_grey_jpeg_mask_given_with_a_request_is_sent_as_the_exported_png() {
         let want = if x >= 22 { 255 } else { 0 };
         assert_eq!(p.0[..3], [want; 3], "x = {x}");
     }
+}
+
+#[test]
+fn a_ttl_with_inline_output_is_sent_with_a_note_and_old_style_types_are_kept() {
+    let server = FaultServer::start(Fault::None);
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    let photo = std::fs::read(dir.path().join("photo.png")).unwrap();
+    let task = |extra: serde_json::Value| {
+        let mut t = serde_json::json!({
+            "taskType": "imageInference", "taskUUID": Uuid::new_v4().to_string(),
+            "model": "ideogram:4@3", "positivePrompt": "Write OPEN",
+            "inputs": {"seedImage": touchup::imageio::data_uri(&photo, "image/png")},
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            t[k] = v.clone();
+        }
+        t.to_string()
+    };
+    std::fs::write(
+        dir.path().join("ttl.json"),
+        task(serde_json::json!({"ttl": 3600, "outputType": "base64Data"})),
+    )
+    .unwrap();
+    let o = touchup(
+        dir.path(),
+        &server.url,
+        &[
+            "--request",
+            "ttl.json",
+            "--mask",
+            "mask.png",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("note: TTL (--request): a TTL applies only to URL output"),
+        "{err}"
+    );
+    let sent = server.inner.with(|s| s.bodies[0][0].clone());
+    assert_eq!(sent["ttl"], 3600);
+    assert_eq!(sent["outputType"], "base64Data");
+
+    // RENDER_3D imports, is kept and sent as written, with a warning; the (strict) stand-in
+    // refuses it as Ideogram 3.0 may.
+    std::fs::write(
+        dir.path().join("render.json"),
+        task(serde_json::json!({"providerSettings": {"ideogram": {"styleType": "RENDER_3D"}}})),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(dir.path().join("render.json")).unwrap();
+    let imported = EditRequest::from_task_json(&text).unwrap();
+    assert_eq!(
+        imported.settings.style_type.map(|t| t.as_api()),
+        Some("RENDER_3D")
+    );
+    assert_eq!(
+        imported.warnings()[0].field,
+        touchup::edit::Field::StyleType
+    );
+    let o = touchup(
+        dir.path(),
+        &server.url,
+        &[
+            "--request",
+            "render.json",
+            "--mask",
+            "mask.png",
+            "--out",
+            "out2",
+        ],
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("RENDER_3D is an Ideogram 1.0/2.x style type"),
+        "{err}"
+    );
+    assert!(!o.status.success());
+    let sent = server.inner.with(|s| s.bodies[1][0].clone());
+    assert_eq!(
+        sent["providerSettings"]["ideogram"]["styleType"],
+        "RENDER_3D"
+    );
 }

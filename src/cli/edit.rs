@@ -46,7 +46,8 @@ pub struct EditArgs {
     /// One of the 62 Ideogram style presets, e.g. EDITORIAL or "magazine editorial".
     #[arg(long, value_name = "P")]
     style_preset: Option<String>,
-    /// AUTO, GENERAL, REALISTIC, DESIGN or FICTION.
+    /// AUTO, GENERAL, REALISTIC, DESIGN or FICTION (RENDER_3D and ANIME are sent with a
+    /// warning: Ideogram 3.0 may refuse them).
     #[arg(long, value_name = "T")]
     style_type: Option<String>,
     /// TURBO, DEFAULT or QUALITY.
@@ -351,6 +352,14 @@ fn build_request(
     let problems = request.validate();
     if !problems.is_empty() {
         bail!("the edit is incomplete: {}", describe_problems(&problems));
+    }
+    for w in request.warnings() {
+        eprintln!(
+            "note: {} ({}): {}",
+            w.field.label(),
+            flag_for(w.field),
+            w.message
+        );
     }
     if inputs.is_none() {
         inputs = inputs_from_request(&request);

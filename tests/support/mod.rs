@@ -422,9 +422,7 @@ fn check_inference(task: &Value, state: &Arc<Mutex<State>>) -> Result<(u32, u32)
     range("numberResults", 1, 20)?;
     range("outputQuality", 20, 99)?;
     range("ttl", 60, u64::MAX)?;
-    if obj.contains_key("ttl") && obj.get("outputType").is_some_and(|t| t != "URL") {
-        return Err(("ttl applies to URL output only".into(), json!("ttl")));
-    }
+    // A ttl with non-URL output is ignored, as Runware does.
     if let Some(ps) = obj.get("providerSettings") {
         let ps = ps.as_object().ok_or((
             "providerSettings must be an object".to_string(),
