@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
         },
         false,
     ) {
-        sizes.push(img.dimensions());
+        sizes.push((img.width(), img.height()));
     }
     for (w, h) in sizes {
         if let Ok(mask) = import_mask(file, w, h, polarity) {
