@@ -371,3 +371,17 @@ fn damaged_pngs_are_named_by_what_is_wrong() {
     assert_eq!(imageio::inspect_damage(&jpeg_of(&img)), None);
     assert_eq!(imageio::decode(&png).unwrap(), img);
 }
+
+/// Fuzz finding (decode_photo): a damaged PNG whose IHDR claims a width near 2^32 overflowed
+/// the expected scanline size in the damage check.
+#[test]
+fn fuzz_a_damaged_png_claiming_a_vast_width_is_refused_without_overflow() {
+    let bytes: [u8; 43] = [
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x17, 0x49, 0x48, 0x44,
+        0x52, 0x0b, 0x00, 0x00, 0x00, 0xed, 0x00, 0xd6, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x04,
+        0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ];
+    let _ = imageio::inspect_damage(&bytes);
+    assert!(imageio::decode(&bytes).is_err());
+    assert!(imageio::decode_anyway(&bytes).is_err());
+}

@@ -234,12 +234,12 @@ fn expected_raw_len(h: &PngHeader) -> u64 {
         if w == 0 {
             0
         } else {
-            1 + (w * u64::from(h.bits_per_pixel)).div_ceil(8)
+            1 + w.saturating_mul(u64::from(h.bits_per_pixel)).div_ceil(8)
         }
     };
     let (w, ht) = (u64::from(h.width), u64::from(h.height));
     if !h.interlaced {
-        return row(w) * ht;
+        return row(w).saturating_mul(ht);
     }
     // Adam7: (x start, y start, x step, y step) of each pass.
     const PASSES: [(u64, u64, u64, u64); 7] = [
@@ -256,9 +256,9 @@ fn expected_raw_len(h: &PngHeader) -> u64 {
         .map(|&(x0, y0, dx, dy)| {
             let pw = w.saturating_sub(x0).div_ceil(dx);
             let ph = ht.saturating_sub(y0).div_ceil(dy);
-            row(pw) * ph
+            row(pw).saturating_mul(ph)
         })
-        .sum()
+        .fold(0u64, u64::saturating_add)
 }
 
 /// How many bytes the IDAT stream inflates to, stopping at `cap`; the output is discarded a
