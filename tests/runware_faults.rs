@@ -130,7 +130,6 @@ async fn submit_to(
     let out = tokio::time::timeout(Duration::from_secs(60), run)
         .await
         .expect("the client hung on a misbehaving server");
-    drop(on_event);
     assert_memory_bounded();
     (out, events)
 }

@@ -227,13 +227,13 @@ impl EditRequest {
                 format!("'{url}' is not an http(s) URL"),
             );
         }
-        if let Some(ttl) = s.ttl {
-            if ttl < TTL_MIN {
-                push(
-                    Field::Ttl,
-                    format!("{ttl} s is too short; at least {TTL_MIN} s"),
-                );
-            }
+        if let Some(ttl) = s.ttl
+            && ttl < TTL_MIN
+        {
+            push(
+                Field::Ttl,
+                format!("{ttl} s is too short; at least {TTL_MIN} s"),
+            );
         }
         match &self.seed_image {
             None => push(Field::SeedImage, "choose the photo to edit".into()),

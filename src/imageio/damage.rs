@@ -269,14 +269,11 @@ fn inflated_len(idat: &[&[u8]], cap: u64) -> u64 {
     let mut parts = idat.iter();
     let mut input: &[u8] = &[];
     loop {
-        if input.is_empty() {
-            match parts.next() {
-                Some(p) => {
-                    input = p;
-                    continue;
-                }
-                None => {}
-            }
+        if input.is_empty()
+            && let Some(p) = parts.next()
+        {
+            input = p;
+            continue;
         }
         let (in_before, out_before) = (inflate.total_in(), inflate.total_out());
         let status = inflate.decompress(input, &mut out, zlib_rs::InflateFlush::NoFlush);
