@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use image::{DynamicImage, ImageDecoder, ImageReader, RgbaImage};
 
+mod damage;
+
+pub use damage::{Damage, DamageKind, inspect as inspect_damage};
+
 /// The longest side we open. 16384 covers every camera and leaves 8192x8192 comfortable.
 pub const MAX_SIDE: u32 = 16_384;
 /// The most memory a single decode may allocate.
@@ -29,6 +33,10 @@ pub enum ImageError {
     TooMuchMemory,
     #[error("the picture is damaged or cut short ({0})")]
     Corrupt(String),
+    /// Cut short or damaged in a way decoders paper over (a JPEG's missing part comes out
+    /// grey). [`decode`] refuses it; [`decode_anyway`] opens it once the user agreed.
+    #[error("the picture is {0}")]
+    Damaged(Damage),
     #[error("the picture uses a feature touchup cannot decode ({0})")]
     Unsupported(String),
     #[error("the file is {size} MiB; the largest touchup reads is {} MiB", MAX_FILE_BYTES / (1024 * 1024))]
@@ -41,13 +49,39 @@ pub enum ImageError {
     DataUri(String),
 }
 
-/// An [`ImageError`] with the file it came from.
+impl ImageError {
+    /// The damage, when the picture is cut short or damaged but could be opened anyway.
+    pub fn damage(&self) -> Option<&Damage> {
+        match self {
+            ImageError::Damaged(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// An [`ImageError`] with the file it came from: "could not open photo.png: ...", or for a
+/// damaged picture "photo.jpg is truncated: about 60 % of it is missing".
 #[derive(Debug, thiserror::Error)]
-#[error("could not open {}: {source}", file_label(path))]
 pub struct OpenError {
     pub path: PathBuf,
     #[source]
     pub source: ImageError,
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.source {
+            ImageError::Damaged(d) => write!(f, "{} is {d}", file_label(&self.path)),
+            other => write!(f, "could not open {}: {other}", file_label(&self.path)),
+        }
+    }
+}
+
+impl OpenError {
+    /// The damage, when the file is cut short or damaged (see [`open_anyway`]).
+    pub fn damage(&self) -> Option<&Damage> {
+        self.source.damage()
+    }
 }
 
 fn file_label(path: &Path) -> String {
@@ -56,11 +90,11 @@ fn file_label(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-fn classify(err: image::ImageError) -> ImageError {
+fn classify(err: image::ImageError, max_side: u32) -> ImageError {
     use image::error::{ImageError as E, LimitErrorKind};
     match err {
         E::Limits(l) => match l.kind() {
-            LimitErrorKind::DimensionError => ImageError::TooLargeUnknown { max: MAX_SIDE },
+            LimitErrorKind::DimensionError => ImageError::TooLargeUnknown { max: max_side },
             _ => ImageError::TooMuchMemory,
         },
         E::Unsupported(u) => ImageError::Unsupported(u.to_string()),
@@ -73,24 +107,81 @@ fn classify(err: image::ImageError) -> ImageError {
 }
 
 fn limits() -> image::Limits {
-    let mut l = image::Limits::default();
-    l.max_image_width = Some(MAX_SIDE);
-    l.max_image_height = Some(MAX_SIDE);
-    l.max_alloc = Some(MAX_ALLOC);
-    l
+    DecodeLimits::default().to_image_limits()
+}
+
+/// How much a decode may take on. `Default` is what photos get; results from the network
+/// get [`DecodeLimits::RESULT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    pub max_side: u32,
+    pub max_alloc: u64,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_side: MAX_SIDE,
+            max_alloc: MAX_ALLOC,
+        }
+    }
+}
+
+impl DecodeLimits {
+    /// For result pictures from the service (Ideogram answers at most a few megapixels): a
+    /// decompression bomb is refused from its header, and one decode stays under 512 MiB.
+    pub const RESULT: DecodeLimits = DecodeLimits {
+        max_side: 8192,
+        max_alloc: 512 * 1024 * 1024,
+    };
+
+    fn to_image_limits(self) -> image::Limits {
+        let mut l = image::Limits::default();
+        l.max_image_width = Some(self.max_side);
+        l.max_image_height = Some(self.max_side);
+        l.max_alloc = Some(self.max_alloc);
+        l
+    }
 }
 
 /// Decodes any supported picture to RGBA8 with its EXIF orientation applied, so pixel (0, 0)
-/// is the top-left of the picture as a viewer displays it. GIFs give their first frame.
+/// is the top-left of the picture as a viewer displays it. GIFs give their first frame. A
+/// picture that is cut short or damaged is refused with [`ImageError::Damaged`].
 pub fn decode(bytes: &[u8]) -> Result<RgbaImage, ImageError> {
     decode_dynamic(bytes).map(DynamicImage::into_rgba8)
 }
 
+/// Like [`decode`], but opens a cut-short or damaged picture as far as it goes (what is
+/// missing comes out as the decoder fills it, usually grey). Only after the user agreed to a
+/// warning naming the [`Damage`].
+pub fn decode_anyway(bytes: &[u8]) -> Result<RgbaImage, ImageError> {
+    decode_with(bytes, DecodeLimits::default(), true).map(DynamicImage::into_rgba8)
+}
+
 /// Like [`decode`], keeping the decoded pixel type.
 pub fn decode_dynamic(bytes: &[u8]) -> Result<DynamicImage, ImageError> {
+    decode_with(bytes, DecodeLimits::default(), false)
+}
+
+/// The decode behind the others: `limits` bound the size and memory, `accept_damaged` lets a
+/// cut-short or damaged picture through.
+pub fn decode_with(
+    bytes: &[u8],
+    limits: DecodeLimits,
+    accept_damaged: bool,
+) -> Result<DynamicImage, ImageError> {
     if bytes.is_empty() {
         return Err(ImageError::Empty);
     }
+    let max_side = limits.max_side;
+    // Opening a damaged picture anyway: mend what a decoder would choke on (end markers,
+    // checksums) and decode as far as the data goes.
+    let mended = if accept_damaged {
+        damage::mend(bytes)
+    } else {
+        None
+    };
+    let bytes = mended.as_deref().unwrap_or(bytes);
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| ImageError::Io(e.to_string()))?;
@@ -102,16 +193,19 @@ pub fn decode_dynamic(bytes: &[u8]) -> Result<DynamicImage, ImageError> {
         .with_guessed_format()
         .map_err(|e| ImageError::Io(e.to_string()))?
         .into_dimensions()
-        && (width > MAX_SIDE || height > MAX_SIDE)
+        && (width > max_side || height > max_side)
     {
         return Err(ImageError::TooLarge {
             width,
             height,
-            max: MAX_SIDE,
+            max: max_side,
         });
     }
-    reader.limits(limits());
-    let mut decoder = reader.into_decoder().map_err(classify)?;
+    if !accept_damaged && let Some(damage) = damage::inspect(bytes) {
+        return Err(ImageError::Damaged(damage));
+    }
+    reader.limits(limits.to_image_limits());
+    let mut decoder = reader.into_decoder().map_err(|e| classify(e, max_side))?;
     let (width, height) = decoder.dimensions();
     // The decoded buffer plus the RGBA8 copy we make of it must fit the budget; checked before
     // a single pixel is decoded, so a small file claiming a huge picture costs nothing.
@@ -122,7 +216,7 @@ pub fn decode_dynamic(bytes: &[u8]) -> Result<DynamicImage, ImageError> {
     } else {
         decoded.saturating_add(rgba)
     };
-    if needed > MAX_ALLOC {
+    if needed > limits.max_alloc {
         return Err(ImageError::TooMuchMemory);
     }
     if width == 0 || height == 0 {
@@ -131,7 +225,7 @@ pub fn decode_dynamic(bytes: &[u8]) -> Result<DynamicImage, ImageError> {
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder).map_err(classify)?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| classify(e, max_side))?;
     img.apply_orientation(orientation);
     Ok(img)
 }
@@ -162,10 +256,20 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Opens a picture file: [`read_file`] then [`decode`], errors naming the file.
+/// Opens a picture file: [`read_file`] then [`decode`], errors naming the file. A damaged
+/// file fails with an error whose [`OpenError::damage`] says what is missing.
 pub fn open(path: &Path) -> Result<RgbaImage, OpenError> {
     let bytes = read_file(path)?;
     decode(&bytes).map_err(|source| OpenError {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Opens a damaged picture file as far as it goes ([`decode_anyway`]), after the user agreed.
+pub fn open_anyway(path: &Path) -> Result<RgbaImage, OpenError> {
+    let bytes = read_file(path)?;
+    decode_anyway(&bytes).map_err(|source| OpenError {
         path: path.to_path_buf(),
         source,
     })

@@ -4,7 +4,7 @@
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat, Rgba, RgbaImage};
-use touchup::imageio::{self, ImageError};
+use touchup::imageio::{self, DamageKind, ImageError};
 
 fn sample(w: u32, h: u32) -> RgbaImage {
     RgbaImage::from_fn(w, h, |x, y| {
@@ -171,8 +171,9 @@ fn bad_files_fail_with_a_clear_reason() {
     let png = encode(DynamicImage::ImageRgba8(sample(64, 64)), ImageFormat::Png);
     let truncated = &png[..png.len() / 2];
     let err = imageio::decode(truncated).unwrap_err();
-    assert!(matches!(err, ImageError::Corrupt(_)), "{err:?}");
-    assert!(err.to_string().contains("damaged or cut short"));
+    let damage = err.damage().unwrap_or_else(|| panic!("{err:?}"));
+    assert_eq!(damage.kind, DamageKind::Truncated);
+    assert!(err.to_string().contains("truncated"), "{err}");
 
     let jpeg = encode(
         DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(sample(64, 64)).into_rgb8()),
@@ -239,4 +240,148 @@ fn data_uris_round_trip() {
     assert_eq!(imageio::parse_data_uri(&uri).unwrap(), bytes);
     assert!(imageio::parse_data_uri("data:image/png,rawtext").is_err());
     assert!(imageio::parse_data_uri("data:image/png;base64,@@@").is_err());
+}
+
+/// A photo-like picture (smooth gradients and some texture), so a JPEG's bytes spread evenly
+/// over its rows.
+fn photo(w: u32, h: u32) -> RgbaImage {
+    RgbaImage::from_fn(w, h, |x, y| {
+        let n = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) >> 27;
+        Rgba([
+            (x * 255 / w) as u8 ^ n as u8,
+            (y * 255 / h) as u8,
+            ((x + y) * 3) as u8,
+            255,
+        ])
+    })
+}
+
+fn jpeg_of(img: &RgbaImage) -> Vec<u8> {
+    encode(
+        DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(img.clone()).into_rgb8()),
+        ImageFormat::Jpeg,
+    )
+}
+
+#[test]
+fn a_jpeg_cut_short_is_refused_with_how_much_is_missing() {
+    let full = jpeg_of(&photo(128, 128));
+    let cut = &full[..full.len() * 2 / 5];
+    let err = imageio::decode(cut).unwrap_err();
+    let damage = err.damage().unwrap_or_else(|| panic!("{err:?}")).clone();
+    assert_eq!(damage.kind, DamageKind::Truncated);
+    let missing = damage.missing_percent.unwrap();
+    // 40 % of the bytes are kept: well over a third of the rows are gone.
+    assert!((35..=85).contains(&missing), "{missing}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("photo.jpg");
+    std::fs::write(&path, cut).unwrap();
+    let err = imageio::open(&path).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("photo.jpg is truncated: about {missing} % of it is missing")
+    );
+    assert!(err.damage().is_some());
+
+    // Opening anyway gives the picture as far as it goes, the rest mid-grey.
+    let anyway = imageio::open_anyway(&path).unwrap();
+    assert_eq!(anyway.dimensions(), (128, 128));
+    assert!(
+        anyway
+            .pixels()
+            .rev()
+            .take(128)
+            .all(|p| p.0 == [128, 128, 128, 255])
+    );
+    let original = imageio::decode(&full).unwrap();
+    assert_eq!(anyway.get_pixel(5, 2), original.get_pixel(5, 2));
+}
+
+#[test]
+fn a_jpeg_without_its_end_marker_is_named_and_opens_whole_anyway() {
+    let full = jpeg_of(&photo(64, 48));
+    assert_eq!(&full[full.len() - 2..], &[0xFF, 0xD9]);
+    let no_eoi = &full[..full.len() - 2];
+    let err = imageio::decode(no_eoi).unwrap_err();
+    let damage = err.damage().unwrap_or_else(|| panic!("{err:?}"));
+    assert_eq!(damage.kind, DamageKind::NoEndMarker);
+    assert!(err.to_string().contains("end marker is missing"), "{err}");
+    assert_eq!(
+        imageio::decode_anyway(no_eoi).unwrap(),
+        imageio::decode(&full).unwrap()
+    );
+}
+
+/// The byte offset and length of the first chunk of this kind.
+fn find_chunk(png: &[u8], kind: &[u8; 4]) -> (usize, usize) {
+    let mut pos = 8;
+    loop {
+        let len = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
+        if &png[pos + 4..pos + 8] == kind {
+            return (pos, len);
+        }
+        pos += 12 + len;
+    }
+}
+
+#[test]
+fn damaged_pngs_are_named_by_what_is_wrong() {
+    let img = photo(96, 64);
+    let png = encode(DynamicImage::ImageRgba8(img.clone()), ImageFormat::Png);
+
+    // A flipped byte inside IDAT: its checksum fails.
+    let (at, len) = find_chunk(&png, b"IDAT");
+    let mut flipped = png.clone();
+    flipped[at + 8 + len / 2] ^= 0x40;
+    let err = imageio::decode(&flipped).unwrap_err();
+    let damage = err.damage().unwrap_or_else(|| panic!("{err:?}"));
+    assert_eq!(damage.kind, DamageKind::BadChecksum);
+    assert!(
+        err.to_string().contains("chunk IDAT fails its checksum"),
+        "{err}"
+    );
+
+    // IDAT cut in the middle: about half the pixel data is missing.
+    let cut = &png[..at + 8 + len / 2];
+    let err = imageio::decode(cut).unwrap_err();
+    let damage = err.damage().unwrap_or_else(|| panic!("{err:?}"));
+    assert_eq!(damage.kind, DamageKind::Truncated);
+    let missing = damage.missing_percent.unwrap();
+    assert!((20..=80).contains(&missing), "{missing}");
+    assert!(
+        err.to_string()
+            .contains(&format!("truncated: about {missing} % of it is missing")),
+        "{err}"
+    );
+
+    // No IEND: everything else is there, and opening anyway gives every pixel.
+    let (iend, _) = find_chunk(&png, b"IEND");
+    let no_iend = &png[..iend];
+    let err = imageio::decode(no_iend).unwrap_err();
+    assert_eq!(
+        err.damage().unwrap().kind,
+        DamageKind::NoEndMarker,
+        "{err:?}"
+    );
+    assert_eq!(imageio::decode_anyway(no_iend).unwrap(), img);
+
+    // Intact files pass untouched.
+    assert_eq!(imageio::inspect_damage(&png), None);
+    assert_eq!(imageio::inspect_damage(&jpeg_of(&img)), None);
+    assert_eq!(imageio::decode(&png).unwrap(), img);
+}
+
+/// Fuzz finding (decode_photo): a damaged PNG whose IHDR claims a width near 2^32 overflowed
+/// the expected scanline size in the damage check.
+#[test]
+fn fuzz_a_damaged_png_claiming_a_vast_width_is_refused_without_overflow() {
+    let bytes: [u8; 43] = [
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x17, 0x49, 0x48, 0x44,
+        0x52, 0x0b, 0x00, 0x00, 0x00, 0xed, 0x00, 0xd6, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x04,
+        0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ];
+    let _ = imageio::inspect_damage(&bytes);
+    assert!(imageio::decode(&bytes).is_err());
+    assert!(imageio::decode_anyway(&bytes).is_err());
 }

@@ -48,6 +48,7 @@ fn run_submission(server: &StandIn, state: &FormState) -> Result<usize, RunwareE
     let config = ClientConfig {
         endpoint: server.url.clone(),
         retry_base_delay: Duration::from_millis(5),
+        retry_jitter: Duration::from_millis(5),
         ..ClientConfig::default()
     };
     let client = Arc::new(Client::new(config, ApiKey::new(KEY).unwrap()).unwrap());

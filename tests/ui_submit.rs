@@ -17,6 +17,7 @@ fn standin_client(standin: &StandIn, read_timeout: Duration) -> Arc<Client> {
     let config = ClientConfig {
         endpoint: standin.url.clone(),
         retry_base_delay: Duration::from_millis(10),
+        retry_jitter: Duration::from_millis(10),
         read_timeout,
         ..ClientConfig::default()
     };

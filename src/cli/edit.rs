@@ -44,7 +44,8 @@ pub struct EditArgs {
     /// One of the 62 Ideogram style presets, e.g. EDITORIAL or "magazine editorial".
     #[arg(long, value_name = "P")]
     pub(crate) style_preset: Option<String>,
-    /// AUTO, GENERAL, REALISTIC, DESIGN or FICTION.
+    /// AUTO, GENERAL, REALISTIC, DESIGN or FICTION (RENDER_3D and ANIME are sent with a
+    /// warning: Ideogram 3.0 may refuse them).
     #[arg(long, value_name = "T")]
     pub(crate) style_type: Option<String>,
     /// TURBO, DEFAULT or QUALITY.
@@ -151,8 +152,14 @@ pub(crate) fn open_error(e: touchup::imageio::OpenError) -> anyhow::Error {
 /// pixels, in which case the upright picture as PNG (so it matches the mask).
 fn seed_bytes(path: &Path) -> anyhow::Result<(Vec<u8>, RgbaImage)> {
     let bytes = touchup::imageio::read_file(path).map_err(open_error)?;
-    let upright = touchup::imageio::decode(&bytes)
-        .with_context(|| format!("could not read the image {}", path.display()))?;
+    // A photo cut short is refused by name ("photo.jpg is truncated: about 60 % of it is
+    // missing"): its missing part would be sent as grey.
+    let upright = touchup::imageio::decode(&bytes).map_err(|source| {
+        open_error(touchup::imageio::OpenError {
+            path: path.to_path_buf(),
+            source,
+        })
+    })?;
     let raw = image::load_from_memory(&bytes).ok().map(|i| i.to_rgba8());
     if raw.as_ref() == Some(&upright) {
         Ok((bytes, upright))
@@ -334,13 +341,55 @@ fn build_request(
     if args.image.is_none()
         && let Some(mask_path) = &args.mask
     {
-        // With --request and no --image: the mask must fit the task's seed; the server checks.
+        // With --request and no --image: the mask is sent as the 0/255 PNG the editor would
+        // export from it, never as the file's own bytes (a grey JPEG mask would breach the
+        // contract). It must fit the task's seed when that is on this machine; otherwise the
+        // server checks the size.
         let mask_file = touchup::imageio::read_file(mask_path).map_err(open_error)?;
-        request.mask_image = Some(ImageInput::bytes(mask_file));
+        let seed_size = request
+            .seed_image
+            .as_ref()
+            .and_then(ImageInput::local_bytes)
+            .and_then(|b| touchup::imageio::decode(&b).ok())
+            .map(|img| img.dimensions());
+        let (w, h) = match seed_size {
+            Some(size) => size,
+            None => touchup::imageio::decode(&mask_file)
+                .map_err(|source| touchup::imageio::OpenError {
+                    path: mask_path.clone(),
+                    source,
+                })?
+                .dimensions(),
+        };
+        let mask =
+            touchup::mask::import_mask(&mask_file, w, h, mask_polarity).with_context(|| {
+                format!(
+                    "the mask {} does not fit the task's image ({w}x{h})",
+                    mask_path.display()
+                )
+            })?;
+        if mask.is_empty() {
+            bail!(
+                "the mask {} marks nothing (white marks the area to edit)",
+                mask_path.display()
+            );
+        }
+        request.mask_image = Some(ImageInput::bytes(touchup::mask::export_png(
+            &mask,
+            args.polarity,
+        )?));
     }
     problems.extend(request.validate());
     if !problems.is_empty() {
         bail!("the edit is incomplete: {}", describe_problems(&problems));
+    }
+    for w in request.warnings() {
+        eprintln!(
+            "note: {} ({}): {}",
+            w.field.label(),
+            flag_for(w.field),
+            w.message
+        );
     }
     if inputs.is_none() {
         inputs = inputs_from_request(&request);

@@ -168,8 +168,20 @@ api_enum!(
         Realistic => "REALISTIC", "Realistic";
         Design => "DESIGN", "Design";
         Fiction => "FICTION", "Fiction";
+        Render3d => "RENDER_3D", "Render 3D (may be refused)";
+        Anime => "ANIME", "Anime (may be refused)";
     }
 );
+
+impl StyleType {
+    /// `RENDER_3D` and `ANIME` are listed on the model page but are Ideogram 1.0/2.x style
+    /// types: kept when imported or chosen, and warned about ([`EditRequest::warnings`]).
+    ///
+    /// [`EditRequest::warnings`]: super::EditRequest::warnings
+    pub fn may_be_refused(self) -> bool {
+        matches!(self, StyleType::Render3d | StyleType::Anime)
+    }
+}
 
 api_enum!(
     /// Speed against quality of the rendering.

@@ -227,19 +227,13 @@ impl EditRequest {
                 format!("'{url}' is not an http(s) URL"),
             );
         }
-        if let Some(ttl) = s.ttl {
-            if ttl < TTL_MIN {
-                push(
-                    Field::Ttl,
-                    format!("{ttl} s is too short; at least {TTL_MIN} s"),
-                );
-            }
-            if s.output_type.is_some_and(|t| t != OutputType::Url) {
-                push(
-                    Field::Ttl,
-                    "a TTL applies only to URL output; clear it or choose URL".into(),
-                );
-            }
+        if let Some(ttl) = s.ttl
+            && ttl < TTL_MIN
+        {
+            push(
+                Field::Ttl,
+                format!("{ttl} s is too short; at least {TTL_MIN} s"),
+            );
         }
         match &self.seed_image {
             None => push(Field::SeedImage, "choose the photo to edit".into()),
@@ -274,6 +268,34 @@ impl EditRequest {
         }
         errors
     }
+
+    /// What may not do what the user expects, though the task can be sent: per field, for a
+    /// form to show beside its control and the CLI to print as notes. A TTL with non-URL
+    /// output is sent (Runware ignores it there); `RENDER_3D` and `ANIME`, listed on the
+    /// model page but Ideogram 1.0/2.x styles, are kept and may be refused.
+    pub fn warnings(&self) -> Vec<FieldError> {
+        let mut warnings = Vec::new();
+        let s = &self.settings;
+        if s.ttl.is_some()
+            && let Some(t) = s.output_type.filter(|t| *t != OutputType::Url)
+        {
+            warnings.push(FieldError {
+                field: Field::Ttl,
+                message: format!(
+                    "a TTL applies only to URL output; with {t} output Runware ignores it"
+                ),
+            });
+        }
+        if let Some(t) = s.style_type.filter(|t| t.may_be_refused()) {
+            warnings.push(FieldError {
+                field: Field::StyleType,
+                message: format!(
+                    "{t} is an Ideogram 1.0/2.x style type; Ideogram 3.0 Edit may refuse it"
+                ),
+            });
+        }
+        warnings
+    }
 }
 
 #[cfg(test)]
@@ -292,5 +314,39 @@ mod tests {
             Some(Field::MaskImage)
         );
         assert_eq!(Field::from_parameter("whatever"), None);
+    }
+
+    #[test]
+    fn a_ttl_without_url_output_and_old_style_types_are_warnings_not_errors() {
+        use crate::edit::StyleType;
+        let mut r = EditRequest {
+            prompt: "x".into(),
+            seed_image: Some(ImageInput::Reference("seed".into())),
+            mask_image: Some(ImageInput::Reference("mask".into())),
+            ..EditRequest::default()
+        };
+        r.settings.ttl = Some(3600);
+        r.settings.output_type = Some(OutputType::Base64Data);
+        r.settings.style_type = Some(StyleType::Anime);
+        assert_eq!(r.validate(), Vec::new());
+        let warnings = r.warnings();
+        let fields: Vec<Field> = warnings.iter().map(|w| w.field).collect();
+        assert_eq!(fields, vec![Field::Ttl, Field::StyleType]);
+        assert!(
+            warnings[0].message.contains("ignores it"),
+            "{}",
+            warnings[0].message
+        );
+        assert!(
+            warnings[1].message.contains("may refuse"),
+            "{}",
+            warnings[1].message
+        );
+        r.settings.output_type = Some(OutputType::Url);
+        r.settings.style_type = Some(StyleType::Design);
+        assert!(r.warnings().is_empty());
+        // Too short is still an error.
+        r.settings.ttl = Some(10);
+        assert_eq!(r.validate()[0].field, Field::Ttl);
     }
 }

@@ -1,4 +1,7 @@
-//! HTTP to Runware: retries, polling, uploads and result fetching.
+//! HTTP to Runware: sending tasks, retries, uploads. A sync task that was sent but got no
+//! answer (a timeout, a dropped connection) is asked about with `getResponse` under the same
+//! taskUUID instead of being sent again: Runware keeps running it, and a second send would be
+//! a second task to pay for. Only what never reached the server is sent again.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -9,8 +12,9 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::error::RunwareError;
+use super::http::{BodyError, Failure, Reach, check_url, read_capped, retry_delay, short_text};
 use super::key::ApiKey;
-use super::response::{ApiError, ResponseBody, ResultItem, parse_body};
+use super::response::{ResponseBody, parse_body};
 use crate::edit::{EditRequest, ImageInput};
 
 /// Runware's REST endpoint.
@@ -50,6 +54,11 @@ pub struct ClientConfig {
     pub retries: u32,
     /// Delay before the first retry; doubled for each further one.
     pub retry_base_delay: Duration,
+    /// A random 0..this is added to every retry delay (the SDKs add up to 1 s).
+    pub retry_jitter: Duration,
+    /// Longest time to receive a whole answer body once its headers arrived (a server
+    /// trickling bytes is cut off here) and to download one result.
+    pub body_timeout: Duration,
     pub poll: PollConfig,
     /// Largest result picture accepted (download or inline).
     pub max_result_bytes: u64,
@@ -68,9 +77,12 @@ impl Default for ClientConfig {
             read_timeout: Duration::from_secs(180),
             retries: 3,
             retry_base_delay: Duration::from_secs(1),
+            retry_jitter: Duration::from_secs(1),
+            body_timeout: Duration::from_secs(120),
             poll: PollConfig::default(),
             max_result_bytes: 64 * 1024 * 1024,
-            max_body_bytes: 1024 * 1024 * 1024,
+            // 20 results inline as base64 fit; memory stays well under a gigabyte.
+            max_body_bytes: 256 * 1024 * 1024,
             upload_seed: false,
         }
     }
@@ -94,6 +106,10 @@ impl ClientConfig {
         };
         if let Some(d) = ms("TOUCHUP_RETRY_BASE_MS") {
             config.retry_base_delay = d;
+            config.retry_jitter = config.retry_jitter.min(d);
+        }
+        if let Some(d) = ms("TOUCHUP_BODY_TIMEOUT_MS") {
+            config.body_timeout = d;
         }
         if let Some(d) = ms("TOUCHUP_POLL_FIRST_MS") {
             config.poll.first_delay = d;
@@ -176,12 +192,21 @@ impl std::fmt::Debug for EditResult {
 
 /// The Runware client. Cheap to share behind an `Arc`; remembers uploaded images.
 pub struct Client {
-    http: reqwest::Client,
-    config: ClientConfig,
+    pub(super) http: reqwest::Client,
+    pub(super) config: ClientConfig,
     key: ApiKey,
     uploads: Mutex<HashMap<[u8; 32], String>>,
     /// Shared by every task this client sends: a 429 slows them all (see [`RateGate`]).
     gate: Option<std::sync::Arc<super::gate::RateGate>>,
+}
+
+/// Why sending a task stopped.
+#[derive(Debug)]
+pub(super) enum SendError {
+    /// Nothing more to do: the error is the answer.
+    Failed(RunwareError),
+    /// The task was (or may have been) received and no answer came: it may be running.
+    Lost(RunwareError),
 }
 
 impl std::fmt::Debug for Client {
@@ -193,104 +218,11 @@ impl std::fmt::Debug for Client {
     }
 }
 
-fn is_loopback_host(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    if h.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    h.parse::<std::net::IpAddr>()
-        .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Accepts https URLs, and http only to loopback addresses.
-fn check_url(url: &str) -> Result<reqwest::Url, RunwareError> {
-    let parsed =
-        reqwest::Url::parse(url).map_err(|_| RunwareError::BadEndpoint(url.to_string()))?;
-    match parsed.scheme() {
-        "https" => Ok(parsed),
-        "http" if parsed.host_str().is_some_and(is_loopback_host) => Ok(parsed),
-        "http" => Err(RunwareError::InsecureEndpoint(url.to_string())),
-        _ => Err(RunwareError::BadEndpoint(url.to_string())),
-    }
-}
-
 fn sha256(bytes: &[u8]) -> [u8; 32] {
     let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
     let mut out = [0u8; 32];
     out.copy_from_slice(digest.as_ref());
     out
-}
-
-fn classify(e: reqwest::Error) -> RunwareError {
-    // reqwest's messages name the URL (never the key, which travels only in a header).
-    let (timeout, connect) = (
-        e.is_timeout(),
-        e.is_connect() || e.is_request() || e.is_body(),
-    );
-    let detail = describe(e);
-    if timeout {
-        RunwareError::Timeout(detail)
-    } else if connect {
-        RunwareError::Connect(detail)
-    } else {
-        RunwareError::Garbage(detail)
-    }
-}
-
-/// A reqwest error and its causes on one line, without the URL.
-fn describe(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    let mut out = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        let c = cause.to_string();
-        if !out.contains(&c) {
-            out.push_str(": ");
-            out.push_str(&c);
-        }
-        source = cause.source();
-    }
-    out
-}
-
-/// Reads a body up to `cap` bytes, or fails.
-async fn read_capped(mut response: reqwest::Response, cap: u64) -> Result<Vec<u8>, String> {
-    if let Some(len) = response.content_length()
-        && len > cap
-    {
-        return Err(format!("{len} bytes is over the {cap}-byte limit"));
-    }
-    let mut out = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if out.len() as u64 + chunk.len() as u64 > cap {
-                    return Err(format!("more than the {cap}-byte limit"));
-                }
-                out.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(out),
-            Err(e) if e.is_timeout() => return Err(format!("timed out: {}", describe(e))),
-            Err(e) => return Err(describe(e)),
-        }
-    }
-}
-
-fn short_text(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(400)]);
-    // An HTML error page: its <title> says the most.
-    if let Some(start) = text.find("<title>")
-        && let Some(end) = text[start..].find("</title>")
-    {
-        return format!("an HTML page: {}", text[start + 7..start + end].trim());
-    }
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.is_empty() {
-        "an empty body".into()
-    } else {
-        let clipped: String = flat.chars().take(80).collect();
-        format!("'{clipped}'")
-    }
 }
 
 impl Client {
@@ -302,6 +234,7 @@ impl Client {
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_timeout)
+            .redirect(super::http::redirect_policy())
             .user_agent(concat!("touchup/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| RunwareError::Setup(e.to_string()))?;
@@ -325,43 +258,75 @@ impl Client {
     }
 
     /// One POST of a task array; no retry.
-    async fn post_once(&self, body: &Value) -> Result<ResponseBody, RunwareError> {
-        let response = self
+    async fn post_once(&self, body: &Value) -> Result<ResponseBody, Failure> {
+        let send = self
             .http
             .post(&self.config.endpoint)
             .bearer_auth(self.key.expose())
             .json(body)
-            .send()
-            .await
-            .map_err(classify)?;
+            .send();
+        // The read timeout is the longest silence; this bounds headers that trickle in.
+        let response = match tokio::time::timeout(self.config.read_timeout, send).await {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(Failure {
+                    error: RunwareError::Timeout(format!(
+                        "no answer within {} s",
+                        self.config.read_timeout.as_secs_f64()
+                    )),
+                    reach: Reach::Lost,
+                });
+            }
+        };
         let status = response.status().as_u16();
-        let bytes = read_capped(response, self.config.max_body_bytes)
-            .await
-            .map_err(|d| {
-                if d.starts_with("timed out") {
-                    RunwareError::Timeout(d)
-                } else {
-                    RunwareError::Connect(d)
-                }
-            })?;
+        let bytes = read_capped(
+            response,
+            self.config.max_body_bytes,
+            self.config.body_timeout,
+        )
+        .await
+        .map_err(|e| match e {
+            // Over the cap is the answer, not a network failure: retrying would fetch it again.
+            BodyError::TooBig(d) => Failure::answered(RunwareError::Garbage(format!(
+                "the answer is too large: {d}"
+            ))),
+            BodyError::TimedOut(d) => Failure {
+                error: RunwareError::Timeout(d),
+                reach: Reach::Lost,
+            },
+            BodyError::Broken(d) => Failure {
+                error: RunwareError::Connect(d),
+                reach: Reach::Lost,
+            },
+        })?;
         let parsed = parse_body(&bytes);
         if (200..300).contains(&status) {
-            return parsed.map_err(RunwareError::Garbage);
+            return parsed.map_err(|e| Failure::answered(RunwareError::Garbage(e)));
         }
-        match parsed {
-            Ok(body) if !body.errors.is_empty() => Err(RunwareError::Api {
+        Err(Failure::answered(match parsed {
+            Ok(body) if !body.errors.is_empty() => RunwareError::Api {
                 status,
                 errors: body.errors,
-            }),
-            _ => Err(RunwareError::Http {
+            },
+            _ => RunwareError::Http {
                 status,
                 detail: short_text(&bytes),
-            }),
+            },
+        }))
+    }
+
+    /// Waits out a retry delay; `false` when cancelled meanwhile.
+    async fn pause(&self, delay: Duration, cancel: &CancellationToken) -> bool {
+        tokio::select! {
+            _ = cancel.cancelled() => false,
+            _ = tokio::time::sleep(delay) => true,
         }
     }
 
-    /// POSTs a task array, retrying transient failures with exponential backoff and the very
-    /// same body (so the same taskUUIDs). Cancelling stops at once.
+    /// POSTs a task array, retrying transient failures with exponential backoff plus jitter
+    /// and the very same body (so the same taskUUIDs). For tasks that may be repeated freely
+    /// (`getResponse`, `imageUpload`); inference goes through [`Client::send_task`].
+    /// Cancelling stops at once.
     pub async fn post_tasks(
         &self,
         body: &Value,
@@ -383,27 +348,109 @@ impl Client {
             };
             if let Some(gate) = &self.gate {
                 match &result {
-                    Err(e) if e.status() == Some(429) => {
+                    Err(e) if e.error.status() == Some(429) => {
                         gate.busy();
                     }
                     _ => gate.clear(),
                 }
             }
             match result {
-                Err(e) if e.is_transient() && attempt <= self.config.retries => {
-                    let delay = self.config.retry_base_delay * 2u32.saturating_pow(attempt - 1);
-                    tracing::info!("Runware attempt {attempt} failed ({e}); retrying in {delay:?}");
+                Ok(answer) => return Ok(answer),
+                Err(f) if f.error.is_transient() && attempt <= self.config.retries => {
+                    let delay = self.retry_delay(attempt);
+                    tracing::info!(
+                        "Runware attempt {attempt} failed ({}); retrying in {delay:?}",
+                        f.error
+                    );
                     on_event(SubmitEvent::Retrying {
                         attempt,
                         delay,
-                        reason: e.to_string(),
+                        reason: f.error.to_string(),
                     });
-                    tokio::select! {
-                        _ = cancel.cancelled() => return Err(RunwareError::Cancelled),
-                        _ = tokio::time::sleep(delay) => {}
+                    if !self.pause(delay, cancel).await {
+                        return Err(RunwareError::Cancelled);
                     }
                 }
-                other => return other,
+                Err(f) => return Err(f.error),
+            }
+        }
+    }
+
+    pub(super) fn retry_delay(&self, attempt: u32) -> Duration {
+        retry_delay(
+            self.config.retry_base_delay,
+            attempt,
+            self.config.retry_jitter,
+        )
+    }
+
+    /// Sends an inference task. What never reached the server (no connection) and what the
+    /// server refused as busy (408, 429, 5xx) is sent again, with the same taskUUID; a task
+    /// that was sent and got no answer is [`SendError::Lost`]: the caller asks for its result.
+    pub(super) async fn send_task(
+        &self,
+        body: &Value,
+        first_attempt: u32,
+        cancel: &CancellationToken,
+        on_event: &mut (dyn FnMut(SubmitEvent) + Send),
+    ) -> Result<ResponseBody, SendError> {
+        let mut attempt = first_attempt;
+        loop {
+            attempt += 1;
+            // Every task of a batch waits while Runware answers 429 (the shared gate).
+            if let Some(gate) = &self.gate
+                && !gate.wait(cancel).await
+            {
+                return Err(SendError::Failed(RunwareError::Cancelled));
+            }
+            on_event(SubmitEvent::Sending { attempt });
+            let result = tokio::select! {
+                _ = cancel.cancelled() => return Err(SendError::Failed(RunwareError::Cancelled)),
+                r = self.post_once(body) => r,
+            };
+            if let Some(gate) = &self.gate {
+                match &result {
+                    Err(e) if e.error.status() == Some(429) => {
+                        gate.busy();
+                    }
+                    _ => gate.clear(),
+                }
+            }
+            let failure = match result {
+                Ok(answer) => return Ok(answer),
+                Err(f) => f,
+            };
+            let conflict = failure
+                .error
+                .api_errors()
+                .iter()
+                .any(|e| e.code.as_deref() == Some("conflictTaskUUID"));
+            if failure.reach == Reach::Lost || (conflict && attempt > 1) {
+                // Runware already has this taskUUID (from an earlier attempt): ask for it.
+                return Err(SendError::Lost(failure.error));
+            }
+            if !(failure.error.is_transient() && attempt <= self.config.retries) {
+                return Err(SendError::Failed(failure.error));
+            }
+            let delay = self.retry_delay(attempt);
+            let reason = match failure.reach {
+                Reach::NotSent => format!(
+                    "{}; it never reached Runware, so it is sent again",
+                    failure.error
+                ),
+                _ => format!(
+                    "{}; Runware did not take the task, so it is sent again",
+                    failure.error
+                ),
+            };
+            tracing::info!("Runware attempt {attempt}: {reason}; retrying in {delay:?}");
+            on_event(SubmitEvent::Retrying {
+                attempt,
+                delay,
+                reason,
+            });
+            if !self.pause(delay, cancel).await {
+                return Err(SendError::Failed(RunwareError::Cancelled));
             }
         }
     }
@@ -430,15 +477,7 @@ impl Client {
             "image": crate::imageio::data_uri(bytes, crate::imageio::sniff_mime(bytes)),
         }]);
         let answer = self.post_tasks(&body, cancel, on_event).await?;
-        if let Some(e) = answer.errors.first() {
-            return Err(RunwareError::Upload(e.to_string()));
-        }
-        let uuid = answer
-            .data
-            .iter()
-            .find_map(|d| d.get("imageUUID").and_then(Value::as_str))
-            .ok_or_else(|| RunwareError::Upload("the answer holds no imageUUID".into()))?
-            .to_string();
+        let uuid = super::response::upload_answer(&answer).map_err(RunwareError::Upload)?;
         if let Ok(mut cache) = self.uploads.lock() {
             cache.insert(hash, uuid.clone());
         }
@@ -446,7 +485,9 @@ impl Client {
     }
 
     /// Sends the edit and returns its results, reporting each as it arrives through
-    /// `on_event` (as `SubmitEvent::Result`). `task_uuid` is sent on every retry.
+    /// `on_event` (as `SubmitEvent::Result`). `task_uuid` is sent on every retry. Local
+    /// pictures are checked first (a damaged one is refused) and BMP, GIF and TIFF converted
+    /// to PNG (Runware takes PNG, JPEG and WebP only).
     pub async fn submit(
         &self,
         request: &EditRequest,
@@ -459,6 +500,7 @@ impl Client {
             return Err(RunwareError::Invalid(problems));
         }
         let mut request = request.clone();
+        super::inputs::prepare(&mut request)?;
         if self.config.upload_seed
             && let Some(ImageInput::Bytes(bytes)) = &request.seed_image
         {
@@ -466,244 +508,55 @@ impl Client {
             request.seed_image = Some(ImageInput::Reference(uuid));
         }
         let body = Value::Array(vec![request.to_task_json(task_uuid)]);
-        let answer = self.post_tasks(&body, cancel, on_event).await?;
         let task_uuid = task_uuid.to_string();
         let wanted = request.settings.results_wanted();
         let mut results = Vec::new();
-
-        if request.settings.is_async() {
-            if !answer.errors.is_empty() {
-                return Err(RunwareError::Api {
-                    status: 200,
-                    errors: answer.errors,
-                });
-            }
-            on_event(SubmitEvent::Queued);
-            self.poll(&task_uuid, wanted, cancel, on_event, &mut results)
-                .await?;
-            return Ok(results);
-        }
-
-        for item in answer.data.iter().map(ResultItem::from_value) {
-            if item.task_uuid.as_deref().is_some_and(|u| u != task_uuid) || !item.has_image() {
-                continue;
-            }
-            let result = self
-                .finish(item, results.len() + 1, cancel, on_event)
-                .await?;
-            on_event(SubmitEvent::Result(result.clone()));
-            results.push(result);
-        }
-        if !answer.errors.is_empty() {
-            return Err(RunwareError::Api {
-                status: 200,
-                errors: answer.errors,
-            });
-        }
-        if results.is_empty() {
-            return Err(RunwareError::Garbage(
-                "the answer holds no result picture".into(),
-            ));
-        }
-        Ok(results)
-    }
-
-    /// Polls `getResponse` until `wanted` pictures succeeded, one fails, the budget runs out
-    /// or the caller cancels.
-    async fn poll(
-        &self,
-        task_uuid: &str,
-        wanted: u32,
-        cancel: &CancellationToken,
-        on_event: &mut (dyn FnMut(SubmitEvent) + Send),
-        results: &mut Vec<EditResult>,
-    ) -> Result<(), RunwareError> {
-        let poll = &self.config.poll;
-        let started = tokio::time::Instant::now();
-        let mut delay = poll.first_delay;
-        let body = json!([{ "taskType": "getResponse", "taskUUID": task_uuid }]);
-        let mut seen: Vec<String> = Vec::new();
+        let mut attempts = 0u32;
+        let mut resent = false;
         loop {
-            tokio::select! {
-                _ = cancel.cancelled() => return Err(RunwareError::Cancelled),
-                _ = tokio::time::sleep(delay) => {}
-            }
-            let answer = self.post_tasks(&body, cancel, on_event).await?;
-            let mut failures: Vec<ApiError> = answer.errors;
-            let mut progress: Option<f64> = None;
-            for item in answer.data.iter().map(ResultItem::from_value) {
-                if item.task_uuid.as_deref().is_some_and(|u| u != task_uuid) {
-                    continue;
+            let failure = match self.send_task(&body, attempts, cancel, on_event).await {
+                Ok(answer) => {
+                    self.take_answer(answer, &request, &task_uuid, cancel, on_event, &mut results)
+                        .await?;
+                    return Ok(results);
                 }
-                match item.status.as_deref() {
-                    Some("error") | Some("failed") => {
-                        failures.push(item.error.clone().unwrap_or(ApiError {
-                            message: Some("a picture failed without details".into()),
-                            ..ApiError::default()
-                        }))
-                    }
-                    Some("success") | None if item.has_image() => {
-                        let id = item
-                            .image_uuid
-                            .clone()
-                            .or_else(|| item.image_url.clone())
-                            .unwrap_or_else(|| format!("#{}", seen.len()));
-                        if seen.contains(&id) {
-                            continue;
-                        }
-                        seen.push(id);
-                        let result = self
-                            .finish(item, results.len() + 1, cancel, on_event)
-                            .await?;
-                        on_event(SubmitEvent::Result(result.clone()));
-                        results.push(result);
-                    }
-                    _ => {
-                        if let Some(p) = item.progress {
-                            progress = Some(progress.map_or(p, |q: f64| q.max(p)));
-                        }
-                    }
-                }
-            }
-            if !failures.is_empty() {
-                return Err(RunwareError::Api {
-                    status: 200,
-                    errors: failures,
-                });
-            }
-            let done = results.len() as u32;
-            on_event(SubmitEvent::Polling {
-                done,
-                wanted,
-                progress,
-            });
-            if done >= wanted {
-                return Ok(());
-            }
-            if started.elapsed() >= poll.budget {
-                return Err(RunwareError::PollBudget(poll.budget));
-            }
-            delay = delay.mul_f64(poll.factor).min(poll.max_delay);
-        }
-    }
-
-    /// Turns a result item into picture bytes: download, base64 or data URI.
-    async fn finish(
-        &self,
-        item: ResultItem,
-        index: usize,
-        cancel: &CancellationToken,
-        on_event: &mut (dyn FnMut(SubmitEvent) + Send),
-    ) -> Result<EditResult, RunwareError> {
-        let cap = self.config.max_result_bytes;
-        let bytes = if let Some(uri) = &item.image_data_uri {
-            crate::imageio::parse_data_uri(uri).map_err(|e| RunwareError::Decode {
-                index,
-                detail: e.to_string(),
-            })?
-        } else if let Some(b64) = &item.image_base64_data {
-            crate::imageio::parse_data_uri(b64).map_err(|e| RunwareError::Decode {
-                index,
-                detail: e.to_string(),
-            })?
-        } else if let Some(url) = &item.image_url {
-            on_event(SubmitEvent::Downloading { index });
-            tokio::select! {
-                _ = cancel.cancelled() => return Err(RunwareError::Cancelled),
-                r = self.download(url, index) => r?,
-            }
-        } else {
-            return Err(RunwareError::Decode {
-                index,
-                detail: "no picture in the answer".into(),
-            });
-        };
-        if bytes.len() as u64 > cap {
-            return Err(RunwareError::Decode {
-                index,
-                detail: format!("{} bytes is over the {cap}-byte limit", bytes.len()),
-            });
-        }
-        if image::guess_format(&bytes).is_err() {
-            return Err(RunwareError::Decode {
-                index,
-                detail: "the bytes are not JPEG, PNG or WebP".into(),
-            });
-        }
-        Ok(EditResult {
-            index,
-            task_uuid: item.task_uuid.unwrap_or_default(),
-            image_uuid: item.image_uuid,
-            seed: item.seed,
-            cost: item.cost,
-            nsfw_content: item.nsfw_content,
-            image_url: item.image_url,
-            bytes,
-        })
-    }
-
-    /// Fetches a result URL (https, or http on loopback) up to the size cap. No key is sent.
-    async fn download(&self, url: &str, index: usize) -> Result<Vec<u8>, RunwareError> {
-        let fail = |detail: String| RunwareError::Download {
-            index,
-            url: url.to_string(),
-            detail,
-        };
-        let parsed = check_url(url).map_err(|e| fail(e.to_string()))?;
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let outcome = match self.http.get(parsed.clone()).send().await {
-                Ok(r) if r.status().is_success() => read_capped(r, self.config.max_result_bytes)
-                    .await
-                    .map_err(|d| (false, d)),
-                Ok(r) => {
-                    let s = r.status().as_u16();
-                    Err((matches!(s, 408 | 429 | 500..=599), format!("HTTP {s}")))
-                }
-                Err(e) => Err((e.is_timeout() || e.is_connect(), describe(e))),
+                Err(SendError::Failed(e)) => return Err(e),
+                Err(SendError::Lost(e)) => e,
             };
-            match outcome {
-                Ok(bytes) => return Ok(bytes),
-                Err((true, detail)) if attempt <= self.config.retries => {
-                    tracing::info!("download {index} failed ({detail}); retrying");
-                    tokio::time::sleep(self.config.retry_base_delay * 2u32.pow(attempt - 1)).await;
+            attempts += 1;
+            tracing::info!("the task was sent but no answer came ({failure}); asking for it");
+            on_event(SubmitEvent::Retrying {
+                attempt: attempts,
+                delay: Duration::ZERO,
+                reason: format!(
+                    "{failure}; the task may still be running at Runware, so its result is asked for (getResponse) instead of sending it again"
+                ),
+            });
+            on_event(SubmitEvent::Queued);
+            match self
+                .poll(&task_uuid, wanted, cancel, on_event, &mut results)
+                .await
+            {
+                Ok(()) => return Ok(results),
+                // Runware does not know the taskUUID: the task never arrived. Send it (once).
+                Err(RunwareError::Api { status, errors })
+                    if matches!(status, 400 | 404) && results.is_empty() && !resent =>
+                {
+                    resent = true;
+                    let why = errors
+                        .first()
+                        .map(|e| e.to_string())
+                        .unwrap_or_else(|| format!("HTTP {status}"));
+                    on_event(SubmitEvent::Retrying {
+                        attempt: attempts,
+                        delay: Duration::ZERO,
+                        reason: format!(
+                            "Runware does not know the task ({why}), so it never arrived: it is sent again"
+                        ),
+                    });
                 }
-                Err((_, detail)) => return Err(fail(detail)),
+                Err(e) => return Err(e),
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_https_or_loopback() {
-        assert!(check_url("https://api.runware.ai/v1").is_ok());
-        assert!(check_url("http://127.0.0.1:8080/v1").is_ok());
-        assert!(check_url("http://localhost:1/v1").is_ok());
-        assert!(check_url("http://[::1]:1/v1").is_ok());
-        assert!(matches!(
-            check_url("http://api.runware.ai/v1"),
-            Err(RunwareError::InsecureEndpoint(_))
-        ));
-        assert!(matches!(
-            check_url("ftp://x/"),
-            Err(RunwareError::BadEndpoint(_))
-        ));
-        assert!(matches!(
-            check_url("not a url"),
-            Err(RunwareError::BadEndpoint(_))
-        ));
-    }
-
-    #[test]
-    fn html_pages_are_summarised() {
-        let page =
-            b"<html><head><title>503 Service Unavailable</title></head><body>x</body></html>";
-        assert_eq!(short_text(page), "an HTML page: 503 Service Unavailable");
-        assert_eq!(short_text(b""), "an empty body");
     }
 }

@@ -7,8 +7,11 @@
 mod client;
 mod error;
 mod gate;
+mod http;
+mod inputs;
 mod key;
 mod response;
+mod results;
 mod submission;
 
 pub use client::{
@@ -16,8 +19,9 @@ pub use client::{
 };
 pub use error::RunwareError;
 pub use gate::{PauseObserver, RateGate};
+pub use inputs::prepare as prepare_inputs;
 pub use key::{ApiKey, KEY_ENV, KEYRING_SERVICE, KEYRING_USER, KeySource, KeyringError};
-pub use response::{ApiError, ResponseBody, ResultItem, parse_body};
+pub use response::{ApiError, ResponseBody, ResultItem, parse_body, upload_answer};
 pub use submission::{Submission, SubmissionMessage, spawn_submission};
 
 /// A client for the configured endpoint (`RUNWARE_API_URL` or the default) and key

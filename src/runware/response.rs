@@ -97,8 +97,19 @@ pub fn parse_body(bytes: &[u8]) -> Result<ResponseBody, String> {
         let start = String::from_utf8_lossy(&bytes[..bytes.len().min(60)]).replace('\n', " ");
         format!("not JSON: {e}; it starts with '{start}'")
     })?;
-    let Value::Object(map) = &value else {
-        return Err("the answer is JSON but not an object".into());
+    let map = match &value {
+        Value::Object(map) => map,
+        // A bare array of items, as both official SDKs accept.
+        Value::Array(items) => {
+            if items.iter().any(|i| !i.is_object()) {
+                return Err("the answer is a JSON array, but not of objects".into());
+            }
+            return Ok(ResponseBody {
+                data: items.clone(),
+                errors: Vec::new(),
+            });
+        }
+        _ => return Err("the answer is JSON but not an object".into()),
     };
     let data = as_list(map.get("data"));
     let mut errors: Vec<ApiError> = as_list(map.get("errors"))
@@ -110,6 +121,21 @@ pub fn parse_body(bytes: &[u8]) -> Result<ResponseBody, String> {
         return Err("the answer has neither 'data' nor 'errors'".into());
     }
     Ok(ResponseBody { data, errors })
+}
+
+/// The imageUUID an `imageUpload` answer gives (its `data` an array or an object), or why
+/// there is none.
+pub fn upload_answer(answer: &ResponseBody) -> Result<String, String> {
+    if let Some(e) = answer.errors.first() {
+        return Err(e.to_string());
+    }
+    answer
+        .data
+        .iter()
+        .find_map(|d| d.get("imageUUID").and_then(Value::as_str))
+        .filter(|u| !u.trim().is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| "the answer holds no imageUUID".into())
 }
 
 /// One `data` item of an inference or getResponse answer.
@@ -182,6 +208,9 @@ mod tests {
         assert_eq!(b.data.len(), 1);
         assert!(parse_body(b"<html>").is_err());
         assert!(parse_body(b"[1]").is_err());
+        let b = parse_body(br#"[{"taskType":"imageInference","imageUUID":"u"}]"#).unwrap();
+        assert_eq!(b.data.len(), 1);
+        assert!(b.errors.is_empty());
         assert!(parse_body(b"{}").is_err());
     }
 }

@@ -5,6 +5,8 @@
 // Handlers return the finished HTTP reply as their error: the size does not matter here.
 #![allow(clippy::result_large_err)]
 
+pub mod faults;
+
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -428,9 +430,7 @@ fn check_inference(task: &Value, state: &Arc<Mutex<State>>) -> Result<(u32, u32)
     range("numberResults", 1, 20)?;
     range("outputQuality", 20, 99)?;
     range("ttl", 60, u64::MAX)?;
-    if obj.contains_key("ttl") && obj.get("outputType").is_some_and(|t| t != "URL") {
-        return Err(("ttl applies to URL output only".into(), json!("ttl")));
-    }
+    // A ttl with non-URL output is ignored, as Runware does.
     if let Some(ps) = obj.get("providerSettings") {
         let ps = ps.as_object().ok_or((
             "providerSettings must be an object".to_string(),
@@ -680,7 +680,6 @@ async fn inference(
                 json!({"error": {"code": "invalidPositivePrompt", "message": "Prompt rejected", "parameter": "positivePrompt"}}),
             ));
         }
-        Mode::Slow(d) => tokio::time::sleep(*d).await,
         _ => {}
     }
     let size = match check_inference(task, state) {
@@ -694,17 +693,22 @@ async fn inference(
         .get("numberResults")
         .and_then(Value::as_u64)
         .unwrap_or(1) as usize;
+    // Like Runware, a task keeps running once received, sync or async: `getResponse` knows it
+    // even when the sync answer never reached the client.
+    state.lock().unwrap().jobs.insert(
+        uuid.to_string(),
+        Job {
+            task: task.clone(),
+            polls: 0,
+        },
+    );
     if task.get("deliveryMethod").and_then(Value::as_str) == Some("async") {
-        state.lock().unwrap().jobs.insert(
-            uuid.to_string(),
-            Job {
-                task: task.clone(),
-                polls: 0,
-            },
-        );
         return Ok(vec![
             json!({"taskType": "imageInference", "taskUUID": uuid}),
         ]);
+    }
+    if let Mode::Slow(d) = &mode {
+        tokio::time::sleep(*d).await;
     }
     let items: Vec<Value> = (0..n)
         .map(|i| result_item(task, uuid, i, size, state))
