@@ -145,6 +145,10 @@ fn parse_choice<T>(
 
 /// A file that could not be opened, named by its whole path (the core names only the file).
 pub(crate) fn open_error(e: touchup::imageio::OpenError) -> anyhow::Error {
+    if e.damage().is_some() {
+        // "photo.jpg is truncated: about 60 % of it is missing"
+        return anyhow::anyhow!("{e}");
+    }
     anyhow::anyhow!("could not open {}: {}", e.path.display(), e.source)
 }
 
