@@ -502,9 +502,12 @@ pub(crate) fn engines(key: Option<ApiKey>) -> anyhow::Result<Engines> {
     let (client, gate) = match key {
         Some(key) => {
             let config = ClientConfig::from_env();
+            // The pause after repeated 429s doubles up to 64x the retry delay (a minute with
+            // the default 1 s), so a shorter configured delay also shortens the longest wait.
+            let base = config.retry_base_delay;
             let gate = Arc::new(RateGate::new(
-                config.retry_base_delay,
-                std::time::Duration::from_secs(60),
+                base,
+                (base * 64).min(std::time::Duration::from_secs(60)),
             ));
             let client = Client::new(config, key)?.with_gate(gate.clone());
             (Some(Arc::new(client)), Some(gate))
