@@ -108,7 +108,8 @@ impl App {
             None => actions::show_photo(&mut app, Document::demo()),
         }
         if let Some(root) = data_root {
-            app.autosave = AutosaveState::start(&root, &app.worker, app.work());
+            app.autosave =
+                AutosaveState::start(&root, &app.worker, Work::of(&app.document, &app.edit));
         }
         app
     }
@@ -128,23 +129,10 @@ impl App {
         self.status.busy.is_some()
     }
 
-    /// The work autosave keeps.
-    fn work(&self) -> Work<'_> {
-        Work {
-            document: &self.document,
-            prompt: &self.edit.form.request.prompt,
-            settings: &self.edit.form.request.settings,
-        }
-    }
-
     /// Autosaves the current work now, if it changed, and waits until it is on disk. `false`
     /// when autosave is not running (starting, offering recovered work, or off).
     pub fn autosave_now(&mut self, ctx: &egui::Context) -> bool {
-        let work = Work {
-            document: &self.document,
-            prompt: &self.edit.form.request.prompt,
-            settings: &self.edit.form.request.settings,
-        };
+        let work = Work::of(&self.document, &self.edit);
         self.autosave.save_now(ctx, work)
     }
 
@@ -177,11 +165,7 @@ impl App {
     /// Stopped by a signal: the work is saved and kept for the next start, and the window
     /// closes without asking about the unsaved mask.
     fn stop_for_signal(&mut self, ctx: &egui::Context) {
-        let work = Work {
-            document: &self.document,
-            prompt: &self.edit.form.request.prompt,
-            settings: &self.edit.form.request.settings,
-        };
+        let work = Work::of(&self.document, &self.edit);
         let kept = self.autosave.stop(ctx, work);
         tracing::info!(kept, "stopped by a signal; closing");
         self.dialogs.confirm_quit();
@@ -213,11 +197,7 @@ impl App {
         for action in queued {
             actions::run(self, ctx, action);
         }
-        let work = Work {
-            document: &self.document,
-            prompt: &self.edit.form.request.prompt,
-            settings: &self.edit.form.request.settings,
-        };
+        let work = Work::of(&self.document, &self.edit);
         self.autosave.tick(ctx, false, work);
         if self.is_busy() {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));

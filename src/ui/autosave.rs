@@ -292,7 +292,19 @@ pub(crate) struct Work<'a> {
     pub settings: &'a crate::edit::EditSettings,
 }
 
-impl Work<'_> {
+impl<'a> Work<'a> {
+    /// The open photo and mask with the form's prompt and settings.
+    pub fn of(
+        document: &'a super::document::DocumentState,
+        edit: &'a super::edit_panel::EditPanel,
+    ) -> Self {
+        Work {
+            document,
+            prompt: &edit.form.request.prompt,
+            settings: &edit.form.request.settings,
+        }
+    }
+
     fn key(&self) -> Option<WorkKey> {
         let doc = self.document.current()?;
         Some(WorkKey {
