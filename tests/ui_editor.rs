@@ -237,6 +237,130 @@ fn a_bad_file_is_explained_and_loses_nothing() {
     assert_eq!(marked(h.state()), before, "the mask is untouched");
 }
 
+/// A JPEG of `w`x`h` cut to `keep` of its bytes (its scan data ends early).
+fn truncated_jpeg(dir: &std::path::Path, name: &str, keep: f32) -> std::path::PathBuf {
+    let img = image::RgbImage::from_fn(320, 240, |x, y| {
+        image::Rgb([
+            (x * 7 % 256) as u8,
+            (y * 5 % 256) as u8,
+            ((x ^ y) % 256) as u8,
+        ])
+    });
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90)
+        .encode_image(&img)
+        .unwrap();
+    bytes.truncate((bytes.len() as f32 * keep) as usize);
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn a_truncated_photo_opens_only_after_the_warning_is_agreed_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = truncated_jpeg(dir.path(), "shopfront.jpg", 0.4);
+    let mut h = harness(AppOptions::default());
+    h.state_mut().command(touchup::ui::Command::FillMask);
+    h.run_steps(2);
+    let before = marked(h.state());
+
+    // Asked first; nothing changes until the answer.
+    h.state_mut()
+        .act(touchup::ui::Action::OpenPath(cut.clone()));
+    step_until(&mut h, "the warning", |a| {
+        a.document.damaged_pending.is_some()
+    });
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("shopfront.jpg is truncated: about")
+            .is_some(),
+        "the warning names the file"
+    );
+    assert!(
+        h.query_by_label_contains("% of it is missing").is_some(),
+        "the warning says what is missing"
+    );
+    assert_eq!(
+        h.state().document.current().unwrap().name,
+        "demo-storefront.png"
+    );
+    h.get_by_label("Keep the current photo").click();
+    h.run_steps(3);
+    assert!(h.state().document.damaged_pending.is_none());
+    assert_eq!(
+        h.state().document.current().unwrap().name,
+        "demo-storefront.png"
+    );
+    assert_eq!(marked(h.state()), before, "the mask is untouched");
+    assert!(h.query_by_label_contains("is truncated").is_none());
+
+    // Agreed to: opened as far as it goes, and the form says so.
+    let mut h = harness(AppOptions::default());
+    h.state_mut().act(touchup::ui::Action::OpenPath(cut));
+    step_until(&mut h, "the warning", |a| {
+        a.document.damaged_pending.is_some()
+    });
+    h.run_steps(2);
+    h.get_by_label("Open anyway").click();
+    step_until(&mut h, "the damaged photo", |a| {
+        a.document
+            .current()
+            .is_some_and(|d| d.name == "shopfront.jpg")
+    });
+    let doc = h.state().document.current().unwrap();
+    assert_eq!(doc.image.dimensions(), (320, 240));
+    assert!(doc.damage.as_deref().unwrap_or("").contains("missing"));
+    let status = h.state().status.message.clone().unwrap();
+    assert!(status.text.contains("Opened anyway"), "{}", status.text);
+    assert!(h.query_by_label_contains("This photo is damaged").is_some());
+}
+
+#[test]
+fn an_8192_pixel_photo_opens_paints_and_undoes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mural.png");
+    {
+        let img = image::RgbImage::from_fn(8192, 8192, |x, y| {
+            image::Rgb([(x / 32) as u8, (y / 32) as u8, 90])
+        });
+        let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let encoder = image::codecs::png::PngEncoder::new_with_quality(
+            file,
+            image::codecs::png::CompressionType::Fast,
+            image::codecs::png::FilterType::NoFilter,
+        );
+        img.write_with_encoder(encoder).unwrap();
+    }
+    let mut h = harness(AppOptions {
+        image: Some(path),
+        ..AppOptions::default()
+    });
+    step_until(&mut h, "the 8192 px photo to open", |a| {
+        a.document.current().is_some_and(|d| d.name == "mural.png")
+    });
+    assert_eq!(
+        h.state().document.current().unwrap().image.dimensions(),
+        (8192, 8192)
+    );
+    h.state_mut().settings.brush_size = 200.0;
+    drag_stroke(&mut h, (1000.0, 4000.0), (7000.0, 4200.0));
+    {
+        let mask = h.state().document.current().unwrap().editor.mask();
+        for x in (1200..6800).step_by(400) {
+            let y = 4000 + (x - 1000) * 200 / 6000;
+            assert!(mask.is_marked(x, y), "({x}, {y}) painted");
+        }
+        assert!(!mask.is_marked(4000, 1000), "far away stays clear");
+    }
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(2);
+    assert_eq!(marked(h.state()), 0, "undo took the stroke away");
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    h.run_steps(2);
+    assert!(marked(h.state()) > 200 * 5000, "redo brought it back");
+}
+
 #[test]
 fn menu_items_run_the_same_commands() {
     let mut h = harness(AppOptions::default());

@@ -52,6 +52,8 @@ pub enum Action {
     Replace(ReplaceAnswer),
     /// Restore (`true`) or discard the autosaved work.
     Recover(bool),
+    /// The answer to "open a damaged photo anyway?".
+    OpenDamaged(bool),
     /// The answer to the downscale question: send a smaller copy, or full size.
     SendDownscaled(bool),
     /// Save this key in the OS keyring, or remove the stored one.
@@ -111,6 +113,16 @@ pub(crate) fn run(app: &mut App, ctx: &egui::Context, action: Action) {
                 .set_budget(&worker, app.settings.history_budget_mib);
         }
         Action::Replace(answer) => replace(app, answer),
+        Action::OpenDamaged(open) => {
+            if let Some(photo) = app.document.damaged_pending.take() {
+                if open {
+                    document::open_damaged(&worker, &mut app.status, photo);
+                } else {
+                    app.status
+                        .info(format!("Did not open {}: it is damaged.", photo.name));
+                }
+            }
+        }
         Action::Recover(true) => restore_recovered(app),
         Action::Recover(false) => {
             if app.autosave.discard_recovered() {

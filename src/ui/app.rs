@@ -238,6 +238,11 @@ impl App {
             photo_size: self.document.current().map(|d| d.image.dimensions()),
             recovery: self.autosave.offer(),
             unsaved_mask: self.document.has_unsaved_mask(),
+            damaged: self
+                .document
+                .damaged_pending
+                .as_ref()
+                .map(|d| d.what.clone()),
         }
     }
 }
@@ -292,6 +297,8 @@ impl eframe::App for App {
             .size_range(300.0..=520.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
+                    self.edit.form.photo_warning =
+                        self.document.current().and_then(|d| d.damage.clone());
                     self.edit.ui(ui, &mut self.settings, &mut queue);
                     ui.separator();
                     let running = self.edit.is_running();

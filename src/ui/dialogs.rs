@@ -48,6 +48,8 @@ pub(crate) struct Asking {
     pub photo_size: Option<(u32, u32)>,
     pub recovery: Option<RecoveryOffer>,
     pub unsaved_mask: bool,
+    /// A damaged photo waiting for "open it anyway?": what is missing.
+    pub damaged: Option<String>,
 }
 
 impl Dialogs {
@@ -65,6 +67,9 @@ impl Dialogs {
         self.shortcuts_window(ctx);
         if let Some(name) = &asking.replacing {
             replace_question(ctx, name, actions);
+        }
+        if let Some(what) = &asking.damaged {
+            damaged_question(ctx, what, actions);
         }
         self.request_window(ctx);
         self.key_window(ctx, actions);
@@ -274,6 +279,24 @@ fn replace_question(ctx: &egui::Context, new_name: &str, actions: &mut Vec<Actio
         None => return,
     };
     actions.push(Action::Replace(answer));
+}
+
+/// Asks before a cut-short or damaged photo opens: what is missing would be sent as it shows.
+fn damaged_question(ctx: &egui::Context, what: &str, actions: &mut Vec<Action>) {
+    let choice = ask(
+        ctx,
+        "confirm-damaged",
+        "Open a damaged photo?",
+        &format!(
+            "{what}. Opened anyway, the missing part shows as grey or garbled pixels, and that is \
+             what the model would get as the seed. Open the original file instead if you have it."
+        ),
+        &["Open anyway", "Keep the current photo"],
+        Some(1),
+    );
+    if let Some(answer) = choice {
+        actions.push(Action::OpenDamaged(answer == 0));
+    }
 }
 
 fn recovery_question(ctx: &egui::Context, offer: &RecoveryOffer, actions: &mut Vec<Action>) {

@@ -26,6 +26,8 @@ pub struct Document {
     pub seed_reference: Option<String>,
     /// Photos over 2048 px: `None` until the user answers whether to send a downscaled copy.
     pub send_downscaled: Option<bool>,
+    /// The photo was cut short or damaged and opened anyway: what is missing.
+    pub damage: Option<String>,
 }
 
 impl Document {
@@ -39,6 +41,7 @@ impl Document {
             seed_png: None,
             seed_reference: None,
             send_downscaled: None,
+            damage: None,
         }
     }
 
@@ -69,6 +72,38 @@ pub struct DocumentState {
     marked_cache: Option<(u64, usize)>,
     /// A newly opened photo waiting for the user to confirm discarding the current mask.
     pub replace_pending: Option<Document>,
+    /// A cut-short or damaged photo waiting for the user to agree to open it anyway.
+    pub damaged_pending: Option<DamagedPhoto>,
+}
+
+/// A photo that is cut short or damaged: refused until the designer agrees to a warning that
+/// says what is missing.
+pub struct DamagedPhoto {
+    pub name: String,
+    /// "photo.jpg is truncated: about 60 % of it is missing".
+    pub what: String,
+    source: DamagedSource,
+}
+
+enum DamagedSource {
+    File(PathBuf),
+    Bytes(Vec<u8>),
+}
+
+/// A photo decoded off the UI thread.
+pub(crate) struct OpenedPhoto {
+    pub image: RgbaImage,
+    pub name: String,
+    pub path: Option<PathBuf>,
+    /// Opened anyway although damaged: what is missing.
+    pub damage: Option<String>,
+}
+
+/// What opening a photo gave: the photo, a damaged photo to ask about, or why it failed.
+pub(crate) enum OpenOutcome {
+    Opened(OpenedPhoto),
+    Damaged(DamagedPhoto),
+    Failed(String),
 }
 
 impl DocumentState {
@@ -231,16 +266,28 @@ impl DocumentState {
     }
 }
 
-/// Decodes a file off the UI thread; the current photo stays until the new one is ready.
+/// Decodes a file off the UI thread; the current photo stays until the new one is ready. A
+/// damaged file is held for the designer's answer (see [`open_damaged`]).
 pub(crate) fn open_path(worker: &Worker, status: &mut StatusLine, path: PathBuf) {
     let name = display_name(&path);
     status.busy(format!("Opening {name}…"));
     worker.thread(move || {
-        Msg::Opened(
-            crate::imageio::open(&path)
-                .map(|img| (img, name, Some(path)))
-                .map_err(|e| format!("{e}. The current image and mask are unchanged.")),
-        )
+        Msg::Opened(match crate::imageio::open(&path) {
+            Ok(image) => OpenOutcome::Opened(OpenedPhoto {
+                image,
+                name,
+                path: Some(path),
+                damage: None,
+            }),
+            Err(e) if e.damage().is_some() => OpenOutcome::Damaged(DamagedPhoto {
+                what: e.to_string(),
+                name,
+                source: DamagedSource::File(path),
+            }),
+            Err(e) => {
+                OpenOutcome::Failed(format!("{e}. The current image and mask are unchanged."))
+            }
+        })
     });
 }
 
@@ -248,13 +295,53 @@ pub(crate) fn open_path(worker: &Worker, status: &mut StatusLine, path: PathBuf)
 pub(crate) fn open_bytes(worker: &Worker, status: &mut StatusLine, bytes: Vec<u8>, name: String) {
     status.busy(format!("Opening {name}…"));
     worker.thread(move || {
-        Msg::Opened(
-            crate::imageio::decode(&bytes)
-                .map(|img| (img, name.clone(), None))
-                .map_err(|e| {
-                    format!("could not open {name}: {e}. The current image and mask are unchanged.")
-                }),
-        )
+        Msg::Opened(match crate::imageio::decode(&bytes) {
+            Ok(image) => OpenOutcome::Opened(OpenedPhoto {
+                image,
+                name,
+                path: None,
+                damage: None,
+            }),
+            Err(e) if e.damage().is_some() => OpenOutcome::Damaged(DamagedPhoto {
+                what: format!("{name} is {e}"),
+                name,
+                source: DamagedSource::Bytes(bytes),
+            }),
+            Err(e) => OpenOutcome::Failed(format!(
+                "could not open {name}: {e}. The current image and mask are unchanged."
+            )),
+        })
+    });
+}
+
+/// The designer agreed to open a damaged photo: decoded as far as it goes, off the UI thread.
+pub(crate) fn open_damaged(worker: &Worker, status: &mut StatusLine, photo: DamagedPhoto) {
+    let DamagedPhoto { name, what, source } = photo;
+    status.busy(format!("Opening {name} anyway…"));
+    worker.thread(move || {
+        let (image, path) = match source {
+            DamagedSource::File(path) => (
+                crate::imageio::open_anyway(&path).map_err(|e| e.to_string()),
+                Some(path),
+            ),
+            DamagedSource::Bytes(bytes) => (
+                crate::imageio::decode_anyway(&bytes)
+                    .map_err(|e| format!("could not open {name}: {e}")),
+                None,
+            ),
+        };
+        Msg::Opened(match image {
+            Ok(image) => OpenOutcome::Opened(OpenedPhoto {
+                image,
+                name,
+                path,
+                damage: Some(what),
+            }),
+            Err(e) => OpenOutcome::Failed(format!(
+                "{e}; it cannot be opened even as far as it goes. The current image and mask \
+                 are unchanged."
+            )),
+        })
     });
 }
 

@@ -3,7 +3,7 @@
 
 use super::App;
 use super::actions;
-use super::document::Document;
+use super::document::{Document, OpenOutcome, OpenedPhoto};
 use super::files::{DialogKind, Picked};
 use super::work::Msg;
 
@@ -11,18 +11,33 @@ pub(crate) fn handle(app: &mut App, ctx: &egui::Context, msg: Msg) {
     let worker = app.worker.clone();
     let status = &mut app.status;
     match msg {
-        Msg::Opened(result) => {
+        Msg::Opened(outcome) => {
             status.done();
-            match result {
-                Ok((img, name, path)) => {
-                    let (w, h) = img.dimensions();
+            match outcome {
+                OpenOutcome::Opened(photo) => {
+                    let OpenedPhoto {
+                        image,
+                        name,
+                        path,
+                        damage,
+                    } = photo;
+                    let (w, h) = image.dimensions();
                     if let Some(dir) = path.as_ref().and_then(|p| p.parent()) {
                         app.settings.last_dir = Some(dir.to_path_buf());
                     }
-                    let doc = Document::new(img, name.clone(), path);
-                    actions::offer_photo(app, doc, format!("Opened {name} ({w}x{h})."));
+                    let opened = match &damage {
+                        Some(what) => format!(
+                            "Opened anyway ({w}x{h}): {what}. The missing part is sent to the \
+                             model as it shows."
+                        ),
+                        None => format!("Opened {name} ({w}x{h})."),
+                    };
+                    let mut doc = Document::new(image, name, path);
+                    doc.damage = damage;
+                    actions::offer_photo(app, doc, opened);
                 }
-                Err(e) => status.error(e),
+                OpenOutcome::Damaged(photo) => app.document.damaged_pending = Some(photo),
+                OpenOutcome::Failed(e) => status.error(e),
             }
         }
         Msg::Pasted(result) => {

@@ -15,7 +15,7 @@ use crate::mask::{Combine, Mask, WandRegion};
 
 /// Results of background work, drained in `App::logic`.
 pub(crate) enum Msg {
-    Opened(Result<(RgbaImage, String, Option<PathBuf>), String>),
+    Opened(super::document::OpenOutcome),
     MaskLoaded(Result<(Mask, String), String>),
     /// The mask was written to this path at this mask generation.
     MaskSaved(Result<(PathBuf, u64), String>),

@@ -55,6 +55,8 @@ pub struct FormState {
     /// Text pasted into "Import request".
     pub import_text: String,
     pub import_open: bool,
+    /// The open photo was damaged and opened anyway: what is missing (set by the App).
+    pub photo_warning: Option<String>,
 }
 
 /// Fields the App supplies from the editor rather than the form.
@@ -116,7 +118,24 @@ impl FormState {
 
 fn show_errors(ui: &mut Ui, errors: &[FieldError], field: Field) {
     for e in errors.iter().filter(|e| e.field == field) {
-        ui.label(RichText::new(e.message.clone()).color(Color32::from_rgb(220, 80, 60)));
+        ui.add(
+            egui::Label::new(
+                RichText::new(e.message.clone()).color(Color32::from_rgb(220, 80, 60)),
+            )
+            .wrap(),
+        );
+    }
+}
+
+/// What can be sent but may not do what the designer expects, beside its field.
+fn show_warnings(ui: &mut Ui, warnings: &[FieldError], field: Field) {
+    for w in warnings.iter().filter(|w| w.field == field) {
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!("Note: {}", w.message)).color(ui.visuals().warn_fg_color),
+            )
+            .wrap(),
+        );
     }
 }
 
@@ -165,6 +184,7 @@ fn labelled_text(ui: &mut Ui, label: &str, value: &mut Option<String>, hint: &st
 pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
     let mut action = None;
     let mut edited = false;
+    let warnings = state.request.warnings();
 
     // Prompt with a live count.
     let prompt_label = ui.label("Prompt");
@@ -249,6 +269,7 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
         );
     }
     show_errors(ui, &state.errors, Field::StyleType);
+    show_warnings(ui, &warnings, Field::StyleType);
     option_combo(
         ui,
         "Rendering speed",
@@ -430,6 +451,7 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
                 }
             });
             show_errors(ui, &state.errors, Field::Ttl);
+            show_warnings(ui, &warnings, Field::Ttl);
             let mut check = settings
                 .safety
                 .as_ref()
@@ -452,6 +474,17 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
         state.message = None;
     }
 
+    if let Some(what) = &state.photo_warning {
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!(
+                    "This photo is damaged ({what}); the missing part is sent as it shows."
+                ))
+                .color(ui.visuals().warn_fg_color),
+            )
+            .wrap(),
+        );
+    }
     if let Some(message) = &state.message {
         ui.add(
             egui::Label::new(RichText::new(message).color(Color32::from_rgb(220, 80, 60))).wrap(),

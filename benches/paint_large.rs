@@ -1,0 +1,227 @@
+//! Painting on an 8192x8192 photo in the real editor: the CPU time of each frame of a 500-dab
+//! brush drag, then of the undo, and the memory the process holds at each step.
+//!
+//! The `App` is driven through egui_kittest's `Harness` (1600x1000 points, 1 pixel per point,
+//! textures up to 8192 px as a desktop GPU takes them). One frame is `Harness::step` (the app's
+//! logic and ui, plus the AccessKit tree the harness builds every frame, which a normal app
+//! only builds while a screen reader is on) followed by tessellating its shapes; the GPU side
+//! (uploading, drawing) is not measured, but the bytes each frame would upload are counted.
+//! Each frame moves the pointer 3 points, a new dab of a 300 px brush at the fitted zoom.
+//!
+//! Run: `cargo bench --bench paint_large`; figures in benches/README.md.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use egui::{Event, Modifiers, PointerButton, Pos2, TexturesDelta, Vec2};
+use egui_kittest::{Harness, TestRenderer};
+use touchup::ui::{App, AppOptions};
+
+const SIDE: u32 = 8192;
+const DABS: usize = 500;
+const BUDGET: Duration = Duration::from_micros(16_667);
+
+/// A renderer that only counts the bytes a frame would upload to the GPU.
+#[derive(Clone, Default)]
+struct UploadCounter {
+    bytes: Rc<Cell<usize>>,
+}
+
+impl TestRenderer for UploadCounter {
+    fn handle_delta(&mut self, delta: &mut TexturesDelta) {
+        let bytes: usize = delta
+            .set
+            .iter()
+            .map(|(_, d)| d.image.width() * d.image.height() * d.image.bytes_per_pixel())
+            .sum();
+        self.bytes.set(self.bytes.get() + bytes);
+        delta.clear();
+    }
+
+    #[cfg(feature = "snapshots")]
+    fn render(
+        &mut self,
+        _ctx: &egui::Context,
+        _output: &egui::FullOutput,
+    ) -> Result<image::RgbaImage, String> {
+        Err("the paint_large bench has no GPU renderer".into())
+    }
+}
+
+/// Resident memory of this process, from /proc (0 where there is none).
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// One frame: step, then tessellate; its CPU wall time and the bytes it would upload.
+fn frame(h: &mut Harness<'_, App>, counter: &UploadCounter) -> (Duration, usize) {
+    let before = counter.bytes.get();
+    let start = Instant::now();
+    h.step();
+    let shapes = h.output().shapes.clone();
+    let primitives = h.ctx.tessellate(shapes, h.output().pixels_per_point);
+    let took = start.elapsed();
+    std::hint::black_box(primitives);
+    (took, counter.bytes.get() - before)
+}
+
+fn median(sorted: &[Duration]) -> Duration {
+    sorted[sorted.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join("large-8192.png");
+    // A photo-like gradient with detail, written once (PNG, fast compression).
+    let photo = image::RgbImage::from_fn(SIDE, SIDE, |x, y| {
+        image::Rgb([(x / 32) as u8, (y / 32) as u8, ((x ^ y) & 0xff) as u8])
+    });
+    {
+        let file = std::fs::File::create(&path).expect("the photo file");
+        let encoder = image::codecs::png::PngEncoder::new_with_quality(
+            std::io::BufWriter::new(file),
+            image::codecs::png::CompressionType::Fast,
+            image::codecs::png::FilterType::NoFilter,
+        );
+        photo
+            .write_with_encoder(encoder)
+            .expect("the photo is written");
+    }
+    drop(photo);
+    let rss_start = rss_mib();
+
+    let counter = UploadCounter::default();
+    let options = AppOptions {
+        image: Some(path),
+        no_keyring: true,
+        data_root: Some(dir.path().join("data")),
+        ..AppOptions::default()
+    };
+    let opening = Instant::now();
+    let mut h = Harness::builder()
+        .with_size(Vec2::new(1600.0, 1000.0))
+        .renderer(counter.clone())
+        .build_eframe(move |cc| App::new(cc, options));
+    h.input_mut().max_texture_side = Some(SIDE as usize);
+    while h
+        .state()
+        .document
+        .current()
+        .is_none_or(|d| d.image.width() != SIDE)
+    {
+        assert!(
+            opening.elapsed() < Duration::from_secs(300),
+            "the photo did not open"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let opened = opening.elapsed();
+    let mut first_frames = Vec::new();
+    for _ in 0..5 {
+        first_frames.push(frame(&mut h, &counter));
+    }
+    let rss_open = rss_mib();
+    h.state_mut().settings.brush_size = 300.0;
+    let canvas = h.state().canvas.rect();
+    assert!(canvas.width() > 100.0, "the canvas is not laid out");
+
+    // The drag: press, 500 moves (a dab each), release.
+    let start = canvas.center() - Vec2::new(DABS as f32 * 1.5, 0.0) * 0.5;
+    let press = |h: &mut Harness<'_, App>, pos: Pos2, pressed: bool| {
+        h.event(Event::PointerButton {
+            pos,
+            button: PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        })
+    };
+    h.hover_at(start);
+    frame(&mut h, &counter);
+    press(&mut h, start, true);
+    frame(&mut h, &counter);
+    let mut drag = Vec::with_capacity(DABS);
+    let mut uploaded = 0;
+    let mut pos = start;
+    for i in 0..DABS {
+        // A zig-zag so the dabs do not only overlap their predecessors.
+        pos = Pos2::new(
+            start.x + i as f32 * 1.5,
+            canvas.center().y + ((i as f32) * 0.2).sin() * canvas.height() * 0.3,
+        );
+        h.event(Event::PointerMoved(pos));
+        let (took, bytes) = frame(&mut h, &counter);
+        drag.push(took);
+        uploaded += bytes;
+    }
+    press(&mut h, pos, false);
+    let (release, _) = frame(&mut h, &counter);
+    h.run_steps(2);
+    let marked = h
+        .state()
+        .document
+        .current()
+        .map_or(0, |d| d.editor.mask().count_at_least(128));
+    assert!(marked > 0, "the drag painted nothing");
+    let rss_painted = rss_mib();
+
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    let (undo, undo_bytes) = frame(&mut h, &counter);
+    h.run_steps(2);
+    let after_undo = h
+        .state()
+        .document
+        .current()
+        .map_or(usize::MAX, |d| d.editor.mask().count_at_least(1));
+    assert_eq!(after_undo, 0, "undo did not clear the stroke");
+    let rss_undone = rss_mib();
+
+    drag.sort();
+    let over = drag.iter().filter(|d| **d > BUDGET).count();
+    println!("paint_large: {SIDE}x{SIDE} photo, {DABS}-dab drag with a 300 px brush");
+    println!("| step | figure |");
+    println!("|---|---:|");
+    println!("| open (decode + first frames) | {} |", ms(opened));
+    println!(
+        "| first frame with the photo (textures made) | {} |",
+        ms(first_frames.iter().map(|f| f.0).max().unwrap_or_default())
+    );
+    println!("| drag frame, median | {} |", ms(median(&drag)));
+    println!(
+        "| drag frame, 95th percentile | {} |",
+        ms(drag[drag.len() * 95 / 100])
+    );
+    println!(
+        "| drag frame, worst | {} |",
+        ms(*drag.last().unwrap_or(&Duration::ZERO))
+    );
+    println!("| drag frames over 16.7 ms | {over} of {DABS} |");
+    println!(
+        "| uploaded per drag frame, mean | {:.0} KiB |",
+        uploaded as f64 / DABS as f64 / 1024.0
+    );
+    println!("| release frame | {} |", ms(release));
+    println!(
+        "| undo frame | {} ({:.0} KiB uploaded) |",
+        ms(undo),
+        undo_bytes as f64 / 1024.0
+    );
+    println!("| marked pixels after the drag | {marked} |");
+    println!("| memory before opening | {rss_start:.0} MiB |");
+    println!("| memory with the photo open | {rss_open:.0} MiB |");
+    println!("| memory after the drag | {rss_painted:.0} MiB |");
+    println!("| memory after undo | {rss_undone:.0} MiB |");
+}
