@@ -32,8 +32,9 @@ impl TestRenderer for UploadCounter {
     fn handle_delta(&mut self, delta: &mut TexturesDelta) {
         let bytes: usize = delta
             .set
-            .iter()
-            .map(|(_, d)| d.image.width() * d.image.height() * d.image.bytes_per_pixel())
+            .values()
+            .flatten()
+            .map(|d| d.image.width() * d.image.height() * d.image.bytes_per_pixel())
             .sum();
         self.bytes.set(self.bytes.get() + bytes);
         delta.clear();

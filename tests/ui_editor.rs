@@ -285,7 +285,7 @@ fn a_truncated_photo_opens_only_after_the_warning_is_agreed_to() {
         h.state().document.current().unwrap().name,
         "demo-storefront.png"
     );
-    h.get_by_label("Keep the current photo").click();
+    h.get_by_label("Don't open").click();
     h.run_steps(3);
     assert!(h.state().document.damaged_pending.is_none());
     assert_eq!(
@@ -359,6 +359,47 @@ fn an_8192_pixel_photo_opens_paints_and_undoes() {
     h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
     h.run_steps(2);
     assert!(marked(h.state()) > 200 * 5000, "redo brought it back");
+}
+
+#[test]
+fn ctrl_enter_submits_from_the_prompt() {
+    let mut h = harness(AppOptions::default());
+    // An empty prompt: the shortcut goes through the same checks as the button.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_steps(2);
+    assert!(
+        h.state()
+            .edit
+            .form
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("problem")),
+        "{:?}",
+        h.state().edit.form.message
+    );
+    // Typed into the prompt, Ctrl+Enter sends instead of adding a line.
+    h.state_mut()
+        .document
+        .current_mut()
+        .unwrap()
+        .editor
+        .apply("Rectangle", None, |m| m.fill_rect(308, 96, 920, 170, 255));
+    h.get_by_label("Prompt").click();
+    h.run_steps(1);
+    h.get_by_label("Prompt").type_text("Remove the sign");
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_steps(3);
+    assert_eq!(h.state().edit.form.request.prompt, "Remove the sign");
+    assert!(
+        h.state().edit.form.message.is_none(),
+        "{:?}",
+        h.state().edit.form.message
+    );
+    assert!(
+        h.state().edit.is_running() || !h.state().results.entries.is_empty(),
+        "the edit was submitted"
+    );
 }
 
 #[test]

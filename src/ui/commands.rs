@@ -225,6 +225,10 @@ pub fn shortcut_sheet() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         Command::Redo.label(),
         format!("{} or {}", keys(Command::Redo), keys(Command::RedoAlt)),
     ));
+    edit.push((
+        "Submit the edit",
+        keys_text(&super::edit_panel::form::SHORTCUT_SUBMIT),
+    ));
     let mut tools = rows(&[
         Command::ToolBrush,
         Command::ToolEraser,
@@ -365,6 +369,7 @@ mod tests {
         assert_eq!(keys_of("Smaller brush").as_deref(), Some("["));
         assert_eq!(keys_of("Bigger brush").as_deref(), Some("]"));
         assert_eq!(keys_of("Keep (star) the result").as_deref(), Some("K"));
+        assert!(keys_of("Submit the edit").is_some_and(|k| k.ends_with("+Enter")));
         for &c in Command::WITH_SHORTCUTS {
             assert!(count(c.label()) >= 1, "{} is in the help", c.label());
         }

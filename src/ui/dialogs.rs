@@ -291,7 +291,7 @@ fn damaged_question(ctx: &egui::Context, what: &str, actions: &mut Vec<Action>) 
             "{what}. Opened anyway, the missing part shows as grey or garbled pixels, and that is \
              what the model would get as the seed. Open the original file instead if you have it."
         ),
-        &["Open anyway", "Keep the current photo"],
+        &["Open anyway", "Don't open"],
         Some(1),
     );
     if let Some(answer) = choice {

@@ -179,12 +179,18 @@ fn labelled_text(ui: &mut Ui, label: &str, value: &mut Option<String>, hint: &st
     changed
 }
 
+/// Submits the form from anywhere in the editor (also while typing the prompt).
+pub const SHORTCUT_SUBMIT: egui::KeyboardShortcut =
+    egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Enter);
+
 /// Draws the form. Returns what the user asked for this frame, if anything. `Submit` is only
 /// returned when the form's own fields are valid; otherwise the problems are shown.
 pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
     let mut action = None;
     let mut edited = false;
     let warnings = state.request.warnings();
+    // Before the prompt's text field sees the keys (it would take Enter as a new line).
+    let submit_key = ui.input_mut(|i| i.consume_shortcut(&SHORTCUT_SUBMIT));
 
     // Prompt with a live count.
     let prompt_label = ui.label("Prompt");
@@ -497,10 +503,10 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
         });
     }
     ui.horizontal(|ui| {
-        if ui
+        let submit = ui
             .add_enabled(!state.busy, egui::Button::new("Submit"))
-            .clicked()
-        {
+            .on_hover_text(super::super::commands::keys_text(&SHORTCUT_SUBMIT));
+        if submit.clicked() || (submit_key && !state.busy) {
             let problems = state.form_problems();
             if problems.is_empty() {
                 state.errors.clear();
