@@ -170,6 +170,7 @@ impl Comparison {
                     figures: Some(&self.figures[i]),
                     kept: self.kept[i],
                     discarded: self.discarded[i],
+                    lettering: &[],
                 })
                 .collect();
             let actions = self.compare.show(

@@ -70,6 +70,7 @@ fn harness(results: usize) -> Harness<'static, State> {
                         figures: Some(&s.figures[i]),
                         kept: s.kept[i],
                         discarded: s.discarded[i],
+                        lettering: &[],
                     })
                     .collect();
                 let actions = s.compare.show(

@@ -8,8 +8,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use image::RgbaImage;
 use tract_onnx::prelude::*;
 
+use rayon::prelude::*;
+use tract_linalg::multithread::{Executor, multithread_tract_scope, set_default_executor};
+
 use super::geometry::{BoxOptions, boxes_from_map};
 use super::recognise::{Alphabet, read_line};
+use super::resample::shrink_into_planes;
 use super::{Script, TextBox, TextError, TextLine};
 use crate::mask::Mask;
 
@@ -162,6 +166,18 @@ impl TextReader {
     /// Loads both models from `dir` (normally use [`reader`]).
     pub fn load(dir: &Path) -> Result<Self, TextError> {
         let started = std::time::Instant::now();
+        // The detector's large matrix products are split over every core.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if cores > 1 {
+            match rayon::ThreadPoolBuilder::new()
+                .thread_name(|i| format!("touchup-text-{i}"))
+                .num_threads(cores)
+                .build()
+            {
+                Ok(pool) => set_default_executor(Executor::MultiThread(Arc::new(pool))),
+                Err(e) => tracing::warn!("text models run on one thread: {e}"),
+            }
+        }
         let (detector, _) = load(dir, DETECTOR_FILE, 4)?;
         let (recogniser, characters) = load(dir, RECOGNISER_FILE, 12)?;
         if characters.is_empty() {
@@ -201,19 +217,27 @@ impl TextReader {
         if image.width() == 0 || image.height() == 0 {
             return Ok(Vec::new());
         }
-        let (w, h, _) = Self::detect_size(image.width(), image.height());
-        let resized = image::imageops::resize(image, w, h, image::imageops::FilterType::Triangle);
+        let (w, h, scale) = Self::detect_size(image.width(), image.height());
         let pw = w.div_ceil(DETECT_STEP) * DETECT_STEP;
         let ph = h.div_ceil(DETECT_STEP) * DETECT_STEP;
         let (pw, ph) = (pw as usize, ph as usize);
-        let mut input = vec![0.0f32; 3 * pw * ph];
-        for (x, y, p) in resized.enumerate_pixels() {
-            let i = y as usize * pw + x as usize;
-            // BGR, (v / 255 - 0.5) / 0.5.
-            for (c, v) in [p[2], p[1], p[0]].into_iter().enumerate() {
-                input[c * pw * ph + i] = v as f32 / 127.5 - 1.0;
+        let input = if scale <= 1.0 {
+            // Photos: an area average straight into the input planes (all cores).
+            shrink_into_planes(image, w as usize, h as usize, pw, ph)
+        } else {
+            // Small pictures are enlarged; they are small, so a general resize is cheap.
+            let resized =
+                image::imageops::resize(image, w, h, image::imageops::FilterType::Triangle);
+            let mut input = vec![0.0f32; 3 * pw * ph];
+            for (x, y, p) in resized.enumerate_pixels() {
+                let i = y as usize * pw + x as usize;
+                // BGR, (v / 255 - 0.5) / 0.5.
+                for (c, v) in [p[2], p[1], p[0]].into_iter().enumerate() {
+                    input[c * pw * ph + i] = v as f32 / 127.5 - 1.0;
+                }
             }
-        }
+            input
+        };
         let tensor = Tensor::from_shape(&[1, 3, ph, pw], &input)
             .map_err(|e| TextError::Run(format!("{e:#}")))?;
         let (shape, map) = self.detector.run(tensor)?;
@@ -242,16 +266,20 @@ impl TextReader {
         script: Script,
     ) -> Result<Vec<TextLine>, TextError> {
         let allowed = self.alphabet.allowed(script);
+        // One line per core; each line's matrix products on its own thread (the lines are
+        // small, so splitting them further costs more than it gains).
         boxes
-            .iter()
+            .par_iter()
             .map(|b| {
-                let (text, confidence) = read_line(image, b, &self.alphabet, allowed, |t| {
-                    self.recogniser.run(t)
-                })?;
-                Ok(TextLine {
-                    text,
-                    confidence,
-                    area: b.clone(),
+                multithread_tract_scope(Executor::SingleThread, || {
+                    let (text, confidence) = read_line(image, b, &self.alphabet, allowed, |t| {
+                        self.recogniser.run(t)
+                    })?;
+                    Ok(TextLine {
+                        text,
+                        confidence,
+                        area: b.clone(),
+                    })
                 })
             })
             .collect()

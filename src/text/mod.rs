@@ -13,6 +13,7 @@ mod engine;
 mod geometry;
 mod matching;
 mod recognise;
+mod resample;
 
 use serde::Serialize;
 

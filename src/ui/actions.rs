@@ -16,7 +16,7 @@ use super::edit_panel::form::FormAction;
 use super::files::DialogKind;
 use super::settings::MIN_HISTORY_BUDGET_MIB;
 use super::work::Msg;
-use crate::mask::{Brush, Mask, WandOptions};
+use crate::mask::{Brush, Combine, Mask, WandOptions};
 use crate::session::EditId;
 
 /// Everything the designer can ask for.
@@ -30,6 +30,13 @@ pub enum Action {
     Picked(DialogKind, PathBuf),
     /// A selection gesture finished on the canvas.
     Select(SelectionOp),
+    /// Mark (or unmark) these text lines of the photo (indices into its found lines).
+    MarkText {
+        lines: Vec<usize>,
+        combine: Combine,
+    },
+    /// Order the results by how well their lettering reads.
+    SortByLettering,
     /// A button of the edit form.
     Form(FormAction),
     SelectResult(usize),
@@ -75,6 +82,8 @@ pub(crate) fn run(app: &mut App, ctx: &egui::Context, action: Action) {
         Action::OpenPath(path) => document::open_path(&worker, &mut app.status, path),
         Action::Picked(kind, path) => super::messages::picked(app, kind, path),
         Action::Select(op) => select(app, op),
+        Action::MarkText { lines, combine } => super::text_tool::mark(app, &lines, combine),
+        Action::SortByLettering => app.results.sort_by_lettering(),
         Action::Form(form) => form_action(app, ctx, form),
         Action::SelectResult(i) => app.results.selected = Some(i),
         Action::SetKept { index, kept } => {
@@ -219,6 +228,8 @@ fn run_command(app: &mut App, ctx: &egui::Context, command: Command) {
         Command::ToolPolygon => app.canvas.select_tool(SelectionTool::Polygon),
         Command::ToolLasso => app.canvas.select_tool(SelectionTool::Lasso),
         Command::ToolWand => app.canvas.select_tool(SelectionTool::Wand),
+        Command::ToolText => super::text_tool::choose(app),
+        Command::MaskAllText => super::text_tool::mark_all(app),
         Command::GrowMask => {
             let n = settings.grow_px;
             app.document.edit_mask(|ed| ed.grow(n));
@@ -428,7 +439,7 @@ pub(crate) fn restore_edit(app: &mut App, ctx: &egui::Context, edit: crate::sess
         mask.clone(),
         app.settings.compare,
     );
-    app.results.start(context, &mut app.status);
+    app.results.start(context, &record.prompt, &mut app.status);
     load_work(
         app,
         Document::new(Arc::unwrap_or_clone(seed), "reopened edit".into(), None),

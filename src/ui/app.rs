@@ -197,6 +197,7 @@ impl App {
         for action in queued {
             actions::run(self, ctx, action);
         }
+        self.results.read_lettering(&self.worker);
         let work = Work::of(&self.document, &self.edit);
         self.autosave.tick(ctx, false, work);
         if self.is_busy() {

@@ -21,6 +21,8 @@ pub enum Command {
     ToolPolygon,
     ToolLasso,
     ToolWand,
+    ToolText,
+    MaskAllText,
     GrowMask,
     ShrinkMask,
     FeatherMask,
@@ -66,6 +68,7 @@ impl Command {
         Command::ToolPolygon,
         Command::ToolLasso,
         Command::ToolWand,
+        Command::ToolText,
         Command::ToggleMask,
         Command::ZoomFit,
         Command::ZoomActual,
@@ -90,6 +93,8 @@ impl Command {
             Command::ToolPolygon => "Polygon",
             Command::ToolLasso => "Lasso",
             Command::ToolWand => "Magic wand",
+            Command::ToolText => "Text lines",
+            Command::MaskAllText => "Mask all text",
             Command::GrowMask => "Grow mask",
             Command::ShrinkMask => "Shrink mask",
             Command::FeatherMask => "Feather mask",
@@ -132,6 +137,7 @@ impl Command {
             Command::ToolPolygon => s(none, Key::P),
             Command::ToolLasso => s(none, Key::L),
             Command::ToolWand => s(none, Key::W),
+            Command::ToolText => s(none, Key::T),
             Command::BrushSmaller => s(none, Key::OpenBracket),
             Command::BrushBigger => s(none, Key::CloseBracket),
             Command::ToggleMask => s(none, Key::H),
@@ -149,6 +155,7 @@ impl Command {
             | Command::ClearMask
             | Command::InvertMask
             | Command::FillMask
+            | Command::MaskAllText
             | Command::GrowMask
             | Command::ShrinkMask
             | Command::FeatherMask
@@ -237,6 +244,7 @@ pub fn shortcut_sheet() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         Command::ToolPolygon,
         Command::ToolLasso,
         Command::ToolWand,
+        Command::ToolText,
         Command::BrushSmaller,
         Command::BrushBigger,
         Command::ToggleMask,
@@ -246,6 +254,7 @@ pub fn shortcut_sheet() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         "Subtract from the mask (selection tools)",
         "Alt+drag".into(),
     ));
+    tools.push(("Unmask a text line (Text tool)", "Alt+click".into()));
     let mut view = rows(&[
         Command::ZoomFit,
         Command::ZoomActual,
@@ -328,6 +337,8 @@ mod tests {
             Command::ToolPolygon,
             Command::ToolLasso,
             Command::ToolWand,
+            Command::ToolText,
+            Command::MaskAllText,
             Command::GrowMask,
             Command::ShrinkMask,
             Command::FeatherMask,

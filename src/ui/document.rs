@@ -28,6 +28,32 @@ pub struct Document {
     pub send_downscaled: Option<bool>,
     /// The photo was cut short or damaged and opened anyway: what is missing.
     pub damage: Option<String>,
+    /// The text lines found in the photo by the Text tool (searched on its first use).
+    pub text: TextScan,
+}
+
+/// The Text tool's search of the photo's text lines.
+#[derive(Debug, Clone, Default)]
+pub enum TextScan {
+    /// Not searched yet (the Text tool searches on its first use).
+    #[default]
+    NotStarted,
+    /// The search runs in the background.
+    Finding,
+    /// The lines found, in reading order (may be none).
+    Found(Arc<Vec<crate::text::TextLine>>),
+    /// Why the text could not be read.
+    Failed(String),
+}
+
+impl TextScan {
+    /// The lines found so far (none until the search is done).
+    pub fn lines(&self) -> &[crate::text::TextLine] {
+        match self {
+            TextScan::Found(lines) => lines,
+            _ => &[],
+        }
+    }
 }
 
 impl Document {
@@ -42,6 +68,7 @@ impl Document {
             seed_reference: None,
             send_downscaled: None,
             damage: None,
+            text: TextScan::NotStarted,
         }
     }
 

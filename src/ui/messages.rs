@@ -146,6 +146,8 @@ pub(crate) fn handle(app: &mut App, ctx: &egui::Context, msg: Msg) {
                 Err(e) => status.error(e),
             }
         }
+        Msg::TextFound(image, result) => super::text_tool::found(app, &image, result),
+        Msg::Lettering(batch, index, result) => app.results.lettering_read(batch, index, result),
         Msg::Picked(kind, answer) => {
             status.done();
             match answer {

@@ -23,6 +23,7 @@ mod messages;
 pub mod results;
 mod settings;
 mod status;
+mod text_tool;
 mod tools_panel;
 mod work;
 

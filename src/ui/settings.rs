@@ -29,6 +29,8 @@ pub struct Settings {
     /// Pixels for Grow / Shrink, and the feather radius.
     pub grow_px: u32,
     pub feather_px: f32,
+    /// Pixels the Text tool adds around each text line it marks.
+    pub text_margin: f32,
     /// Prompt and options of the edit form (images are never persisted).
     pub edit: EditRequest,
     /// Where results are saved; `None`: the data directory's `results/`.
@@ -72,6 +74,7 @@ impl Default for Settings {
             wand_tolerance: WandOptions::default().tolerance,
             grow_px: 8,
             feather_px: 4.0,
+            text_margin: 4.0,
             edit: EditRequest::default(),
             output_root: None,
             backend: None,

@@ -45,6 +45,7 @@ pub(crate) fn ui(
             (Tool::Select(SelectionTool::Polygon), Command::ToolPolygon),
             (Tool::Select(SelectionTool::Lasso), Command::ToolLasso),
             (Tool::Select(SelectionTool::Wand), Command::ToolWand),
+            (Tool::Text, Command::ToolText),
         ] {
             let sc = command
                 .shortcut()
@@ -68,6 +69,9 @@ pub(crate) fn ui(
             SelectionTool::Lasso => "Draw around the area. Alt subtracts.",
             SelectionTool::Wand => "Click a flat colour area. Alt subtracts.",
         });
+    }
+    if tool == Tool::Text {
+        text_tool_ui(ui, settings, document, actions);
     }
     ui.add(egui::Slider::new(&mut settings.wand_tolerance, 0.0..=100.0).text("Wand tolerance"));
     ui.add(
@@ -148,4 +152,57 @@ pub(crate) fn ui(
         push_button(ui, actions, "Save…", Command::SaveMask, has_doc);
         push_button(ui, actions, "Load…", Command::LoadMask, has_doc);
     });
+}
+
+/// The Text tool's part: what the search found, "Mask all text" and the margin.
+fn text_tool_ui(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    document: &DocumentState,
+    actions: &mut Vec<Action>,
+) {
+    use super::document::TextScan;
+    ui.weak("Click a text line to mask it; Alt+click unmasks it.");
+    let scan = document.current().map(|d| &d.text);
+    let found = match scan {
+        Some(TextScan::Finding) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Finding the text lines…");
+            });
+            0
+        }
+        Some(TextScan::Found(lines)) => {
+            ui.label(match lines.len() {
+                0 => "No text found in this photo.".to_string(),
+                1 => "1 text line found.".to_string(),
+                n => format!("{n} text lines found."),
+            });
+            lines.len()
+        }
+        Some(TextScan::Failed(why)) => {
+            ui.add(
+                egui::Label::new(
+                    egui::RichText::new(format!("Could not read the text: {why}"))
+                        .color(ui.visuals().error_fg_color),
+                )
+                .wrap(),
+            );
+            0
+        }
+        Some(TextScan::NotStarted) | None => 0,
+    };
+    push_button(
+        ui,
+        actions,
+        "Mask all text",
+        Command::MaskAllText,
+        found > 0,
+    );
+    ui.add(
+        egui::Slider::new(&mut settings.text_margin, 0.0..=64.0)
+            .suffix(" px")
+            .text("Text margin"),
+    )
+    .on_hover_text("Pixels added around each text line that is masked");
 }

@@ -23,6 +23,14 @@ pub(crate) enum Msg {
     Pasted(Result<RgbaImage, String>),
     SeedEncoded(Arc<RgbaImage>, Result<Vec<u8>, String>),
     WandDone(Arc<RgbaImage>, Result<(WandRegion, Combine), String>),
+    /// The Text tool's search of this photo's text lines.
+    TextFound(Arc<RgbaImage>, Result<Vec<crate::text::TextLine>, String>),
+    /// The lettering of result N of results batch B, read against the prompt's quoted strings.
+    Lettering(
+        u64,
+        usize,
+        Result<Option<crate::text::LetteringCheck>, String>,
+    ),
     KeyStored(Result<String, String>),
     SavedFile(Result<PathBuf, String>),
     HistoryListed(crate::session::Listing),

@@ -3,6 +3,7 @@
 //! go to the command queue), and the brush outline or gesture drawn on top.
 
 pub mod gesture;
+pub mod text;
 pub mod textures;
 pub mod view;
 
@@ -21,6 +22,8 @@ pub enum Tool {
     Brush,
     Eraser,
     Select(SelectionTool),
+    /// Click a text line found in the photo to mask it.
+    Text,
 }
 
 /// The canvas's own state: view, tool, gesture and where it was drawn.
@@ -127,6 +130,15 @@ impl Canvas {
         let brush = match self.tool {
             Tool::Select(_) => {
                 self.selection_input(&ctx, &response, canvas, actions);
+                None
+            }
+            Tool::Text => {
+                if !space_held(&ctx) && !self.panning {
+                    let margin = settings.text_margin;
+                    text::input(
+                        &ctx, &response, self.view, canvas, document, margin, actions,
+                    );
+                }
                 None
             }
             _ => {
@@ -325,9 +337,21 @@ impl Canvas {
         self.hover_image_pos = response
             .hover_pos()
             .map(|p| view.screen_to_image(canvas, p));
-        draw_gesture(painter, self.tool_state.gesture(), |p| {
-            view.image_to_screen(canvas, Pos2::new(p.0, p.1))
-        });
+        if self.tool == Tool::Text {
+            let margin = settings.text_margin;
+            text::draw(
+                painter,
+                view,
+                canvas,
+                document,
+                self.hover_image_pos,
+                margin,
+            );
+        } else {
+            draw_gesture(painter, self.tool_state.gesture(), |p| {
+                view.image_to_screen(canvas, Pos2::new(p.0, p.1))
+            });
+        }
         if ctx.input(|i| !i.raw.hovered_files.is_empty()) {
             painter.rect_filled(canvas, 0.0, Color32::from_black_alpha(140));
             painter.text(

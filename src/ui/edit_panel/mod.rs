@@ -305,7 +305,7 @@ impl EditPanel {
             doc.editor.mask().clone(),
             self.form.request.clone(),
         ));
-        results.start(compare(), status);
+        results.start(compare(), &self.form.request.prompt, status);
         self.form.errors.clear();
         self.form.message = None;
         self.form.progress = Some("Starting…".into());

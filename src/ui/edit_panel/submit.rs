@@ -32,6 +32,30 @@ pub struct ResultEntry {
     pub path: Option<PathBuf>,
     /// Its place among the results of its history entry (for storing the keep star).
     pub history_slot: usize,
+    /// The lettering read inside the mask against the prompt's quoted strings.
+    pub lettering: Lettering,
+}
+
+/// The lettering check of one result.
+#[derive(Debug, Clone, Default)]
+pub enum Lettering {
+    /// The prompt quotes no strings: nothing to check.
+    #[default]
+    None,
+    /// Being read in the background.
+    Reading,
+    Read(crate::text::LetteringCheck),
+    Failed(String),
+}
+
+impl Lettering {
+    /// For sorting: the check's score (0..1); unread results sort last.
+    pub fn score(&self) -> f32 {
+        match self {
+            Lettering::Read(c) => c.score,
+            _ => -1.0,
+        }
+    }
 }
 
 /// What each result is compared against: the photo and mask as they were when the edit was

@@ -78,6 +78,8 @@ pub struct ResultTextures<'a> {
     pub figures: Option<&'a OutsideFigures>,
     pub kept: bool,
     pub discarded: bool,
+    /// Where the prompt's quoted strings were read (image pixels): outlined on the result.
+    pub lettering: &'a [crate::text::Quad],
 }
 
 /// What the widget draws this frame.
@@ -424,6 +426,11 @@ impl CompareView {
                     if self.show_heatmap {
                         clean_note(ui, pane, r.figures);
                     }
+                    let original_shown =
+                        hold_original || (self.mode == CompareMode::Flip && self.show_original);
+                    if !original_shown {
+                        outline_lettering(&painter, image_rect, inputs.image_size, r.lettering);
+                    }
                 }
             }
             PaneContent::Swipe => {
@@ -621,6 +628,30 @@ enum PaneContent {
 
 /// With the heatmap on over a result that changed nothing outside the mask, say so (an empty
 /// overlay looks like a broken switch).
+/// Outlines where each quoted string was read on a result.
+fn outline_lettering(
+    painter: &egui::Painter,
+    image_rect: Rect,
+    image_size: Vec2,
+    quads: &[crate::text::Quad],
+) {
+    let scale = image_rect.size() / image_size.max(Vec2::splat(1.0));
+    for quad in quads {
+        let points: Vec<Pos2> = quad
+            .iter()
+            .map(|p| image_rect.min + Vec2::new(p[0], p[1]) * scale)
+            .collect();
+        painter.add(egui::Shape::closed_line(
+            points.clone(),
+            Stroke::new(3.0, Color32::from_black_alpha(140)),
+        ));
+        painter.add(egui::Shape::closed_line(
+            points,
+            Stroke::new(1.5, Color32::from_rgb(255, 220, 60)),
+        ));
+    }
+}
+
 fn clean_note(ui: &mut egui::Ui, pane: Rect, figures: Option<&OutsideFigures>) {
     if figures.is_some_and(|f| f.changed_pixels == 0) {
         let rect = Rect::from_center_size(

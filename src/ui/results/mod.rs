@@ -13,7 +13,7 @@ use image::RgbaImage;
 use super::actions::Action;
 use super::commands::Command;
 use super::document::DocumentState;
-use super::edit_panel::submit::{self, CompareContext, ResultEntry};
+use super::edit_panel::submit::{self, CompareContext, Lettering, ResultEntry};
 use super::status::StatusLine;
 use super::work::{Msg, Worker};
 use compare::{CompareAction, CompareInputs, CompareView, ResultTextures};
@@ -36,6 +36,10 @@ pub struct Results {
     /// The central area shows the compare view instead of the mask canvas.
     pub comparing: bool,
     pub compare_view: CompareView,
+    /// The prompt of the results (its quoted strings are the lettering to check).
+    prompt: String,
+    /// Results whose lettering is still to be read (indices into `entries`' `index`).
+    lettering_queue: Vec<usize>,
 }
 
 impl Default for Results {
@@ -50,6 +54,8 @@ impl Default for Results {
             edit_id: None,
             comparing: false,
             compare_view: CompareView::new(),
+            prompt: String::new(),
+            lettering_queue: Vec::new(),
         }
     }
 }
@@ -67,8 +73,10 @@ pub(crate) struct HistoryResult {
 impl Results {
     /// A new set of results begins (a submission, or an edit reopened from the history),
     /// compared against `context`.
-    pub fn start(&mut self, context: CompareContext, status: &mut StatusLine) {
+    pub fn start(&mut self, context: CompareContext, prompt: &str, status: &mut StatusLine) {
         self.context = Some(context);
+        self.prompt = prompt.to_string();
+        self.lettering_queue.clear();
         self.generation += 1;
         self.batch += 1;
         self.edit_id = None;
@@ -119,6 +127,7 @@ impl Results {
                 (Arc::new(image.clone()), None, None)
             }
         };
+        let lettering = self.queue_lettering(result.index);
         self.entries.push(ResultEntry {
             index: result.index,
             image: Arc::new(image),
@@ -134,7 +143,77 @@ impl Results {
             cost: result.cost,
             path: path.ok(),
             history_slot: self.entries.len(),
+            lettering,
         });
+    }
+
+    /// `Reading` (and queued) when the prompt quotes strings, else `None`.
+    fn queue_lettering(&mut self, index: usize) -> Lettering {
+        if crate::local::parse_prompt(&self.prompt).lines.is_empty() {
+            return Lettering::None;
+        }
+        self.lettering_queue.push(index);
+        Lettering::Reading
+    }
+
+    /// Reads the lettering of the results queued since the last frame, in the background
+    /// (one thread per result; the text models load once).
+    pub(crate) fn read_lettering(&mut self, worker: &Worker) {
+        if self.lettering_queue.is_empty() {
+            return;
+        }
+        let Some(context) = self.context.clone() else {
+            self.lettering_queue.clear();
+            return;
+        };
+        for index in std::mem::take(&mut self.lettering_queue) {
+            let Some(entry) = self.entries.iter().find(|e| e.index == index) else {
+                continue;
+            };
+            let shown = entry.shown.clone();
+            let mask = context.mask.clone();
+            let prompt = self.prompt.clone();
+            let batch = self.batch;
+            worker.thread(move || {
+                let check = if mask.size() == shown.dimensions() {
+                    crate::text::check_result(&shown, &mask, &prompt).map_err(|e| e.to_string())
+                } else {
+                    Err("the result's size differs from the photo's".to_string())
+                };
+                Msg::Lettering(batch, index, check)
+            });
+        }
+    }
+
+    /// A result's lettering was read (dropped when the results changed meanwhile).
+    pub(crate) fn lettering_read(
+        &mut self,
+        batch: u64,
+        index: usize,
+        check: Result<Option<crate::text::LetteringCheck>, String>,
+    ) {
+        if batch != self.batch {
+            return;
+        }
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.index == index) {
+            entry.lettering = match check {
+                Ok(Some(c)) => Lettering::Read(c),
+                Ok(None) => Lettering::None,
+                Err(e) => Lettering::Failed(e),
+            };
+        }
+    }
+
+    /// Orders the results by lettering score, best first (ties keep their order); the
+    /// selection follows its result.
+    pub fn sort_by_lettering(&mut self) {
+        let selected = self
+            .selected
+            .and_then(|i| self.entries.get(i))
+            .map(|e| e.index);
+        self.entries
+            .sort_by(|a, b| b.lettering.score().total_cmp(&a.lettering.score()));
+        self.selected = selected.and_then(|s| self.entries.iter().position(|e| e.index == s));
     }
 
     /// The results as the history records them.
@@ -263,6 +342,7 @@ impl Results {
             match picture {
                 Ok(image) => {
                     let image = Arc::new(image);
+                    let lettering = self.queue_lettering(i + 1);
                     self.entries.push(ResultEntry {
                         index: i + 1,
                         // Without the raw output, the recorded picture stands in for it.
@@ -279,6 +359,7 @@ impl Results {
                         cost: record.cost,
                         path: None,
                         history_slot: i,
+                        lettering,
                     });
                 }
                 Err(e) => status.error(format!("result {} of that edit is damaged: {e}", i + 1)),
@@ -350,6 +431,19 @@ impl Results {
                 }
             }
         });
+        let checked = self
+            .entries
+            .iter()
+            .filter(|e| matches!(e.lettering, Lettering::Read(_)))
+            .count();
+        if checked > 1
+            && ui
+                .small_button("Sort by lettering")
+                .on_hover_text("Best-spelled results first (the prompt's quoted strings)")
+                .clicked()
+        {
+            actions.push(Action::SortByLettering);
+        }
         for (i, entry) in self.entries.iter().enumerate() {
             ui.horizontal(|ui| self.entry_ui(ui, i, entry, actions));
         }
@@ -397,6 +491,7 @@ impl Results {
                 };
                 ui.add(egui::Label::new(text).wrap());
             }
+            lettering_ui(ui, &entry.lettering);
             ui.horizontal(|ui| {
                 let keep =
                     egui::Button::selectable(entry.kept, if entry.kept { "Kept" } else { "Keep" })
@@ -420,6 +515,18 @@ impl Results {
                 }
             });
         });
+    }
+
+    /// The quads where each result's expected strings were read (image pixels), in the order
+    /// of the entries, for the compare view's outlines.
+    fn lettering_quads(&self) -> Vec<Vec<crate::text::Quad>> {
+        self.entries
+            .iter()
+            .map(|e| match &e.lettering {
+                Lettering::Read(c) => c.strings.iter().filter_map(|s| s.quad).collect(),
+                _ => Vec::new(),
+            })
+            .collect()
     }
 
     /// The compare view over the original and every result, sharing one zoom and pan.
@@ -469,10 +576,12 @@ impl Results {
             }
         }
         let original = textures.image.clone();
+        let quads = self.lettering_quads();
         let results: Vec<ResultTextures<'_>> = self
             .entries
             .iter()
-            .filter_map(|e| {
+            .zip(&quads)
+            .filter_map(|(e, quads)| {
                 let (image, heat) = e.textures.as_ref()?;
                 Some(ResultTextures {
                     image,
@@ -480,6 +589,7 @@ impl Results {
                     figures: e.figures.as_ref(),
                     kept: e.kept,
                     discarded: e.discarded,
+                    lettering: quads,
                 })
             })
             .collect();
@@ -504,4 +614,45 @@ impl Results {
             });
         }
     }
+}
+
+/// One result's lettering line: "Lettering 3/3 exact" in green, the misreadings in the
+/// warning colour, or that it is being read.
+fn lettering_ui(ui: &mut egui::Ui, lettering: &Lettering) {
+    let (text, colour) = match lettering {
+        Lettering::None => return,
+        Lettering::Reading => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.weak("Reading the lettering…");
+            });
+            return;
+        }
+        Lettering::Failed(why) => (
+            format!("Lettering not checked: {why}"),
+            ui.visuals().weak_text_color(),
+        ),
+        Lettering::Read(check) if check.exact == check.total => (
+            format!("Lettering {}/{} exact", check.exact, check.total),
+            egui::Color32::from_rgb(90, 200, 110),
+        ),
+        Lettering::Read(check) => {
+            let wrong: Vec<String> = check
+                .strings
+                .iter()
+                .filter(|s| !s.exact)
+                .map(|s| s.describe())
+                .collect();
+            (
+                format!(
+                    "Lettering {}/{} exact: {}",
+                    check.exact,
+                    check.total,
+                    wrong.join("; ")
+                ),
+                ui.visuals().warn_fg_color,
+            )
+        }
+    };
+    ui.add(egui::Label::new(egui::RichText::new(text).color(colour)).wrap());
 }

@@ -1,0 +1,163 @@
+//! The Text tool on the canvas: every text line found in the photo outlined as the rotated box
+//! that will be marked (grown by the margin), the line under the pointer highlighted and what
+//! was read in it shown beside the pointer, and a click that adds the line to the mask (Alt+click removes it).
+
+use egui::{Color32, Pos2, Rect, Stroke};
+
+use super::super::actions::Action;
+use super::super::document::{DocumentState, TextScan};
+use super::View;
+use crate::mask::Combine;
+use crate::text::TextLine;
+
+/// The line under image point `p` (the topmost when boxes overlap: the smallest one).
+pub fn line_at(lines: &[TextLine], p: Pos2, margin: f32) -> Option<usize> {
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.area.contains(p.x, p.y, margin))
+        .min_by(|(_, a), (_, b)| {
+            (a.area.width() * a.area.height()).total_cmp(&(b.area.width() * b.area.height()))
+        })
+        .map(|(i, _)| i)
+}
+
+/// Pointer input of the Text tool: a click on a line marks it (Alt: unmarks it).
+pub fn input(
+    ctx: &egui::Context,
+    response: &egui::Response,
+    view: View,
+    canvas: Rect,
+    document: &DocumentState,
+    margin: f32,
+    actions: &mut Vec<Action>,
+) {
+    let Some(doc) = document.current() else {
+        return;
+    };
+    let lines = doc.text.lines();
+    // What was read, beside the pointer while it is over a line.
+    if let Some(line) = response
+        .hover_pos()
+        .and_then(|p| line_at(lines, view.screen_to_image(canvas, p), margin))
+        .and_then(|i| lines.get(i))
+    {
+        let reading = format!(
+            "Reads \u{201c}{}\u{201d} ({:.0} % sure). Click to mask it, Alt+click to unmask.",
+            line.text,
+            line.confidence * 100.0
+        );
+        response.clone().on_hover_text_at_pointer(reading);
+    }
+    if !response.clicked() {
+        return;
+    }
+    let Some(pos) = response.interact_pointer_pos() else {
+        return;
+    };
+    let p = view.screen_to_image(canvas, pos);
+    if let Some(i) = line_at(lines, p, margin) {
+        let alt = ctx.input(|i| i.modifiers.alt);
+        actions.push(Action::MarkText {
+            lines: vec![i],
+            combine: if alt { Combine::Subtract } else { Combine::Add },
+        });
+    }
+}
+
+/// Draws the outlines (the hovered line filled) and what the search is doing.
+pub fn draw(
+    painter: &egui::Painter,
+    view: View,
+    canvas: Rect,
+    document: &DocumentState,
+    hover: Option<Pos2>,
+    margin: f32,
+) {
+    let Some(doc) = document.current() else {
+        return;
+    };
+    let note = |text: &str| {
+        let font = egui::FontId::proportional(15.0);
+        let galley = painter.layout(
+            text.to_string(),
+            font,
+            Color32::WHITE,
+            (canvas.width() - 40.0).max(100.0),
+        );
+        let at = Pos2::new(
+            canvas.center().x - galley.size().x / 2.0,
+            canvas.top() + 12.0,
+        );
+        let back = Rect::from_min_size(at, galley.size()).expand(6.0);
+        painter.rect_filled(back, 4.0, Color32::from_black_alpha(190));
+        painter.galley(at, galley, Color32::WHITE);
+    };
+    let lines = match &doc.text {
+        TextScan::NotStarted => return,
+        TextScan::Finding => {
+            note("Finding the text lines…");
+            painter
+                .ctx()
+                .request_repaint_after(std::time::Duration::from_millis(200));
+            return;
+        }
+        TextScan::Failed(why) => {
+            note(&format!("The text could not be read: {why}"));
+            return;
+        }
+        TextScan::Found(lines) if lines.is_empty() => {
+            note("No text was found in this photo.");
+            return;
+        }
+        TextScan::Found(lines) => lines,
+    };
+    let to_screen = |p: [f32; 2]| view.image_to_screen(canvas, Pos2::new(p[0], p[1]));
+    let hovered = hover.and_then(|p| line_at(lines, p, margin));
+    for (i, line) in lines.iter().enumerate() {
+        let quad: Vec<Pos2> = line.area.outline(margin).map(to_screen).to_vec();
+        let on = hovered == Some(i);
+        if on {
+            painter.add(egui::Shape::convex_polygon(
+                quad.clone(),
+                Color32::from_rgba_unmultiplied(80, 220, 255, 50),
+                Stroke::NONE,
+            ));
+        }
+        painter.add(egui::Shape::closed_line(
+            quad.clone(),
+            Stroke::new(3.0, Color32::from_black_alpha(150)),
+        ));
+        painter.add(egui::Shape::closed_line(
+            quad,
+            Stroke::new(if on { 2.0 } else { 1.2 }, Color32::from_rgb(80, 220, 255)),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::TextBox;
+
+    fn line(x0: f32, y0: f32, x1: f32, y1: f32) -> TextLine {
+        TextLine {
+            text: "x".into(),
+            confidence: 1.0,
+            area: TextBox {
+                corners: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]],
+                angle: 0.0,
+                score: 1.0,
+            },
+        }
+    }
+
+    #[test]
+    fn the_smallest_line_under_the_pointer_wins_and_the_margin_counts() {
+        let lines = vec![line(0.0, 0.0, 200.0, 100.0), line(50.0, 40.0, 90.0, 60.0)];
+        assert_eq!(line_at(&lines, Pos2::new(60.0, 50.0), 0.0), Some(1));
+        assert_eq!(line_at(&lines, Pos2::new(150.0, 50.0), 0.0), Some(0));
+        assert_eq!(line_at(&lines, Pos2::new(205.0, 50.0), 0.0), None);
+        assert_eq!(line_at(&lines, Pos2::new(205.0, 50.0), 8.0), Some(0));
+    }
+}
