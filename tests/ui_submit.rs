@@ -10,6 +10,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use support::{KEY, Mode, StandIn};
 use touchup::runware::{ApiKey, Client, ClientConfig};
+use touchup::ui::edit_panel::jobs::JobState;
 use touchup::ui::{App, AppOptions, Command, StatusKind};
 
 /// A client for the stand-in server, with short retries.
@@ -604,4 +605,197 @@ fn the_history_budget_removes_the_oldest_edits() {
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .count();
     assert_eq!(folders, 1, "the oldest edit's folder is gone from disk");
+}
+
+/// The jobs' states, oldest first.
+fn job_states(app: &App) -> Vec<JobState> {
+    app.edit
+        .jobs
+        .list()
+        .iter()
+        .map(|j| j.state.clone())
+        .collect()
+}
+
+fn set_prompt(h: &mut Harness<'static, App>, prompt: &str) {
+    h.get_by_label("Prompt").click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_label("Prompt").type_text(prompt);
+    h.run_steps(2);
+    assert_eq!(h.state().edit.form.request.prompt, prompt);
+}
+
+#[test]
+fn submissions_queue_two_at_a_time_and_can_be_cancelled_retried_and_opened() {
+    let standin = StandIn::start();
+    standin.set_mode(Mode::Slow(Duration::from_millis(1500)));
+    standin.with(|s| s.refuse_prompt = Some("REFUSED".into()));
+    let out = tempfile::tempdir().unwrap();
+    let mut h = app_against(&standin, out.path());
+    h.state_mut().settings.job_concurrency = 2;
+    let first_prompt = "A sign reading 'NORTH HALL' in gold";
+    prepare(&mut h, first_prompt);
+    let first_mask = h.state().document.current().unwrap().editor.mask().clone();
+    h.get_by_label("Submit").click();
+    h.run_steps(2);
+
+    // The designer goes on while job 1 runs: another prompt and more of the photo masked.
+    // Submit is not refused: it queues.
+    set_prompt(&mut h, "A sign reading 'WEST HALL'");
+    h.state_mut()
+        .document
+        .current_mut()
+        .unwrap()
+        .editor
+        .apply("Rectangle", None, |m| m.fill_rect(100, 400, 200, 100, 255));
+    h.get_by_label("Submit").click();
+    h.run_steps(2);
+    // Two more wait for a slot: one the server refuses, one cancelled before it starts.
+    set_prompt(&mut h, "A sign reading 'REFUSED' in red");
+    h.get_by_label("Submit").click();
+    h.run_steps(2);
+    set_prompt(&mut h, "A sign reading 'SOUTH HALL'");
+    h.get_by_label("Submit").click();
+    h.run_steps(2);
+    let states = job_states(h.state());
+    assert_eq!(states.len(), 4, "{states:?}");
+    assert!(matches!(states[0], JobState::Running(_)), "{states:?}");
+    assert!(matches!(states[1], JobState::Running(_)), "{states:?}");
+    assert_eq!(
+        states[2],
+        JobState::Queued,
+        "two run at once, the rest wait"
+    );
+    assert_eq!(
+        states[3],
+        JobState::Queued,
+        "two run at once, the rest wait"
+    );
+    assert!(h.query_by_label_contains("2 running, 2 queued").is_some());
+
+    // Job 4 is cancelled before it starts.
+    h.get_by_label("Cancel job 4").click();
+    h.run_steps(2);
+    assert_eq!(job_states(h.state())[3], JobState::Cancelled);
+
+    // The editor keeps answering while jobs 1 and 2 run: frames come, typing lands.
+    // (The stand-in holds each answer 1.5 s; a UI that waited on a job would get a handful
+    // of frames through in that time instead of dozens.)
+    set_prompt(&mut h, "Next idea: 'EAST HALL'");
+    let start = Instant::now();
+    let mut frames_while_running = 0;
+    while h.state().edit.jobs.active() > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "jobs did not end"
+        );
+        frames_while_running += 1;
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        frames_while_running >= 10,
+        "{frames_while_running} frames while jobs ran"
+    );
+    h.run_steps(2);
+    let states = job_states(h.state());
+    let wanted = h.state().edit.form.request.settings.results_wanted() as usize;
+    assert_eq!(states[0], JobState::Done(wanted), "{states:?}");
+    assert_eq!(states[1], JobState::Done(wanted), "{states:?}");
+    match &states[2] {
+        JobState::Failed(e) => assert!(e.contains("HTTP 400"), "{e}"),
+        other => panic!("job 3 should have failed: {other:?}"),
+    }
+    assert_eq!(states[3], JobState::Cancelled);
+    assert!(
+        standin.with(|s| s.concurrency.max()) <= 2,
+        "at most two at once"
+    );
+    // Each job sent what it was submitted with; the cancelled one sent nothing.
+    standin.with(|s| {
+        let prompts: Vec<String> = s
+            .bodies
+            .iter()
+            .flat_map(|b| b.as_array().cloned().unwrap_or_default())
+            .filter_map(|t| t["positivePrompt"].as_str().map(String::from))
+            .collect();
+        assert!(prompts.iter().any(|p| p == first_prompt), "{prompts:?}");
+        assert!(prompts.iter().any(|p| p.contains("WEST")), "{prompts:?}");
+        assert!(
+            !prompts.iter().any(|p| p.contains("SOUTH")),
+            "job 4 never went out"
+        );
+    });
+
+    // Retry job 3 once the server takes it: it runs with its own prompt and finishes.
+    standin.with(|s| s.refuse_prompt = None);
+    h.get_by_label("Retry job 3").click();
+    h.run_steps(2);
+    step_until(&mut h, "job 3 to finish again", |a| {
+        a.edit.jobs.get(3).is_some_and(|j| !j.state.is_active())
+    });
+    assert_eq!(job_states(h.state())[2], JobState::Done(wanted));
+    step_until(&mut h, "the finished jobs in the history", |a| {
+        a.history.edits.len() == 3
+    });
+    assert_eq!(h.state().edit.form.request.prompt, "Next idea: 'EAST HALL'");
+
+    // Open job 1: its photo, mask, prompt and results come back.
+    // (The oldest job is at the foot of the list: scroll the list.)
+    h.get_by_label("Open job 4").scroll_down();
+    h.run_steps(3);
+    h.get_by_label("Open job 1").click();
+    h.run_steps(3);
+    let app = h.state();
+    assert_eq!(
+        app.edit.form.request.prompt, first_prompt,
+        "{:?}",
+        app.status.message
+    );
+    assert_eq!(app.document.current().unwrap().editor.mask(), &first_mask);
+    assert_eq!(app.results.entries.len(), wanted);
+    assert!(app.results.edit_id.is_some(), "its history entry is known");
+}
+
+#[test]
+fn local_jobs_queue_one_at_a_time_and_both_land_in_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = local_app(
+        dir.path().join("history"),
+        dir.path().join("results"),
+        900.0,
+    );
+    h.state_mut().settings.job_concurrency = 1;
+    prepare(&mut h, "Change the sign to read 'FIRST'");
+    h.get_by_label("Submit").click();
+    h.run_steps(1);
+    set_prompt(&mut h, "Change the sign to read 'SECOND'");
+    h.get_by_label("Submit").click();
+    h.run_steps(2);
+    let states = job_states(h.state());
+    assert_eq!(
+        states.len(),
+        2,
+        "{states:?} {:?} {:?}",
+        h.state().edit.form.message,
+        h.state().status.message
+    );
+    assert_eq!(states[1], JobState::Queued, "{states:?}");
+    step_until(&mut h, "both jobs in the history", |a| {
+        a.edit.jobs.active() == 0 && a.history.edits.len() == 2
+    });
+    assert!(
+        job_states(h.state())
+            .iter()
+            .all(|s| matches!(s, JobState::Done(n) if *n > 0))
+    );
+    // The shown job is the second; its results are the ones in the list.
+    assert!(!h.state().results.entries.is_empty());
+    let folders: Vec<_> = std::fs::read_dir(dir.path().join("results"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.file_name()))
+        .collect();
+    assert_eq!(folders.len(), 2, "a results folder per job: {folders:?}");
 }

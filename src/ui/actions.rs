@@ -66,6 +66,14 @@ pub enum Action {
     /// Save this key in the OS keyring, or remove the stored one.
     StoreKey(Option<String>),
     OpenKeyDialog,
+    /// Stop job N (queued or running).
+    CancelJob(u64),
+    /// Queue a failed or cancelled job again.
+    RetryJob(u64),
+    /// Bring job N's photo, mask, settings and results back into the editor.
+    OpenJob(u64),
+    /// Drop the ended jobs from the Jobs list.
+    ClearFinishedJobs,
 }
 
 impl From<Command> for Action {
@@ -115,6 +123,10 @@ pub(crate) fn run(app: &mut App, ctx: &egui::Context, action: Action) {
                 .recomposite(&worker, &mut app.status, keep_outside);
         }
         Action::ReopenEdit(id) => app.history.reopen(&worker, &mut app.status, id),
+        Action::CancelJob(id) => app.edit.jobs.cancel(id),
+        Action::RetryJob(id) => app.edit.jobs.retry(id, &mut app.results, &mut app.status),
+        Action::OpenJob(id) => open_job(app, ctx, id),
+        Action::ClearFinishedJobs => app.edit.jobs.clear_finished(),
         Action::DeleteEdit(id) => app.history.delete(&worker, &mut app.status, &id),
         Action::SetHistoryBudget(mib) => {
             app.settings.history_budget_mib = mib.max(MIN_HISTORY_BUDGET_MIB);
@@ -311,7 +323,7 @@ fn form_action(app: &mut App, ctx: &egui::Context, action: FormAction) {
     let pick = run_pick;
     match action {
         FormAction::Submit => submit(app),
-        FormAction::Cancel => app.edit.cancel(),
+        FormAction::Cancel => app.edit.cancel(&app.results),
         FormAction::ViewRequest => {
             let request = app
                 .edit
@@ -458,6 +470,37 @@ pub(crate) fn restore_edit(app: &mut App, ctx: &egui::Context, edit: crate::sess
     let keep_outside = app.settings.compare.keep_outside;
     app.results
         .recomposite(&app.worker, &mut app.status, keep_outside);
+}
+
+/// Puts a job's photo, mask and form back into the editor and shows its results (those still
+/// to come stream in).
+fn open_job(app: &mut App, ctx: &egui::Context, id: u64) {
+    let Some(job) = app.edit.jobs.get(id) else {
+        return;
+    };
+    let snap = &job.snapshot;
+    let doc = Document::new((*snap.image).clone(), snap.name.clone(), snap.path.clone());
+    let (mask, request, compare) = (
+        snap.mask.clone(),
+        snap.form_request.clone(),
+        snap.compare.clone(),
+    );
+    let (kept, edit_id, title) = (job.results.clone(), job.edit_id.clone(), job.title.clone());
+    let settings = serde_json::to_value(&request.settings).unwrap_or_default();
+    load_work(app, doc, mask, request.prompt.clone(), &settings);
+    app.edit.form.request = request;
+    app.results
+        .start(compare, &app.edit.form.request.prompt, &mut app.status);
+    app.results.replay(ctx, &kept);
+    app.results.edit_id = edit_id;
+    app.edit.jobs.show(id, app.results.batch);
+    app.status
+        .info(format!("Opened job {id} (\u{201c}{title}\u{201d})."));
+    if !kept.is_empty() {
+        let keep_outside = app.settings.compare.keep_outside;
+        app.results
+            .recomposite(&app.worker, &mut app.status, keep_outside);
+    }
 }
 
 /// Stores or removes the Runware key in the OS keyring, off the UI thread and off the tokio

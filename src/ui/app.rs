@@ -184,9 +184,17 @@ impl App {
             super::messages::handle(self, ctx, msg);
         }
         self.take_dropped_files(ctx);
-        if let Some(finished) = self.edit.poll(ctx, &mut self.results, &mut self.status) {
+        let concurrency = self.settings.job_concurrency;
+        let finished = self.edit.poll(
+            ctx,
+            &self.worker,
+            concurrency,
+            &mut self.results,
+            &mut self.status,
+        );
+        for edit in finished {
             let budget = self.settings.history_budget_mib;
-            self.history.record(&self.worker, budget, finished);
+            self.history.record(&self.worker, budget, edit);
         }
         let mut queued = std::mem::take(&mut self.queue);
         queued.extend(
@@ -302,7 +310,7 @@ impl eframe::App for App {
                         self.document.current().and_then(|d| d.damage.clone());
                     self.edit.ui(ui, &mut self.settings, &mut queue);
                     ui.separator();
-                    let running = self.edit.is_running();
+                    let running = self.edit.form.busy;
                     let keep_outside = &mut self.settings.compare.keep_outside;
                     self.results.list_ui(ui, running, keep_outside, &mut queue);
                     ui.separator();
@@ -310,6 +318,18 @@ impl eframe::App for App {
                     self.history.ui(ui, budget, &mut queue);
                 });
             });
+        // The jobs sit under the canvas, between the side panels.
+        if !self.edit.jobs.list().is_empty() {
+            egui::Panel::bottom("jobs")
+                .resizable(true)
+                .default_size(130.0)
+                .size_range(90.0..=420.0)
+                .show(ui, |ui| {
+                    let batch = self.results.batch;
+                    let concurrency = &mut self.settings.job_concurrency;
+                    self.edit.jobs.ui(ui, concurrency, batch, &mut queue);
+                });
+        }
         egui::CentralPanel::default()
             .frame(egui::Frame::NONE)
             .show(ui, |ui| {

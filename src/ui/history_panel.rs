@@ -41,6 +41,8 @@ pub(crate) struct FinishedEdit {
     pub results: Vec<HistoryResult>,
     /// The results' batch, answered back with the new entry's id.
     pub batch: u64,
+    /// The job it came from, told its entry's id.
+    pub job: Option<u64>,
 }
 
 impl HistoryPanel {
@@ -109,7 +111,7 @@ impl HistoryPanel {
                     settings,
                     results: new_results,
                 })?;
-                worker.send(Msg::Recorded(edit.batch, recorded.id.clone()));
+                worker.send(Msg::Recorded(edit.batch, edit.job, recorded.id.clone()));
                 Ok((recorded.pruned.len(), history.list()))
             });
             worker.send(Msg::HistoryPruned(outcome.map_err(|e| {

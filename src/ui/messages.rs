@@ -99,7 +99,10 @@ pub(crate) fn handle(app: &mut App, ctx: &egui::Context, msg: Msg) {
             Err(e) => status.error(format!("could not trim the history: {e}")),
         },
         Msg::HistoryThumbnail(id, result) => app.history.thumbnail_loaded(ctx, id, result),
-        Msg::Recorded(batch, id) => {
+        Msg::Recorded(batch, job, id) => {
+            if let Some(job) = job {
+                app.edit.jobs.recorded(job, id.clone());
+            }
             if batch == app.results.batch {
                 app.results.edit_id = Some(id.clone());
                 // Stars given while the edit was being recorded.

@@ -31,6 +31,8 @@ pub struct Settings {
     pub feather_px: f32,
     /// Pixels the Text tool adds around each text line it marks.
     pub text_margin: f32,
+    /// How many edit jobs run at the same time.
+    pub job_concurrency: usize,
     /// Prompt and options of the edit form (images are never persisted).
     pub edit: EditRequest,
     /// Where results are saved; `None`: the data directory's `results/`.
@@ -75,6 +77,7 @@ impl Default for Settings {
             grow_px: 8,
             feather_px: 4.0,
             text_margin: 4.0,
+            job_concurrency: 2,
             edit: EditRequest::default(),
             output_root: None,
             backend: None,

@@ -38,7 +38,8 @@ pub(crate) enum Msg {
     HistoryPruned(Result<(usize, crate::session::Listing), String>),
     HistoryThumbnail(String, Result<RgbaImage, String>),
     /// The results of batch N were recorded in the history as this edit.
-    Recorded(u64, crate::session::EditId),
+    /// An edit was recorded in the history: its results batch, its job, its id.
+    Recorded(u64, Option<u64>, crate::session::EditId),
     /// A result compared again (keep-outside switched, or reopened from the history):
     /// (generation, result index, comparison).
     Recomposited(
@@ -142,6 +143,11 @@ impl Worker {
                 });
             }
         }
+    }
+
+    /// The UI's context (for textures made outside a frame).
+    pub fn ctx(&self) -> &egui::Context {
+        &self.ctx
     }
 
     /// A callback that asks for a frame (for work that reports over its own channel).

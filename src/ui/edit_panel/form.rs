@@ -496,17 +496,12 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
             egui::Label::new(RichText::new(message).color(Color32::from_rgb(220, 80, 60))).wrap(),
         );
     }
-    if let Some(progress) = &state.progress {
-        ui.horizontal(|ui| {
-            ui.spinner();
-            ui.add(egui::Label::new(progress.as_str()).wrap());
-        });
-    }
     ui.horizontal(|ui| {
-        let submit = ui
-            .add_enabled(!state.busy, egui::Button::new("Submit"))
-            .on_hover_text(super::super::commands::keys_text(&SHORTCUT_SUBMIT));
-        if submit.clicked() || (submit_key && !state.busy) {
+        let submit = ui.button("Submit").on_hover_text(format!(
+            "{}; while an edit runs, the next one waits in the Jobs list",
+            super::super::commands::keys_text(&SHORTCUT_SUBMIT)
+        ));
+        if submit.clicked() || submit_key {
             let problems = state.form_problems();
             if problems.is_empty() {
                 state.errors.clear();
@@ -527,6 +522,13 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
             action = Some(FormAction::Cancel);
         }
     });
+    // Below the buttons, so they stay put while the progress comes and goes.
+    if let Some(progress) = &state.progress {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.add(egui::Label::new(progress.as_str()).wrap());
+        });
+    }
     ui.horizontal(|ui| {
         if ui.button("View request").clicked() {
             action = Some(FormAction::ViewRequest);

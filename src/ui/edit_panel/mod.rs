@@ -4,11 +4,10 @@
 //! its record to the history.
 
 pub mod form;
+pub mod jobs;
 pub mod submit;
 
 use std::sync::Arc;
-
-use image::RgbaImage;
 
 use super::actions::Action;
 use super::document::DocumentState;
@@ -19,20 +18,18 @@ use super::settings::{Backend, Settings};
 use super::status::StatusLine;
 use super::work::Worker;
 use crate::edit::{EditRequest, ImageInput};
-use crate::mask::{Mask, Polarity};
+use crate::mask::Polarity;
 use form::FormState;
-use submit::{Failure, LocalJob, Running, SessionMsg};
+use jobs::{Jobs, Snapshot};
 
-/// The edit part of the app: the form and the submission in flight.
+/// The edit part of the app: the form and the jobs it submitted.
 pub struct EditPanel {
     pub form: FormState,
-    running: Option<Running>,
+    pub jobs: Jobs,
     /// The Runware client, made at the first submit (or given by the caller).
     client: Option<Arc<crate::runware::Client>>,
     /// A Runware key is configured (checked at start and when the key dialog answers).
     pub has_key: bool,
-    /// What the running submission was made from, for its history entry.
-    submitted: Option<(Arc<RgbaImage>, Mask, EditRequest)>,
 }
 
 /// Why Submit did not start.
@@ -51,15 +48,15 @@ impl EditPanel {
                 request,
                 ..FormState::default()
             },
-            running: None,
+            jobs: Jobs::default(),
             client,
             has_key: crate::runware::ApiKey::from_env().is_some(),
-            submitted: None,
         }
     }
 
+    /// Some job is queued or running.
     pub fn is_running(&self) -> bool {
-        self.running.is_some()
+        self.jobs.active() > 0
     }
 
     /// The engine in use: the user's pick, else Runware when a key is configured.
@@ -133,16 +130,15 @@ impl EditPanel {
             }
             Backend::Runware => {}
         }
-        self.form.busy = self.running.is_some();
         if let Some(action) = form::show(ui, &mut self.form) {
             actions.push(Action::Form(action));
         }
     }
 
-    /// Stops the running submission.
-    pub fn cancel(&mut self) {
-        if let Some(running) = &self.running {
-            running.cancel();
+    /// Stops the shown job (the one whose results are in view).
+    pub fn cancel(&mut self, results: &Results) {
+        if let Some(id) = self.jobs.shown(results.batch).map(|j| j.id) {
+            self.jobs.cancel(id);
             self.form.progress = Some("Cancelling…".into());
         }
     }
@@ -206,7 +202,8 @@ impl EditPanel {
         request
     }
 
-    /// Validates and sends the edit. Nothing the user made changes, whatever happens.
+    /// Validates the edit and adds it to the jobs (it starts when a slot is free); its results
+    /// are the ones shown. Nothing the user made changes, whatever happens.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn submit(
         &mut self,
@@ -217,9 +214,6 @@ impl EditPanel {
         runtime: Option<tokio::runtime::Handle>,
         status: &mut StatusLine,
     ) -> Result<(), NotSent> {
-        if self.running.is_some() {
-            return Err(NotSent::Refused);
-        }
         let Some(doc) = document.current() else {
             status.error("Open a photo first.");
             return Err(NotSent::Refused);
@@ -258,7 +252,6 @@ impl EditPanel {
             .output_root
             .clone()
             .unwrap_or_else(submit::default_output_root);
-        let folder = submit::new_output_folder(&root);
         let compare = || {
             submit::CompareContext::new(
                 doc.image.clone(),
@@ -266,123 +259,63 @@ impl EditPanel {
                 settings.compare,
             )
         };
-        let running = if backend == Backend::Local {
-            let job = LocalJob {
-                compare: compare(),
-                image: doc.image.clone(),
-                mask: doc.editor.mask().clone(),
-                request,
-                options: crate::local::LocalOptions {
-                    fill: settings.local_fill,
-                    ..Default::default()
-                },
-                seed: std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(1),
-            };
-            submit::spawn_local(job, folder, worker.waker())
-        } else {
-            let client = match &self.client {
-                Some(c) => c.clone(),
-                None => match submit::make_client() {
-                    Ok(c) => self.client.insert(Arc::new(c)).clone(),
-                    Err(e) => {
-                        self.form.show_failure(&e);
-                        status.error(e.to_string());
-                        return Err(NotSent::Refused);
-                    }
-                },
-            };
-            let Some(handle) = runtime else {
-                status.error("The background runtime is not running; restart touchup.");
-                return Err(NotSent::Refused);
-            };
-            submit::spawn_runware(&handle, client, request, folder, compare(), worker.waker())
+        let client = match (backend, &self.client) {
+            (Backend::Local, _) => None,
+            (Backend::Runware, Some(c)) => Some(c.clone()),
+            (Backend::Runware, None) => match submit::make_client() {
+                Ok(c) => Some(self.client.insert(Arc::new(c)).clone()),
+                Err(e) => {
+                    self.form.show_failure(&e);
+                    status.error(e.to_string());
+                    return Err(NotSent::Refused);
+                }
+            },
         };
-        self.submitted = Some((
-            doc.image.clone(),
-            doc.editor.mask().clone(),
-            self.form.request.clone(),
-        ));
+        if backend == Backend::Runware && runtime.is_none() {
+            status.error("The background runtime is not running; restart touchup.");
+            return Err(NotSent::Refused);
+        }
+        let snapshot = Snapshot {
+            image: doc.image.clone(),
+            mask: doc.editor.mask().clone(),
+            name: doc.name.clone(),
+            path: doc.path.clone(),
+            form_request: self.form.request.clone(),
+            request,
+            compare: compare(),
+            local: crate::local::LocalOptions {
+                fill: settings.local_fill,
+                ..Default::default()
+            },
+            root,
+            client,
+            runtime,
+        };
+        let id = self.jobs.add(worker.ctx(), backend, snapshot);
         results.start(compare(), &self.form.request.prompt, status);
+        self.jobs.show(id, results.batch);
         self.form.errors.clear();
         self.form.message = None;
-        self.form.progress = Some("Starting…".into());
-        self.running = Some(running);
+        self.form.busy = true;
+        self.form.progress = Some(if self.jobs.active() > 1 {
+            format!("Job {id} added to the queue…")
+        } else {
+            "Starting…".into()
+        });
         Ok(())
     }
 
-    /// Takes in what the running submission reported; when it has finished, what the history
-    /// records of it.
+    /// Starts queued jobs and takes in what the running ones reported; what the history
+    /// records of those that ended.
     pub(crate) fn poll(
         &mut self,
         ctx: &egui::Context,
+        worker: &Worker,
+        concurrency: usize,
         results: &mut Results,
         status: &mut StatusLine,
-    ) -> Option<FinishedEdit> {
-        let running = self.running.as_mut()?;
-        let msgs: Vec<SessionMsg> = running.rx.try_iter().collect();
-        let folder = running.folder.clone();
-        for msg in msgs {
-            match msg {
-                SessionMsg::Progress(text) => self.form.progress = Some(text),
-                SessionMsg::Result {
-                    result,
-                    image,
-                    path,
-                    comparison,
-                } => {
-                    if let Some(r) = &mut self.running {
-                        r.received += 1;
-                    }
-                    results.arrived(ctx, status, &result, image, path, *comparison);
-                    self.form.progress =
-                        Some(format!("{} result(s) received…", results.entries.len()));
-                }
-                SessionMsg::ResultUnreadable { index, reason } => {
-                    if let Some(r) = &mut self.running {
-                        r.received += 1;
-                    }
-                    status.error(format!("result {index} could not be read: {reason}"));
-                }
-                SessionMsg::Finished(outcome) => {
-                    if let Some(r) = &mut self.running {
-                        r.finished = Some(outcome);
-                    }
-                }
-            }
-        }
-        if !self.running.as_ref().is_some_and(|r| r.is_done()) {
-            ctx.request_repaint_after(std::time::Duration::from_millis(100));
-            return None;
-        }
-        let outcome = self.running.take().and_then(|r| r.finished)?;
-        self.form.busy = false;
-        self.form.progress = None;
-        match outcome {
-            Ok(n) => status.info(format!("{n} result(s) saved to {}.", folder.display())),
-            Err(Failure::Cancelled) => status.info(format!(
-                "Cancelled; {} result(s) kept in {}.",
-                results.entries.len(),
-                folder.display()
-            )),
-            Err(Failure::Runware(e)) => {
-                self.form.show_failure(&e);
-                status.error(e.to_string());
-            }
-            Err(e @ Failure::Local(_)) => {
-                self.form.message = Some(e.to_string());
-                status.error(e.to_string());
-            }
-        }
-        let (original, mask, request) = self.submitted.take()?;
-        Some(FinishedEdit {
-            original,
-            mask,
-            request,
-            results: results.for_history(),
-            batch: results.batch,
-        })
+    ) -> Vec<FinishedEdit> {
+        self.jobs
+            .poll(ctx, worker, concurrency, results, &mut self.form, status)
     }
 }

@@ -60,14 +60,34 @@ impl Default for Results {
     }
 }
 
-/// A result as the history records it (copied off the UI thread).
+/// A result as the history records it (copied off the UI thread) and a job keeps it.
+#[derive(Clone)]
 pub(crate) struct HistoryResult {
+    /// Its number in its edit (1-based).
+    pub index: usize,
     pub shown: Arc<RgbaImage>,
     pub raw: Arc<RgbaImage>,
     pub image_uuid: Option<String>,
     pub seed: Option<i64>,
     pub cost: Option<f64>,
     pub figures: Option<crate::compare::OutsideFigures>,
+    /// Where it was saved.
+    pub path: Option<std::path::PathBuf>,
+}
+
+impl HistoryResult {
+    pub(crate) fn of(r: &ResultEntry) -> Self {
+        Self {
+            index: r.index,
+            shown: r.shown.clone(),
+            raw: r.image.clone(),
+            image_uuid: r.image_uuid.clone(),
+            seed: r.seed,
+            cost: r.cost,
+            figures: r.figures,
+            path: r.path.clone(),
+        }
+    }
 }
 
 impl Results {
@@ -216,19 +236,29 @@ impl Results {
         self.selected = selected.and_then(|s| self.entries.iter().position(|e| e.index == s));
     }
 
-    /// The results as the history records them.
-    pub(crate) fn for_history(&self) -> Vec<HistoryResult> {
-        self.entries
-            .iter()
-            .map(|r| HistoryResult {
+    /// Shows the results a job kept (opening a job); their heatmaps come from
+    /// [`Self::recomposite`].
+    pub(crate) fn replay(&mut self, ctx: &egui::Context, kept: &[HistoryResult]) {
+        for (slot, r) in kept.iter().enumerate() {
+            let lettering = self.queue_lettering(r.index);
+            self.entries.push(ResultEntry {
+                index: r.index,
+                image: r.raw.clone(),
                 shown: r.shown.clone(),
-                raw: r.image.clone(),
+                figures: r.figures,
+                heatmap: None,
+                textures: None,
+                kept: false,
+                discarded: false,
+                thumbnail: submit::thumbnail(ctx, &format!("job-result-{}", r.index), &r.shown),
                 image_uuid: r.image_uuid.clone(),
                 seed: r.seed,
                 cost: r.cost,
-                figures: r.figures,
-            })
-            .collect()
+                path: r.path.clone(),
+                history_slot: slot,
+                lettering,
+            });
+        }
     }
 
     /// Sets a keep star; its slot in the history entry, to store it there.

@@ -1,0 +1,662 @@
+//! The edit jobs of a session. Every Submit makes a job that keeps the photo, mask and settings
+//! it was submitted with, whatever the designer does in the editor meanwhile. Jobs start in
+//! order, at most `Settings::job_concurrency` at once; each reports progress, results, cost and
+//! its end through its own channel. One job at a time is *shown*: its results stream into the
+//! results list and the compare view (the newest submission, or the job last opened); the
+//! others keep theirs until they are opened. Each finished job goes into the history.
+//!
+//! Not kept across a crash: queued and running jobs live in memory only (the recovered work
+//! is the editor's photo, mask and form, as before).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::{Color32, RichText};
+use image::RgbaImage;
+
+use super::super::actions::Action;
+use super::super::history_panel::FinishedEdit;
+use super::super::results::{HistoryResult, Results};
+use super::super::settings::Backend;
+use super::super::status::StatusLine;
+use super::super::work::Worker;
+use super::form::FormState;
+use super::submit::{self, CompareContext, Failure, LocalJob, Running, SessionMsg};
+use crate::edit::EditRequest;
+use crate::mask::Mask;
+
+/// Where a job is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobState {
+    /// Waiting for a free slot.
+    Queued,
+    /// Started; what it is doing ("Sending the edit to Runware…", "Received 1 of 4", ...).
+    Running(String),
+    /// Finished with this many results.
+    Done(usize),
+    Failed(String),
+    Cancelled,
+}
+
+impl JobState {
+    /// Queued or running.
+    pub fn is_active(&self) -> bool {
+        matches!(self, JobState::Queued | JobState::Running(_))
+    }
+
+    fn text(&self) -> String {
+        match self {
+            JobState::Queued => "queued".into(),
+            JobState::Running(text) => text.clone(),
+            JobState::Done(n) => format!("done: {n} result(s)"),
+            JobState::Failed(e) => format!("failed: {e}"),
+            JobState::Cancelled => "cancelled".into(),
+        }
+    }
+}
+
+/// What a job was submitted with (frozen).
+pub(crate) struct Snapshot {
+    pub image: Arc<RgbaImage>,
+    pub mask: Mask,
+    /// The photo's name and file, to bring it back into the editor.
+    pub name: String,
+    pub path: Option<PathBuf>,
+    /// The form as it was (what "open" puts back and the history records).
+    pub form_request: EditRequest,
+    /// What is sent: the form's request with the photo and mask.
+    pub request: EditRequest,
+    pub compare: CompareContext,
+    pub local: crate::local::LocalOptions,
+    /// The folder under which its results folder is made.
+    pub root: PathBuf,
+    pub client: Option<Arc<crate::runware::Client>>,
+    pub runtime: Option<tokio::runtime::Handle>,
+}
+
+/// One edit in the queue.
+pub struct Job {
+    pub id: u64,
+    /// The first words of the prompt.
+    pub title: String,
+    pub engine: Backend,
+    pub state: JobState,
+    pub(crate) snapshot: Snapshot,
+    thumbnail: Option<egui::TextureHandle>,
+    running: Option<Running>,
+    started: Option<Instant>,
+    /// Frozen when the job ends.
+    elapsed: Duration,
+    /// Its results so far, in arrival order (what the history records and "open" shows).
+    pub(crate) results: Vec<HistoryResult>,
+    wanted: usize,
+    /// The `cost` of every result received.
+    pub cost: f64,
+    pub folder: Option<PathBuf>,
+    /// The results batch it feeds while it is the shown job.
+    pub(crate) batch: Option<u64>,
+    /// Its history entry, once recorded.
+    pub edit_id: Option<crate::session::EditId>,
+}
+
+impl Job {
+    /// Time since it started (frozen at its end); zero while queued.
+    pub fn elapsed(&self) -> Duration {
+        match (self.started, self.state.is_active()) {
+            (Some(t), true) => t.elapsed(),
+            _ => self.elapsed,
+        }
+    }
+
+    fn starts(&mut self, worker: &Worker) {
+        let snap = &self.snapshot;
+        let folder = job_folder(&snap.root, self.id);
+        self.started = Some(Instant::now());
+        self.folder = Some(folder.clone());
+        let running = match self.engine {
+            Backend::Local => {
+                let job = LocalJob {
+                    compare: snap.compare.clone(),
+                    image: snap.image.clone(),
+                    mask: snap.mask.clone(),
+                    request: snap.request.clone(),
+                    options: snap.local.clone(),
+                    seed: std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(1)
+                        .wrapping_add(self.id * 1000),
+                };
+                submit::spawn_local(job, folder, worker.waker())
+            }
+            Backend::Runware => {
+                let (Some(client), Some(runtime)) = (&snap.client, &snap.runtime) else {
+                    self.state = JobState::Failed(
+                        "no Runware client or background runtime; restart touchup".into(),
+                    );
+                    return;
+                };
+                submit::spawn_runware(
+                    runtime,
+                    client.clone(),
+                    snap.request.clone(),
+                    folder,
+                    snap.compare.clone(),
+                    worker.waker(),
+                )
+            }
+        };
+        self.state = JobState::Running("Starting…".into());
+        self.running = Some(running);
+    }
+
+    /// What the status bar says about this job when it is not the shown one.
+    fn label(&self) -> String {
+        format!("Job {} (\u{201c}{}\u{201d})", self.id, self.title)
+    }
+}
+
+/// A results folder of its own for each job (two may start in the same millisecond).
+fn job_folder(root: &std::path::Path, id: u64) -> PathBuf {
+    let base = submit::new_output_folder(root);
+    let name = base
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "edit".into());
+    base.with_file_name(format!("{name}-job{id}"))
+}
+
+/// The first few words of a prompt, for the jobs list.
+fn title_of(prompt: &str) -> String {
+    let words: Vec<&str> = prompt.split_whitespace().take(6).collect();
+    let mut title: String = words.join(" ").chars().take(40).collect();
+    if title.is_empty() {
+        title = "(no prompt)".into();
+    } else if title.len() < prompt.trim().len() {
+        title.push('…');
+    }
+    title
+}
+
+/// A small picture of the photo, sampled (cheap even for an 8000x6000 photo).
+fn preview(image: &RgbaImage, side: u32) -> egui::ColorImage {
+    let (w, h) = image.dimensions();
+    let scale = (side as f32 / w.max(h).max(1) as f32).min(1.0);
+    let (tw, th) = (
+        ((w as f32 * scale).round() as u32).max(1),
+        ((h as f32 * scale).round() as u32).max(1),
+    );
+    let mut pixels = Vec::with_capacity((tw * th) as usize);
+    for y in 0..th {
+        let sy = ((y as f32 + 0.5) / th as f32 * h as f32) as u32;
+        for x in 0..tw {
+            let sx = ((x as f32 + 0.5) / tw as f32 * w as f32) as u32;
+            let p = image.get_pixel(sx.min(w.saturating_sub(1)), sy.min(h.saturating_sub(1)));
+            pixels.push(Color32::from_rgba_unmultiplied(p[0], p[1], p[2], p[3]));
+        }
+    }
+    egui::ColorImage::new([tw as usize, th as usize], pixels)
+}
+
+/// Every job of the session.
+#[derive(Default)]
+pub struct Jobs {
+    list: Vec<Job>,
+    next_id: u64,
+}
+
+impl Jobs {
+    pub fn list(&self) -> &[Job] {
+        &self.list
+    }
+
+    pub fn get(&self, id: u64) -> Option<&Job> {
+        self.list.iter().find(|j| j.id == id)
+    }
+
+    fn get_mut(&mut self, id: u64) -> Option<&mut Job> {
+        self.list.iter_mut().find(|j| j.id == id)
+    }
+
+    /// Jobs queued or running.
+    pub fn active(&self) -> usize {
+        self.list.iter().filter(|j| j.state.is_active()).count()
+    }
+
+    /// The job whose results are shown (`batch`: the results' current batch).
+    pub fn shown(&self, batch: u64) -> Option<&Job> {
+        self.list.iter().find(|j| j.batch == Some(batch))
+    }
+
+    /// Adds a job; it starts at the next frame with a free slot. Returns its id.
+    pub(crate) fn add(&mut self, ctx: &egui::Context, engine: Backend, snapshot: Snapshot) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        let thumbnail = Some(ctx.load_texture(
+            format!("job-{id}"),
+            preview(&snapshot.image, 96),
+            egui::TextureOptions::LINEAR,
+        ));
+        self.list.push(Job {
+            id,
+            title: title_of(&snapshot.form_request.prompt),
+            engine,
+            state: JobState::Queued,
+            thumbnail,
+            running: None,
+            started: None,
+            elapsed: Duration::ZERO,
+            results: Vec::new(),
+            wanted: snapshot.request.settings.results_wanted().max(1) as usize,
+            cost: 0.0,
+            folder: None,
+            batch: None,
+            edit_id: None,
+            snapshot,
+        });
+        id
+    }
+
+    /// Makes job `id` the shown one, feeding results batch `batch`.
+    pub(crate) fn show(&mut self, id: u64, batch: u64) {
+        if let Some(job) = self.get_mut(id) {
+            job.batch = Some(batch);
+        }
+    }
+
+    /// Stops a job: a queued one at once, a running one as soon as its engine stops.
+    pub fn cancel(&mut self, id: u64) {
+        let Some(job) = self.get_mut(id) else {
+            return;
+        };
+        match (&job.state, &job.running) {
+            (JobState::Queued, _) => job.state = JobState::Cancelled,
+            (JobState::Running(_), Some(running)) => {
+                running.cancel();
+                job.state = JobState::Running("Cancelling…".into());
+            }
+            _ => {}
+        }
+    }
+
+    /// Queues a failed or cancelled job again, with what it was submitted with. The shown job
+    /// starts a fresh set of results.
+    pub(crate) fn retry(&mut self, id: u64, results: &mut Results, status: &mut StatusLine) {
+        let Some(job) = self.get_mut(id) else {
+            return;
+        };
+        if !matches!(job.state, JobState::Failed(_) | JobState::Cancelled) {
+            return;
+        }
+        job.state = JobState::Queued;
+        job.results.clear();
+        job.cost = 0.0;
+        job.started = None;
+        job.elapsed = Duration::ZERO;
+        job.folder = None;
+        job.edit_id = None;
+        if job.batch == Some(results.batch) {
+            let prompt = job.snapshot.form_request.prompt.clone();
+            results.start(job.snapshot.compare.clone(), &prompt, status);
+            job.batch = Some(results.batch);
+        } else {
+            job.batch = None;
+        }
+        status.info(format!("{} is queued again.", job.label()));
+    }
+
+    /// Drops the jobs that have ended (their results stay in the history and on disk).
+    pub fn clear_finished(&mut self) {
+        self.list.retain(|j| j.state.is_active());
+    }
+
+    /// The history entry of a recorded job.
+    pub(crate) fn recorded(&mut self, id: u64, edit: crate::session::EditId) {
+        if let Some(job) = self.get_mut(id) {
+            job.edit_id = Some(edit);
+        }
+    }
+
+    /// Starts queued jobs while slots are free, takes in what the running ones reported, and
+    /// returns what the history records of those that ended. The form shows the shown job.
+    pub(crate) fn poll(
+        &mut self,
+        ctx: &egui::Context,
+        worker: &Worker,
+        concurrency: usize,
+        results: &mut Results,
+        form: &mut FormState,
+        status: &mut StatusLine,
+    ) -> Vec<FinishedEdit> {
+        let mut running = self
+            .list
+            .iter()
+            .filter(|j| matches!(j.state, JobState::Running(_)))
+            .count();
+        for job in self.list.iter_mut() {
+            if running >= concurrency.max(1) {
+                break;
+            }
+            if job.state == JobState::Queued {
+                job.starts(worker);
+                running += 1;
+            }
+        }
+        let mut finished = Vec::new();
+        for job in self.list.iter_mut() {
+            if let Some(edit) = take_in(job, ctx, results, form, status) {
+                finished.push(edit);
+            }
+        }
+        if self.active() > 0 {
+            ctx.request_repaint_after(Duration::from_millis(100));
+        }
+        if let Some(job) = self.shown(results.batch) {
+            form.busy = job.state.is_active();
+            form.progress = match &job.state {
+                JobState::Queued => Some(format!(
+                    "Job {} is queued: it starts when one of the {} running finishes…",
+                    job.id, running
+                )),
+                JobState::Running(text) => Some(text.clone()),
+                _ => None,
+            };
+        } else if form.busy {
+            form.busy = false;
+            form.progress = None;
+        }
+        finished
+    }
+
+    /// The Jobs panel: every job with its state, time and cost, and Cancel / Retry / Open.
+    pub(crate) fn ui(
+        &self,
+        ui: &mut egui::Ui,
+        concurrency: &mut usize,
+        shown_batch: u64,
+        actions: &mut Vec<Action>,
+    ) {
+        let queued = self
+            .list
+            .iter()
+            .filter(|j| j.state == JobState::Queued)
+            .count();
+        let running = self.active() - queued;
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Jobs").strong());
+            ui.label(format!("{running} running, {queued} queued"));
+            ui.separator();
+            let label = ui.label("Run at once");
+            ui.add(egui::DragValue::new(concurrency).range(1..=8))
+                .labelled_by(label.id)
+                .on_hover_text("How many jobs run at the same time; the rest wait in order.");
+            let total: f64 = self.list.iter().map(|j| j.cost).sum();
+            if total > 0.0 {
+                ui.separator();
+                ui.label(format!("Cost ${total:.4}"));
+            }
+            let ended = self.list.iter().any(|j| !j.state.is_active());
+            if ui
+                .add_enabled(ended, egui::Button::new("Clear finished"))
+                .on_hover_text(
+                    "Removes ended jobs from this list (their results stay in the history).",
+                )
+                .clicked()
+            {
+                actions.push(Action::ClearFinishedJobs);
+            }
+        });
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                egui::Grid::new("jobs-grid")
+                    .num_columns(7)
+                    .striped(true)
+                    .spacing([12.0, 4.0])
+                    .show(ui, |ui| {
+                        for job in self.list.iter().rev() {
+                            job_row(ui, job, job.batch == Some(shown_batch), actions);
+                            ui.end_row();
+                        }
+                    });
+            });
+    }
+}
+
+fn job_row(ui: &mut egui::Ui, job: &Job, shown: bool, actions: &mut Vec<Action>) {
+    match &job.thumbnail {
+        Some(t) => {
+            let size = t.size_vec2();
+            let scale = 28.0 / size.y.max(1.0);
+            ui.image((t.id(), size * scale));
+        }
+        None => {
+            ui.label("");
+        }
+    }
+    let title = RichText::new(format!("#{} {}", job.id, job.title));
+    ui.label(if shown { title.strong() } else { title })
+        .on_hover_text(&job.snapshot.form_request.prompt);
+    ui.label(job.engine.label());
+    let state = job.state.text();
+    let visuals = ui.visuals();
+    let colour = match &job.state {
+        JobState::Failed(_) => Some(visuals.error_fg_color),
+        JobState::Done(_) => Some(Color32::from_rgb(80, 170, 90)),
+        _ => None,
+    };
+    ui.horizontal(|ui| {
+        if job.state.is_active() {
+            ui.spinner();
+        }
+        let text = match colour {
+            Some(c) => RichText::new(&state).color(c),
+            None => RichText::new(&state),
+        };
+        ui.add(egui::Label::new(text).truncate())
+            .on_hover_text(&state);
+    });
+    ui.label(format!("{:.0} s", job.elapsed().as_secs_f32()));
+    ui.label(if job.cost > 0.0 {
+        format!("${:.4}", job.cost)
+    } else {
+        "–".into()
+    });
+    ui.horizontal(|ui| {
+        let id = job.id;
+        // Each button tells screen readers (and tests) which job it acts on.
+        let button = |ui: &mut egui::Ui, enabled: bool, text: &str, hover: String| {
+            let response = ui
+                .add_enabled(enabled, egui::Button::new(text))
+                .on_hover_text(hover);
+            let name = format!("{text} job {id}");
+            response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, enabled, &name));
+            response.clicked()
+        };
+        if button(
+            ui,
+            job.state.is_active(),
+            "Cancel",
+            format!("Stop job {id}"),
+        ) {
+            actions.push(Action::CancelJob(id));
+        }
+        let retry = matches!(job.state, JobState::Failed(_) | JobState::Cancelled);
+        if retry
+            && button(
+                ui,
+                true,
+                "Retry",
+                format!("Send job {id} again as it was submitted"),
+            )
+        {
+            actions.push(Action::RetryJob(id));
+        }
+        let hover =
+            format!("Bring job {id}'s photo, mask, settings and results back into the editor");
+        if button(ui, !shown, "Open", hover) {
+            actions.push(Action::OpenJob(id));
+        }
+    });
+}
+
+/// Takes in what a running job reported; when it has ended, what the history records of it.
+fn take_in(
+    job: &mut Job,
+    ctx: &egui::Context,
+    results: &mut Results,
+    form: &mut FormState,
+    status: &mut StatusLine,
+) -> Option<FinishedEdit> {
+    let shown = job.batch == Some(results.batch);
+    let label = job.label();
+    let running = job.running.as_mut()?;
+    let msgs: Vec<SessionMsg> = running.rx.try_iter().collect();
+    for msg in msgs {
+        match msg {
+            SessionMsg::Progress(text) => {
+                if job.state != JobState::Running("Cancelling…".into()) {
+                    job.state = JobState::Running(text);
+                }
+            }
+            SessionMsg::Result {
+                result,
+                image,
+                path,
+                comparison,
+            } => {
+                running.received += 1;
+                job.cost += result.cost.unwrap_or(0.0);
+                let kept = if shown {
+                    results.arrived(ctx, status, &result, image, path, *comparison);
+                    results
+                        .entries
+                        .iter()
+                        .find(|e| e.index == result.index)
+                        .map(HistoryResult::of)
+                } else {
+                    let raw = Arc::new(image);
+                    let (shown, figures) = match *comparison {
+                        Ok(c) => (Arc::new(c.shown), Some(c.check.figures)),
+                        Err(_) => (raw.clone(), None),
+                    };
+                    Some(HistoryResult {
+                        index: result.index,
+                        shown,
+                        raw,
+                        image_uuid: result.image_uuid.clone(),
+                        seed: result.seed,
+                        cost: result.cost,
+                        figures,
+                        path: path.ok(),
+                    })
+                };
+                job.results.extend(kept);
+                job.state =
+                    JobState::Running(format!("Received {} of {}", job.results.len(), job.wanted));
+            }
+            SessionMsg::ResultUnreadable { index, reason } => {
+                running.received += 1;
+                status.error(format!(
+                    "{label}: result {index} could not be read: {reason}"
+                ));
+            }
+            SessionMsg::Finished(outcome) => running.finished = Some(outcome),
+        }
+    }
+    if !running.is_done() {
+        return None;
+    }
+    let outcome = job.running.take().and_then(|r| r.finished)?;
+    job.elapsed = job.started.map(|t| t.elapsed()).unwrap_or_default();
+    let folder = job
+        .folder
+        .as_ref()
+        .map(|f| f.display().to_string())
+        .unwrap_or_default();
+    let prefix = if shown {
+        String::new()
+    } else {
+        format!("{}: ", job.label())
+    };
+    job.state = match outcome {
+        Ok(n) => {
+            status.info(format!("{prefix}{n} result(s) saved to {folder}."));
+            JobState::Done(n)
+        }
+        Err(Failure::Cancelled) => {
+            status.info(format!(
+                "{prefix}Cancelled; {} result(s) kept in {folder}.",
+                job.results.len()
+            ));
+            JobState::Cancelled
+        }
+        Err(Failure::Runware(e)) => {
+            if shown {
+                form.show_failure(&e);
+            }
+            status.error(format!("{prefix}{e}"));
+            JobState::Failed(e.to_string())
+        }
+        Err(e @ Failure::Local(_)) => {
+            if shown {
+                form.message = Some(e.to_string());
+            }
+            status.error(format!("{prefix}{e}"));
+            JobState::Failed(e.to_string())
+        }
+    };
+    Some(FinishedEdit {
+        original: job.snapshot.image.clone(),
+        mask: job.snapshot.mask.clone(),
+        request: job.snapshot.form_request.clone(),
+        results: job.results.clone(),
+        batch: job.batch.unwrap_or(u64::MAX),
+        job: Some(job.id),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_the_first_words() {
+        assert_eq!(title_of("Change the sign"), "Change the sign");
+        assert_eq!(
+            title_of("Change the sign to read SALE in red letters please"),
+            "Change the sign to read SALE…"
+        );
+        assert_eq!(title_of("   "), "(no prompt)");
+    }
+
+    #[test]
+    fn the_preview_samples_the_photo() {
+        let mut image = RgbaImage::from_pixel(800, 400, image::Rgba([10, 20, 30, 255]));
+        for y in 0..400 {
+            for x in 400..800 {
+                image.put_pixel(x, y, image::Rgba([200, 100, 50, 255]));
+            }
+        }
+        let p = preview(&image, 96);
+        assert_eq!(p.size, [96, 48]);
+        assert_eq!(p.pixels[0], Color32::from_rgb(10, 20, 30));
+        assert_eq!(p.pixels[95], Color32::from_rgb(200, 100, 50));
+        let tiny = preview(&RgbaImage::new(3, 2), 96);
+        assert_eq!(tiny.size, [3, 2]);
+    }
+
+    #[test]
+    fn job_folders_differ_by_job() {
+        let root = std::path::Path::new("/tmp/r");
+        let (a, b) = (job_folder(root, 1), job_folder(root, 2));
+        assert_ne!(a, b);
+        assert!(
+            a.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("edit-")
+        );
+    }
+}
