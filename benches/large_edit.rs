@@ -106,7 +106,7 @@ fn main() {
         .expect("the photo is open")
         .editor
         .apply("Rectangle", None, |m| {
-            m.fill_rect(5200, 1800, 5600, 1960, 255)
+            m.fill_rect(5200, 1800, 400, 160, 255)
         });
     h.state_mut().edit.form.request.prompt = "a sign that says \"OPEN\"".into();
     h.state_mut().edit.form.request.settings.number_results = Some(1);

@@ -1,13 +1,12 @@
 //! Many edits at once: a queue of jobs, each carrying the photo, mask and settings it was
-//! submitted with, run with a concurrency limit by either engine. The editor's Jobs panel and
-//! `touchup batch` (and `touchup edit`, as a queue of one) drive the same [`Queue`].
+//! submitted with, run with a concurrency limit by either engine. `touchup batch` (and `touchup
+//! edit`, as a queue of one) drive [`Queue`].
 //!
-//! Wiring it (GUI): make one [`Queue`] with an [`EditRunner`] on the app's tokio runtime and a
-//! `notify` that calls `ctx.request_repaint()`; [`Queue::submit`] a [`JobSpec`] built from the
-//! editor's state (it is frozen: later edits in the editor do not touch it); drain
-//! [`Queue::events`] each frame, or read [`Queue::snapshot`] to draw the list; Cancel calls
-//! [`Queue::cancel`], Retry [`Queue::retry`], "open" reads [`Queue::spec`] and the job's
-//! results from its [`JobStatus`].
+//! The editor's Jobs list (`ui::edit_panel::jobs`) does not use it yet: it runs each job through
+//! the editor's own submission path, which decodes, composites and saves every result the moment
+//! it arrives and hands it to the compare view. Moving the editor onto [`Queue`] means giving
+//! [`JobRunner`] events for a result's picture and comparison; until then the two queues use
+//! the same engines, the same Runware client (retries, 429 gate) and the same results folder.
 
 mod queue;
 mod runner;

@@ -407,7 +407,7 @@ impl Jobs {
                 actions.push(Action::ClearFinishedJobs);
             }
         });
-        egui::ScrollArea::vertical()
+        egui::ScrollArea::both()
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 egui::Grid::new("jobs-grid")
@@ -435,34 +435,7 @@ fn job_row(ui: &mut egui::Ui, job: &Job, shown: bool, actions: &mut Vec<Action>)
             ui.label("");
         }
     }
-    let title = RichText::new(format!("#{} {}", job.id, job.title));
-    ui.label(if shown { title.strong() } else { title })
-        .on_hover_text(&job.snapshot.form_request.prompt);
-    ui.label(job.engine.label());
-    let state = job.state.text();
-    let visuals = ui.visuals();
-    let colour = match &job.state {
-        JobState::Failed(_) => Some(visuals.error_fg_color),
-        JobState::Done(_) => Some(Color32::from_rgb(80, 170, 90)),
-        _ => None,
-    };
-    ui.horizontal(|ui| {
-        if job.state.is_active() {
-            ui.spinner();
-        }
-        let text = match colour {
-            Some(c) => RichText::new(&state).color(c),
-            None => RichText::new(&state),
-        };
-        ui.add(egui::Label::new(text).truncate())
-            .on_hover_text(&state);
-    });
-    ui.label(format!("{:.0} s", job.elapsed().as_secs_f32()));
-    ui.label(if job.cost > 0.0 {
-        format!("${:.4}", job.cost)
-    } else {
-        "–".into()
-    });
+    // The buttons come first, so they stay in view however narrow the list is.
     ui.horizontal(|ui| {
         let id = job.id;
         // Each button tells screen readers (and tests) which job it acts on.
@@ -483,14 +456,12 @@ fn job_row(ui: &mut egui::Ui, job: &Job, shown: bool, actions: &mut Vec<Action>)
             actions.push(Action::CancelJob(id));
         }
         let retry = matches!(job.state, JobState::Failed(_) | JobState::Cancelled);
-        if retry
-            && button(
-                ui,
-                true,
-                "Retry",
-                format!("Send job {id} again as it was submitted"),
-            )
-        {
+        if button(
+            ui,
+            retry,
+            "Retry",
+            format!("Send job {id} again as it was submitted"),
+        ) {
             actions.push(Action::RetryJob(id));
         }
         let hover =
@@ -498,6 +469,37 @@ fn job_row(ui: &mut egui::Ui, job: &Job, shown: bool, actions: &mut Vec<Action>)
         if button(ui, !shown, "Open", hover) {
             actions.push(Action::OpenJob(id));
         }
+    });
+    let title = RichText::new(format!("#{} {}", job.id, job.title));
+    ui.label(if shown { title.strong() } else { title })
+        .on_hover_text(&job.snapshot.form_request.prompt);
+    ui.label(job.engine.label());
+    let state = job.state.text();
+    let visuals = ui.visuals();
+    let colour = match &job.state {
+        JobState::Failed(_) => Some(visuals.error_fg_color),
+        JobState::Done(_) => Some(Color32::from_rgb(80, 170, 90)),
+        _ => None,
+    };
+    ui.horizontal(|ui| {
+        // Room for "Local engine: result 2 of 4, 50 %…"; longer text is cut, in full on hover.
+        ui.set_min_width(200.0);
+        ui.set_max_width(300.0);
+        if job.state.is_active() {
+            ui.spinner();
+        }
+        let text = match colour {
+            Some(c) => RichText::new(&state).color(c),
+            None => RichText::new(&state),
+        };
+        ui.add(egui::Label::new(text).truncate())
+            .on_hover_text(&state);
+    });
+    ui.label(format!("{:.0} s", job.elapsed().as_secs_f32()));
+    ui.label(if job.cost > 0.0 {
+        format!("${:.4}", job.cost)
+    } else {
+        "–".into()
     });
 }
 
