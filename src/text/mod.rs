@@ -4,9 +4,11 @@
 //! to one script). On top of that: masking chosen lines, matching `--text-match` strings, and
 //! the lettering check of an edited result against the prompt's quoted strings.
 //!
-//! Cost: the models load once per process ([`reader`], about a second; call it off the UI
-//! thread). Detection of a photo takes 0.2-2.5 s on two cores (a 12 MP photo is downscaled to
-//! at most [`DETECT_MAX_SIDE`] pixels on its long side); reading takes about 0.1 s per line.
+//! Cost: the models load once per process ([`reader`]; call it off the UI thread). Detection
+//! takes about 1 s for a 1600x1200 or a 12 MP photo on two cores in a release build (larger
+//! photos are area-averaged down to at most [`DETECT_MAX_SIDE`] pixels on their long side, the
+//! matrix products use every core); reading runs one line per core, about 0.1 s for five lines.
+//! Figures: `benches/README.md`.
 
 mod check;
 mod engine;
