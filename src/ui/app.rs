@@ -205,6 +205,7 @@ impl App {
         for action in queued {
             actions::run(self, ctx, action);
         }
+        self.document.send_pending_overlay(ctx);
         self.results.read_lettering(&self.worker);
         let work = Work::of(&self.document, &self.edit);
         self.autosave.tick(ctx, false, work);

@@ -219,6 +219,17 @@ impl DocumentState {
         crate::mask::export_data_uri(doc.editor.mask(), polarity).ok()
     }
 
+    /// Sends more of a large overlay change that did not fit in earlier frames; asks for another
+    /// frame while some is left.
+    pub fn send_pending_overlay(&mut self, ctx: &egui::Context) {
+        if let (Some(tex), Some(doc)) = (&mut self.textures, &self.doc)
+            && tex.has_pending()
+            && tex.send_pending(doc.editor.mask())
+        {
+            ctx.request_repaint();
+        }
+    }
+
     /// Bytes of overlay texture sent to the GPU during the last frame.
     pub fn overlay_frame_bytes(&self) -> u64 {
         self.textures.as_ref().map_or(0, |t| t.frame_bytes)

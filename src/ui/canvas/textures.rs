@@ -36,7 +36,14 @@ pub struct CanvasTextures {
     pub overlay_bytes: u64,
     /// Bytes sent for the overlay during the current frame.
     pub frame_bytes: u64,
+    /// Bands of the overlay still to send (a change too big for one frame, such as undoing a
+    /// stroke across most of a large photo, goes over several frames).
+    pending: Vec<DisplayRect>,
 }
+
+/// At most this many overlay bytes go to the GPU in one frame (a 2048 x 1024 band); the rest of
+/// a larger change follows in the next frames.
+pub const FRAME_UPLOAD_BUDGET: usize = 8 * 1024 * 1024;
 
 impl CanvasTextures {
     pub fn new(ctx: &egui::Context, image: &RgbaImage, mask: &Mask, max_side: usize) -> Self {
@@ -67,20 +74,42 @@ impl CanvasTextures {
             size,
             overlay_bytes: 0,
             frame_bytes: 0,
+            pending: Vec::new(),
         }
     }
 
-    /// Sends only `rect` (image pixels) of the overlay to the GPU.
+    /// Sends `rect` (image pixels) of the overlay to the GPU: at once when it fits in a frame's
+    /// budget, else the first band now and the rest in later frames ([`Self::send_pending`]).
     pub fn update_overlay(&mut self, mask: &Mask, rect: DirtyRect) {
         let Some(d) = DisplayRect::from_image(rect, self.scale, self.size) else {
             return;
         };
-        let pixels = overlay_pixels(mask, self.scale, self.size, d);
-        let bytes = (d.w * d.h * 4) as u64;
-        self.overlay
-            .set_partial([d.x, d.y], pixels, TEXTURE_OPTIONS);
-        self.overlay_bytes += bytes;
-        self.frame_bytes += bytes;
+        self.pending.retain(|p| !d.covers(p));
+        self.pending.extend(d.bands(FRAME_UPLOAD_BUDGET));
+        self.send_pending(mask);
+    }
+
+    /// Sends pending bands up to this frame's budget; `true` while some are left.
+    pub fn send_pending(&mut self, mask: &Mask) -> bool {
+        let budget = FRAME_UPLOAD_BUDGET as u64;
+        while let Some(&d) = self.pending.first() {
+            let bytes = (d.w * d.h * 4) as u64;
+            if self.frame_bytes > 0 && self.frame_bytes + bytes > budget {
+                break;
+            }
+            self.pending.remove(0);
+            let pixels = overlay_pixels(mask, self.scale, self.size, d);
+            self.overlay
+                .set_partial([d.x, d.y], pixels, TEXTURE_OPTIONS);
+            self.overlay_bytes += bytes;
+            self.frame_bytes += bytes;
+        }
+        !self.pending.is_empty()
+    }
+
+    /// Overlay bands still waiting for a frame.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
     }
 }
 
@@ -101,6 +130,27 @@ impl DisplayRect {
             w: size[0],
             h: size[1],
         }
+    }
+
+    /// Whether `other` lies wholly inside this rectangle.
+    fn covers(&self, other: &DisplayRect) -> bool {
+        other.x >= self.x
+            && other.y >= self.y
+            && other.x + other.w <= self.x + self.w
+            && other.y + other.h <= self.y + self.h
+    }
+
+    /// This rectangle cut into full-width bands of at most `budget` bytes (at least one row).
+    fn bands(self, budget: usize) -> Vec<DisplayRect> {
+        let rows = (budget / (self.w * 4).max(1)).max(1);
+        (self.y..self.y + self.h)
+            .step_by(rows)
+            .map(|y| DisplayRect {
+                y,
+                h: rows.min(self.y + self.h - y),
+                ..self
+            })
+            .collect()
     }
 
     fn from_image(r: DirtyRect, scale: f32, size: [usize; 2]) -> Option<Self> {
@@ -164,4 +214,64 @@ pub fn export_preview(mask: &Mask, polarity: crate::mask::Polarity, max_side: u3
         }
     }
     ColorImage::new([pw, ph], pixels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_cover_the_rectangle_once_within_the_budget() {
+        let r = DisplayRect {
+            x: 10,
+            y: 5,
+            w: 1000,
+            h: 777,
+        };
+        let bands = r.bands(4000 * 100);
+        assert_eq!(bands.len(), 8);
+        let mut next = r.y;
+        for b in &bands {
+            assert_eq!((b.x, b.w, b.y), (r.x, r.w, next));
+            assert!(b.w * b.h * 4 <= 4000 * 100);
+            next += b.h;
+        }
+        assert_eq!(next, r.y + r.h);
+        assert!(r.covers(&bands[3]) && !bands[3].covers(&r));
+        // A row wider than the budget is still one band a row.
+        assert_eq!(r.bands(10).len(), 777);
+    }
+
+    #[test]
+    fn a_large_change_reaches_the_gpu_over_several_frames() {
+        let ctx = egui::Context::default();
+        let side = 2000u32;
+        let image = RgbaImage::new(side, side);
+        let mut mask = Mask::new(side, side);
+        let mut tex = CanvasTextures::new(&ctx, &image, &mask, 2048);
+        let rect = mask.fill_rect(0, 0, side as i64, side as i64, 255).unwrap();
+        tex.update_overlay(&mask, rect);
+        let total = (side * side * 4) as u64;
+        assert!(
+            tex.frame_bytes <= FRAME_UPLOAD_BUDGET as u64,
+            "{}",
+            tex.frame_bytes
+        );
+        assert!(tex.has_pending());
+        let mut frames = 1;
+        while tex.has_pending() {
+            tex.frame_bytes = 0;
+            tex.send_pending(&mask);
+            assert!(tex.frame_bytes <= FRAME_UPLOAD_BUDGET as u64);
+            frames += 1;
+        }
+        assert_eq!(tex.overlay_bytes, total, "every pixel sent exactly once");
+        assert!(frames >= 2, "{frames} frames");
+        // A small change meanwhile goes at once.
+        tex.frame_bytes = 0;
+        let small = mask.fill_rect(10, 10, 20, 20, 0).unwrap();
+        tex.update_overlay(&mask, small);
+        assert_eq!(tex.frame_bytes, 20 * 20 * 4);
+        assert!(!tex.has_pending());
+    }
 }
