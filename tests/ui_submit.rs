@@ -799,3 +799,45 @@ fn local_jobs_queue_one_at_a_time_and_both_land_in_the_history() {
         .collect();
     assert_eq!(folders.len(), 2, "a results folder per job: {folders:?}");
 }
+
+#[test]
+fn quitting_with_jobs_running_asks_first() {
+    let standin = StandIn::start();
+    standin.set_mode(Mode::Slow(Duration::from_secs(3)));
+    let out = tempfile::tempdir().unwrap();
+    let mut h = app_against(&standin, out.path());
+    prepare(&mut h, "A sign reading 'NORTH HALL' in gold");
+    h.get_by_label("Submit").click();
+    h.run_steps(2);
+    assert_eq!(h.state().edit.jobs.active(), 1);
+    let close = |h: &mut Harness<'static, App>| {
+        if let Some(info) = h.input_mut().viewports.get_mut(&egui::ViewportId::ROOT) {
+            info.events.push(egui::ViewportEvent::Close);
+        }
+        h.step();
+        h.run_steps(2);
+    };
+    let closing = |h: &Harness<'static, App>| {
+        h.output()
+            .viewport_output
+            .get(&egui::ViewportId::ROOT)
+            .is_some_and(|v| v.commands.contains(&egui::ViewportCommand::Close))
+    };
+    close(&mut h);
+    assert!(
+        h.state().dialogs.confirming_quit,
+        "a running job is asked about"
+    );
+    assert!(
+        h.query_by_label_contains("1 edit job(s) are still queued or running")
+            .is_some()
+    );
+    h.get_by_label("Keep editing").click();
+    h.run_steps(2);
+    assert!(!h.state().dialogs.confirming_quit);
+    assert_eq!(h.state().edit.jobs.active(), 1, "the job goes on");
+    close(&mut h);
+    h.get_by_label("Quit and cancel the jobs").click();
+    h.step();
+    assert!(closing(&h), "the window is told to close");
+}

@@ -248,6 +248,7 @@ impl App {
             photo_size: self.document.current().map(|d| d.image.dimensions()),
             recovery: self.autosave.offer(),
             unsaved_mask: self.document.has_unsaved_mask(),
+            jobs_active: self.edit.jobs.active(),
             damaged: self
                 .document
                 .damaged_pending

@@ -48,6 +48,8 @@ pub(crate) struct Asking {
     pub photo_size: Option<(u32, u32)>,
     pub recovery: Option<RecoveryOffer>,
     pub unsaved_mask: bool,
+    /// Edit jobs queued or running (quitting cancels them).
+    pub jobs_active: usize,
     /// A damaged photo waiting for "open it anyway?": what is missing.
     pub damaged: Option<String>,
 }
@@ -82,7 +84,7 @@ impl Dialogs {
         if let Some(offer) = &asking.recovery {
             recovery_question(ctx, offer, actions);
         }
-        self.quit_question(ctx, asking.unsaved_mask, actions);
+        self.quit_question(ctx, asking.unsaved_mask, asking.jobs_active, actions);
     }
 
     fn shortcuts_window(&mut self, ctx: &egui::Context) {
@@ -218,34 +220,55 @@ impl Dialogs {
         }
     }
 
-    /// Closing the window with an unsaved mask asks first.
+    /// Closing the window with an unsaved mask, or with edit jobs still to finish, asks first.
     fn quit_question(
         &mut self,
         ctx: &egui::Context,
         unsaved_mask: bool,
+        jobs_active: usize,
         actions: &mut Vec<Action>,
     ) {
-        if ctx.input(|i| i.viewport().close_requested()) && !self.quit_confirmed && unsaved_mask {
+        let something_to_lose = unsaved_mask || jobs_active > 0;
+        if ctx.input(|i| i.viewport().close_requested())
+            && !self.quit_confirmed
+            && something_to_lose
+        {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.confirming_quit = true;
         }
         if !self.confirming_quit {
             return;
         }
+        let mut text = Vec::new();
+        if unsaved_mask {
+            text.push("The mask has changes that are not saved.".to_string());
+        }
+        if jobs_active > 0 {
+            text.push(format!(
+                "{jobs_active} edit job(s) are still queued or running: quitting cancels them \
+                 (results already received stay in their folders)."
+            ));
+        }
+        let buttons: &[&str] = if unsaved_mask {
+            &["Save mask…", "Quit without saving", "Keep editing"]
+        } else {
+            &["Quit and cancel the jobs", "Keep editing"]
+        };
+        let keep = buttons.len() - 1;
         let choice = ask(
             ctx,
             "confirm-quit",
             "Quit touchup?",
-            "The mask has changes that are not saved.",
-            &["Save mask…", "Quit without saving", "Keep editing"],
-            Some(2),
+            &text.join(" "),
+            buttons,
+            Some(keep),
         );
-        match choice {
-            Some(0) => {
+        match choice.map(|c| (c, buttons[c])) {
+            Some((_, "Save mask…")) => {
                 self.confirming_quit = false;
                 actions.push(Action::Command(Command::SaveMask));
             }
-            Some(1) => {
+            Some((c, _)) if c + 1 < buttons.len() => {
                 self.confirm_quit();
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
