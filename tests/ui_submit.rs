@@ -841,3 +841,78 @@ fn quitting_with_jobs_running_asks_first() {
     h.step();
     assert!(closing(&h), "the window is told to close");
 }
+
+/// The job folders kept for after a crash (complete ones: with their job.json).
+fn kept_jobs(root: &std::path::Path) -> usize {
+    std::fs::read_dir(root.join("jobs"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().join("job.json").exists())
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn jobs_running_at_a_crash_are_offered_back_at_the_next_start() {
+    let standin = StandIn::start();
+    standin.set_mode(Mode::Slow(Duration::from_secs(60)));
+    let out = tempfile::tempdir().unwrap();
+    let root = out.path().join("history");
+    let prompt = "A sign reading 'NORTH HALL' in gold";
+    {
+        let mut h = app_against(&standin, out.path());
+        prepare(&mut h, prompt);
+        h.get_by_label("Submit").click();
+        h.run_steps(2);
+        assert_eq!(h.state().edit.jobs.active(), 1);
+        let start = Instant::now();
+        while kept_jobs(&root) == 0 {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the job is kept on disk"
+            );
+            h.step();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // The editor "crashes": dropped without a clean exit.
+    }
+    assert_eq!(kept_jobs(&root), 1);
+
+    standin.set_mode(Mode::Normal);
+    let mut h = app_against(&standin, out.path());
+    // Autosaved work, if any was saved in time, is asked about first; then the jobs.
+    step_until(&mut h, "a question", |a| {
+        a.is_offering_recovery() || a.edit.jobs.has_offer()
+    });
+    if h.state().is_offering_recovery() {
+        h.get_by_label("Discard").click();
+        h.run_steps(2);
+    }
+    step_until(&mut h, "the unfinished jobs", |a| a.edit.jobs.has_offer());
+    assert!(
+        h.query_by_label_contains("1 edit job(s) were still queued or running")
+            .is_some()
+    );
+    h.get_by_label("Queue them again").click();
+    h.run_steps(2);
+    assert_eq!(h.state().edit.jobs.list().len(), 1);
+    step_until(&mut h, "the requeued job to finish", |a| {
+        a.edit.jobs.active() == 0 && a.history.edits.len() == 1
+    });
+    let job = &h.state().edit.jobs.list()[0];
+    assert!(
+        matches!(job.state, JobState::Done(n) if n > 0),
+        "{:?}",
+        job.state
+    );
+    standin.with(|s| {
+        let body = s.bodies.last().unwrap().to_string();
+        assert!(body.contains("NORTH HALL"), "sent with its own prompt");
+    });
+    assert_eq!(kept_jobs(&root), 0, "an ended job is no longer kept");
+
+    // A clean exit leaves nothing to offer.
+    h.state_mut().end_session();
+    assert!(!root.join("jobs").exists() || kept_jobs(&root) == 0);
+}

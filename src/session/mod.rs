@@ -39,11 +39,13 @@ use crate::imageio;
 mod autosave;
 mod disk;
 mod history;
+mod pending;
 mod record;
 
 pub use autosave::*;
 pub use disk::{Picture, check_no_secrets, default_root, settings_value, write_atomic};
 pub use history::*;
+pub use pending::{PendingJob, PendingJobs, PendingRecord};
 pub use record::*;
 
 /// The version written into every record; newer fields are added with `#[serde(default)]`.
@@ -104,6 +106,8 @@ pub enum SessionError {
     },
     #[error("could not write the record as JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("a pending edit job cannot be kept or read back: {0}")]
+    PendingJob(String),
 }
 
 #[cfg(test)]

@@ -74,6 +74,8 @@ pub enum Action {
     OpenJob(u64),
     /// Drop the ended jobs from the Jobs list.
     ClearFinishedJobs,
+    /// The answer to "queue the unfinished jobs of the last session again?".
+    RequeueJobs(bool),
 }
 
 impl From<Command> for Action {
@@ -127,6 +129,16 @@ pub(crate) fn run(app: &mut App, ctx: &egui::Context, action: Action) {
         Action::RetryJob(id) => app.edit.jobs.retry(id, &mut app.results, &mut app.status),
         Action::OpenJob(id) => open_job(app, ctx, id),
         Action::ClearFinishedJobs => app.edit.jobs.clear_finished(),
+        Action::RequeueJobs(true) => {
+            let handle = app.runtime.handle();
+            app.edit
+                .requeue_offered(ctx, &app.settings, handle, &mut app.status);
+        }
+        Action::RequeueJobs(false) => {
+            app.edit.jobs.decline_offered();
+            app.status
+                .info("Discarded the unfinished jobs of the last session.");
+        }
         Action::DeleteEdit(id) => app.history.delete(&worker, &mut app.status, &id),
         Action::SetHistoryBudget(mib) => {
             app.settings.history_budget_mib = mib.max(MIN_HISTORY_BUDGET_MIB);

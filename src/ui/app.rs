@@ -110,6 +110,15 @@ impl App {
         if let Some(root) = data_root {
             app.autosave =
                 AutosaveState::start(&root, &app.worker, Work::of(&app.document, &app.edit));
+            app.edit.jobs.keep_under(&root);
+            if let Some(store) = app.edit.jobs.leftovers() {
+                let polarity = app.settings.polarity;
+                app.worker.thread(move || {
+                    let (offered, problems) =
+                        super::edit_panel::jobs::load_offered(&store, polarity);
+                    Msg::UnfinishedJobs(offered, problems)
+                });
+            }
         }
         app
     }
@@ -149,6 +158,7 @@ impl App {
     /// A clean exit: the autosaved work is removed (the next start offers nothing).
     pub fn end_session(&mut self) {
         self.autosave.finish();
+        self.edit.jobs.end_session();
     }
 
     /// The flag that asks the app to stop (SIGTERM, SIGINT, SIGHUP): set it, then
@@ -167,6 +177,8 @@ impl App {
     fn stop_for_signal(&mut self, ctx: &egui::Context) {
         let work = Work::of(&self.document, &self.edit);
         let kept = self.autosave.stop(ctx, work);
+        // Unfinished jobs stay on disk too, offered back at the next start.
+        self.edit.jobs.keep_on_exit = true;
         tracing::info!(kept, "stopped by a signal; closing");
         self.dialogs.confirm_quit();
         ctx.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -249,6 +261,10 @@ impl App {
             recovery: self.autosave.offer(),
             unsaved_mask: self.document.has_unsaved_mask(),
             jobs_active: self.edit.jobs.active(),
+            unfinished_jobs: self.edit.jobs.offered.as_ref().and_then(|o| {
+                let first = o.first()?;
+                Some((o.len(), first.job.record.prompt.chars().take(60).collect()))
+            }),
             damaged: self
                 .document
                 .damaged_pending

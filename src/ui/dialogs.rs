@@ -50,6 +50,8 @@ pub(crate) struct Asking {
     pub unsaved_mask: bool,
     /// Edit jobs queued or running (quitting cancels them).
     pub jobs_active: usize,
+    /// Unfinished jobs of an earlier session on offer: how many, and the first one's prompt.
+    pub unfinished_jobs: Option<(usize, String)>,
     /// A damaged photo waiting for "open it anyway?": what is missing.
     pub damaged: Option<String>,
 }
@@ -83,6 +85,8 @@ impl Dialogs {
         }
         if let Some(offer) = &asking.recovery {
             recovery_question(ctx, offer, actions);
+        } else if let Some((n, prompt)) = &asking.unfinished_jobs {
+            unfinished_jobs_question(ctx, *n, prompt, actions);
         }
         self.quit_question(ctx, asking.unsaved_mask, asking.jobs_active, actions);
     }
@@ -319,6 +323,30 @@ fn damaged_question(ctx: &egui::Context, what: &str, actions: &mut Vec<Action>) 
     );
     if let Some(answer) = choice {
         actions.push(Action::OpenDamaged(answer == 0));
+    }
+}
+
+/// Asks whether to queue again the edit jobs an earlier session did not finish.
+fn unfinished_jobs_question(
+    ctx: &egui::Context,
+    n: usize,
+    prompt: &str,
+    actions: &mut Vec<Action>,
+) {
+    let text = format!(
+        "{n} edit job(s) were still queued or running when touchup last stopped (the first: \
+         \u{201c}{prompt}\u{201d}). Each kept its photo, mask and settings. Queue them again?"
+    );
+    let choice = ask(
+        ctx,
+        "unfinished-jobs",
+        "Unfinished edit jobs",
+        &text,
+        &["Queue them again", "Discard them"],
+        Some(1),
+    );
+    if let Some(answer) = choice {
+        actions.push(Action::RequeueJobs(answer == 0));
     }
 }
 

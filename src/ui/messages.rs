@@ -76,6 +76,17 @@ pub(crate) fn handle(app: &mut App, ctx: &egui::Context, msg: Msg) {
             Ok(bytes) => app.edit.attach(status, kind, bytes),
             Err(e) => status.error(e),
         },
+        Msg::UnfinishedJobs(offered, problems) => {
+            if !problems.is_empty() {
+                status.error(format!(
+                    "Some unfinished jobs of the last session could not be read: {}",
+                    problems.join("; ")
+                ));
+            }
+            if !offered.is_empty() {
+                app.edit.jobs.offered = Some(offered);
+            }
+        }
         Msg::Autosave(report) => {
             if let Some(problem) = app.autosave.report(report) {
                 status.error(problem);

@@ -51,6 +51,8 @@ pub(crate) enum Msg {
     KeptStored(Result<(), String>),
     Attached(DialogKind, Result<Vec<u8>, String>),
     Autosave(autosave::Report),
+    /// Unfinished jobs of an earlier session, read back, and why some could not be.
+    UnfinishedJobs(Vec<super::edit_panel::jobs::Offered>, Vec<String>),
 }
 
 /// The runtime handle, with the runtime itself when the app owns it.

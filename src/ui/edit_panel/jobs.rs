@@ -98,6 +98,15 @@ pub struct Job {
     pub(crate) batch: Option<u64>,
     /// Its history entry, once recorded.
     pub edit_id: Option<crate::session::EditId>,
+    /// Its copy on disk while it has not ended (offered back after a crash).
+    pending: Option<Pending>,
+}
+
+/// A job's copy on disk: its key, and a flag set when it ends (the save runs on a thread and
+/// may finish after the job; whichever comes second removes the copy).
+struct Pending {
+    key: String,
+    ended: Arc<std::sync::Mutex<bool>>,
 }
 
 impl Job {
@@ -157,6 +166,25 @@ impl Job {
     }
 }
 
+/// The job ended: its copy on disk goes (now, or when its save finishes).
+fn forget(job: &mut Job, store: Option<&crate::session::PendingJobs>) {
+    let Some(p) = job.pending.take() else { return };
+    if let Ok(mut ended) = p.ended.lock() {
+        *ended = true;
+    }
+    if let Some(store) = store {
+        store.remove(&p.key);
+    }
+}
+
+/// How a pending job names its engine on disk.
+pub(crate) fn engine_name(engine: Backend) -> &'static str {
+    match engine {
+        Backend::Runware => "runware",
+        Backend::Local => "local",
+    }
+}
+
 /// A results folder of its own for each job (two may start in the same millisecond).
 fn job_folder(root: &std::path::Path, id: u64) -> PathBuf {
     let base = submit::new_output_folder(root);
@@ -204,6 +232,19 @@ fn preview(image: &RgbaImage, side: u32) -> egui::ColorImage {
 pub struct Jobs {
     list: Vec<Job>,
     next_id: u64,
+    /// Where unfinished jobs are kept for after a crash (`None`: not kept).
+    store: Option<crate::session::PendingJobs>,
+    /// Unfinished jobs of an earlier session, waiting for "queue them again?".
+    pub(crate) offered: Option<Vec<Offered>>,
+    /// Leave the unfinished jobs on disk at exit (stopped by a signal).
+    pub keep_on_exit: bool,
+}
+
+/// An unfinished job of an earlier session, ready to queue again.
+pub struct Offered {
+    pub job: crate::session::PendingJob,
+    /// What is sent (the form's request with the photo and mask).
+    pub request: EditRequest,
 }
 
 impl Jobs {
@@ -229,8 +270,90 @@ impl Jobs {
         self.list.iter().find(|j| j.batch == Some(batch))
     }
 
+    /// Keeps unfinished jobs under `root` (and offers back those an earlier session left).
+    pub(crate) fn keep_under(&mut self, root: &std::path::Path) {
+        self.store = Some(crate::session::PendingJobs::new(root));
+    }
+
+    /// Unfinished jobs of an earlier session are waiting for an answer.
+    pub fn has_offer(&self) -> bool {
+        self.offered.is_some()
+    }
+
+    /// The store, when an earlier session left jobs in it.
+    pub(crate) fn leftovers(&self) -> Option<crate::session::PendingJobs> {
+        self.store.clone().filter(|s| s.any())
+    }
+
+    /// A clean exit: nothing is left to offer (unless stopped by a signal).
+    pub fn end_session(&mut self) {
+        if let Some(store) = &self.store
+            && !self.keep_on_exit
+        {
+            store.clear();
+        }
+    }
+
+    /// The answer to "queue the unfinished jobs again?": the kept copies are dropped when
+    /// declined.
+    pub(crate) fn decline_offered(&mut self) {
+        if let (Some(offered), Some(store)) = (self.offered.take(), &self.store) {
+            for o in offered {
+                store.remove(&o.job.key);
+            }
+        }
+    }
+
+    /// Copies a job to disk on a thread of its own (until it ends).
+    fn keep(&self, job: &Snapshot, engine: Backend, key: Option<String>) -> Option<Pending> {
+        let store = self.store.clone()?;
+        let ended = Arc::new(std::sync::Mutex::new(false));
+        let key = match key {
+            Some(k) => k,
+            None => {
+                let key = uuid::Uuid::new_v4().simple().to_string();
+                let record = crate::session::PendingRecord {
+                    name: job.name.clone(),
+                    path: job.path.clone(),
+                    engine: engine_name(engine).into(),
+                    prompt: job.form_request.prompt.clone(),
+                    settings: crate::session::settings_value(&job.form_request.settings)
+                        .unwrap_or_default(),
+                };
+                let (image, mask, flag, k) = (
+                    job.image.clone(),
+                    job.mask.clone(),
+                    ended.clone(),
+                    key.clone(),
+                );
+                std::thread::spawn(move || {
+                    if let Err(e) = store.save(&k, &record, &image, &mask) {
+                        tracing::warn!(err = %e, "could not keep the job for after a crash");
+                    }
+                    if flag.lock().map(|ended| *ended).unwrap_or(true) {
+                        store.remove(&k);
+                    }
+                });
+                key
+            }
+        };
+        Some(Pending { key, ended })
+    }
+
     /// Adds a job; it starts at the next frame with a free slot. Returns its id.
     pub(crate) fn add(&mut self, ctx: &egui::Context, engine: Backend, snapshot: Snapshot) -> u64 {
+        self.add_kept(ctx, engine, snapshot, None)
+    }
+
+    /// Adds a job already kept on disk under `key` (`None`: keep it now).
+    pub(crate) fn add_kept(
+        &mut self,
+        ctx: &egui::Context,
+        engine: Backend,
+        snapshot: Snapshot,
+        key: Option<String>,
+    ) -> u64 {
+        let pending = self.keep(&snapshot, engine, key);
         self.next_id += 1;
         let id = self.next_id;
         let thumbnail = Some(ctx.load_texture(
@@ -253,6 +376,7 @@ impl Jobs {
             folder: None,
             batch: None,
             edit_id: None,
+            pending,
             snapshot,
         });
         id
@@ -267,11 +391,14 @@ impl Jobs {
 
     /// Stops a job: a queued one at once, a running one as soon as its engine stops.
     pub fn cancel(&mut self, id: u64) {
-        let Some(job) = self.get_mut(id) else {
+        let Some(job) = self.list.iter_mut().find(|j| j.id == id) else {
             return;
         };
         match (&job.state, &job.running) {
-            (JobState::Queued, _) => job.state = JobState::Cancelled,
+            (JobState::Queued, _) => {
+                job.state = JobState::Cancelled;
+                forget(job, self.store.as_ref());
+            }
             (JobState::Running(_), Some(running)) => {
                 running.cancel();
                 job.state = JobState::Running("Cancelling…".into());
@@ -283,12 +410,18 @@ impl Jobs {
     /// Queues a failed or cancelled job again, with what it was submitted with. The shown job
     /// starts a fresh set of results.
     pub(crate) fn retry(&mut self, id: u64, results: &mut Results, status: &mut StatusLine) {
-        let Some(job) = self.get_mut(id) else {
+        let Some(i) = self.list.iter().position(|j| j.id == id) else {
             return;
         };
-        if !matches!(job.state, JobState::Failed(_) | JobState::Cancelled) {
+        if !matches!(
+            self.list[i].state,
+            JobState::Failed(_) | JobState::Cancelled
+        ) {
             return;
         }
+        let pending = self.keep(&self.list[i].snapshot, self.list[i].engine, None);
+        let job = &mut self.list[i];
+        job.pending = pending;
         job.state = JobState::Queued;
         job.results.clear();
         job.cost = 0.0;
@@ -346,6 +479,7 @@ impl Jobs {
         let mut finished = Vec::new();
         for job in self.list.iter_mut() {
             if let Some(edit) = take_in(job, ctx, results, form, status) {
+                forget(job, self.store.as_ref());
                 finished.push(edit);
             }
         }
@@ -617,6 +751,55 @@ fn take_in(
         batch: job.batch.unwrap_or(u64::MAX),
         job: Some(job.id),
     })
+}
+
+/// Reads the jobs an earlier session left unfinished and rebuilds what each sends (off the UI
+/// thread: the photos are decoded, and encoded again for Runware). Photos over Runware's
+/// size are sent downscaled with their masks.
+pub(crate) fn load_offered(
+    store: &crate::session::PendingJobs,
+    polarity: crate::mask::Polarity,
+) -> (Vec<Offered>, Vec<String>) {
+    let (jobs, mut problems) = store.load_all();
+    let mut offered = Vec::new();
+    for job in jobs {
+        let mut request = EditRequest {
+            prompt: job.record.prompt.clone(),
+            ..EditRequest::default()
+        };
+        match serde_json::from_value(job.record.settings.clone()) {
+            Ok(settings) => request.settings = settings,
+            Err(e) => {
+                problems.push(format!("job {}: its settings: {e}", job.key));
+                store.remove(&job.key);
+                continue;
+            }
+        }
+        if job.record.engine == engine_name(Backend::Runware) {
+            let (w, h) = job.image.dimensions();
+            let smaller = crate::edit::needs_downscale(w, h)
+                .then(|| {
+                    crate::edit::downscale_together(
+                        &job.image,
+                        &job.mask,
+                        crate::edit::RUNWARE_MAX_SIDE,
+                    )
+                })
+                .flatten();
+            let (photo, mask) = match &smaller {
+                Some((p, m)) => (p, m),
+                None => (&job.image, &job.mask),
+            };
+            request.seed_image = crate::imageio::encode(photo, crate::imageio::Format::Png, 100)
+                .ok()
+                .map(crate::edit::ImageInput::bytes);
+            request.mask_image = crate::mask::export_png(mask, polarity)
+                .ok()
+                .map(crate::edit::ImageInput::bytes);
+        }
+        offered.push(Offered { job, request });
+    }
+    (offered, problems)
 }
 
 #[cfg(test)]

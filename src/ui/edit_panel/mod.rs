@@ -259,17 +259,13 @@ impl EditPanel {
                 settings.compare,
             )
         };
-        let client = match (backend, &self.client) {
-            (Backend::Local, _) => None,
-            (Backend::Runware, Some(c)) => Some(c.clone()),
-            (Backend::Runware, None) => match submit::make_client() {
-                Ok(c) => Some(self.client.insert(Arc::new(c)).clone()),
-                Err(e) => {
-                    self.form.show_failure(&e);
-                    status.error(e.to_string());
-                    return Err(NotSent::Refused);
-                }
-            },
+        let client = match self.client_for(backend) {
+            Ok(c) => c,
+            Err(e) => {
+                self.form.show_failure(&e);
+                status.error(e.to_string());
+                return Err(NotSent::Refused);
+            }
         };
         if backend == Backend::Runware && runtime.is_none() {
             status.error("The background runtime is not running; restart touchup.");
@@ -303,6 +299,78 @@ impl EditPanel {
             "Starting…".into()
         });
         Ok(())
+    }
+
+    /// The Runware client for `backend` (made at first use); `None` for the local engine.
+    fn client_for(
+        &mut self,
+        backend: Backend,
+    ) -> Result<Option<Arc<crate::runware::Client>>, crate::runware::RunwareError> {
+        Ok(match (backend, &self.client) {
+            (Backend::Local, _) => None,
+            (Backend::Runware, Some(c)) => Some(c.clone()),
+            (Backend::Runware, None) => {
+                Some(self.client.insert(Arc::new(submit::make_client()?)).clone())
+            }
+        })
+    }
+
+    /// Queues again the unfinished jobs of an earlier session (their copies on disk stay until
+    /// they end). They keep their engine; a Runware job with no key configured fails with the
+    /// reason, and can be retried once there is one.
+    pub(crate) fn requeue_offered(
+        &mut self,
+        ctx: &egui::Context,
+        settings: &Settings,
+        runtime: Option<tokio::runtime::Handle>,
+        status: &mut StatusLine,
+    ) {
+        let Some(offered) = self.jobs.offered.take() else {
+            return;
+        };
+        let root = settings
+            .output_root
+            .clone()
+            .unwrap_or_else(submit::default_output_root);
+        let n = offered.len();
+        for jobs::Offered { job, request } in offered {
+            let backend = if job.record.engine == jobs::engine_name(Backend::Runware) {
+                Backend::Runware
+            } else {
+                Backend::Local
+            };
+            let client = self.client_for(backend).unwrap_or(None);
+            let image = Arc::new(job.image);
+            let form_request = EditRequest {
+                seed_image: None,
+                mask_image: None,
+                ..request.clone()
+            };
+            let snapshot = Snapshot {
+                compare: submit::CompareContext::new(
+                    image.clone(),
+                    job.mask.clone(),
+                    settings.compare,
+                ),
+                image,
+                mask: job.mask,
+                name: job.record.name,
+                path: job.record.path,
+                form_request,
+                request,
+                local: crate::local::LocalOptions {
+                    fill: settings.local_fill,
+                    ..Default::default()
+                },
+                root: root.clone(),
+                client,
+                runtime: runtime.clone(),
+            };
+            self.jobs.add_kept(ctx, backend, snapshot, Some(job.key));
+        }
+        status.info(format!(
+            "Queued {n} unfinished job(s) again; their results will appear in the Jobs list."
+        ));
     }
 
     /// Starts queued jobs and takes in what the running ones reported; what the history
