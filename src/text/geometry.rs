@@ -171,6 +171,26 @@ pub(crate) fn min_area_rect(points: Vec<(f32, f32)>) -> Option<RotatedRect> {
     best.map(|(_, r)| r)
 }
 
+/// The mean of `map` over the pixels whose centres lie inside `b`.
+fn rect_mean(map: &[f32], width: usize, height: usize, b: &TextBox) -> f32 {
+    let (x0, y0, x1, y1) = b.bounds();
+    let (sx, sy) = (x0.floor().max(0.0) as usize, y0.floor().max(0.0) as usize);
+    let (ex, ey) = (
+        (x1.ceil().max(0.0) as usize).min(width),
+        (y1.ceil().max(0.0) as usize).min(height),
+    );
+    let (mut sum, mut n) = (0.0f32, 0usize);
+    for y in sy..ey {
+        for x in sx..ex {
+            if b.contains(x as f32 + 0.5, y as f32 + 0.5, 0.0) {
+                sum += map[y * width + x];
+                n += 1;
+            }
+        }
+    }
+    if n == 0 { 0.0 } else { sum / n as f32 }
+}
+
 /// Boxes of text in a `width` x `height` probability map, in map pixel coordinates
 /// (pixel centres at `x + 0.5`). Sorted top to bottom, then left to right.
 pub fn boxes_from_map(
@@ -234,6 +254,19 @@ pub fn boxes_from_map(
         if rect.width.min(rect.height) < options.min_side {
             continue;
         }
+        // As PaddleOCR's DB post-processing scores a box: the mean probability over the whole
+        // rectangle, not only over the pixels above the threshold, so a blob that fills its
+        // rectangle loosely (a spoon's highlight, foliage) scores low while a line of letters,
+        // whose rectangle it fills, keeps its score.
+        if rect_mean(
+            map,
+            width,
+            height,
+            &TextBox::from_rect(&rect.oriented(), score),
+        ) < options.box_threshold
+        {
+            continue;
+        }
         let grow = rect.width * rect.height * options.unclip / (2.0 * (rect.width + rect.height));
         let grown = RotatedRect {
             width: rect.width + 2.0 * grow,
@@ -288,5 +321,31 @@ mod tests {
         assert_eq!(b.len(), 2);
         assert!(b[0].corners[0][1] < b[1].corners[0][1]);
         assert!(b[0].angle.abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_blob_that_fills_its_rectangle_loosely_is_not_a_box() {
+        // A ring: every pixel of it is confidently "text" (0.9), but its 40x40 rectangle is
+        // mostly empty, as around a highlight on a spoon.
+        let (w, h) = (64usize, 64usize);
+        let mut map = vec![0.0f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let r = ((x as f32 - 32.0).powi(2) + (y as f32 - 32.0).powi(2)).sqrt();
+                if (18.0..21.0).contains(&r) {
+                    map[y * w + x] = 0.9;
+                }
+            }
+        }
+        let b = boxes_from_map(&map, w, h, &BoxOptions::default());
+        assert!(b.is_empty(), "{b:?}");
+        // The same probability as a solid bar is a box.
+        let mut bar = vec![0.0f32; w * h];
+        for y in 20..28 {
+            for x in 8..56 {
+                bar[y * w + x] = 0.9;
+            }
+        }
+        assert_eq!(boxes_from_map(&bar, w, h, &BoxOptions::default()).len(), 1);
     }
 }
