@@ -26,8 +26,7 @@ pub struct PendingRecord {
     /// The photo's name and file in the editor.
     pub name: String,
     pub path: Option<PathBuf>,
-    /// `"runware"` or `"local"`.
-    pub engine: String,
+    pub engine: crate::jobs::Engine,
     pub prompt: String,
     /// The edit settings as the form held them (see [`super::settings_value`]).
     pub settings: serde_json::Value,
@@ -186,7 +185,7 @@ mod tests {
         PendingRecord {
             name: "shop.jpg".into(),
             path: Some("/photos/shop.jpg".into()),
-            engine: "local".into(),
+            engine: crate::jobs::Engine::Local,
             prompt: prompt.into(),
             settings: serde_json::json!({"numberResults": 2}),
         }

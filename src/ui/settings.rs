@@ -55,10 +55,42 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The engine as the core's job queue (and a kept job) names it.
+    pub fn engine(self) -> crate::jobs::Engine {
+        match self {
+            Backend::Runware => crate::jobs::Engine::Runware,
+            Backend::Local => crate::jobs::Engine::Local,
+        }
+    }
+
+    pub fn from_engine(engine: crate::jobs::Engine) -> Self {
+        match engine {
+            crate::jobs::Engine::Runware => Backend::Runware,
+            crate::jobs::Engine::Local => Backend::Local,
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Backend::Runware => "Runware (Ideogram 3.0 Edit)",
             Backend::Local => "Local (offline)",
+        }
+    }
+}
+
+impl Settings {
+    /// Where a job's results go: the folder the user picked, else the data directory's.
+    pub fn results_root(&self) -> PathBuf {
+        self.output_root
+            .clone()
+            .unwrap_or_else(super::edit_panel::submit::default_output_root)
+    }
+
+    /// The local engine's options as set.
+    pub fn local_options(&self) -> crate::local::LocalOptions {
+        crate::local::LocalOptions {
+            fill: self.local_fill,
+            ..Default::default()
         }
     }
 }

@@ -120,7 +120,7 @@ impl Job {
 
     fn starts(&mut self, worker: &Worker) {
         let snap = &self.snapshot;
-        let folder = job_folder(&snap.root, self.id);
+        let folder = submit::new_output_folder(&snap.root, self.id);
         self.started = Some(Instant::now());
         self.folder = Some(folder.clone());
         let running = match self.engine {
@@ -175,24 +175,6 @@ fn forget(job: &mut Job, store: Option<&crate::session::PendingJobs>) {
     if let Some(store) = store {
         store.remove(&p.key);
     }
-}
-
-/// How a pending job names its engine on disk.
-pub(crate) fn engine_name(engine: Backend) -> &'static str {
-    match engine {
-        Backend::Runware => "runware",
-        Backend::Local => "local",
-    }
-}
-
-/// A results folder of its own for each job (two may start in the same millisecond).
-fn job_folder(root: &std::path::Path, id: u64) -> PathBuf {
-    let base = submit::new_output_folder(root);
-    let name = base
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "edit".into());
-    base.with_file_name(format!("{name}-job{id}"))
 }
 
 /// The first few words of a prompt, for the jobs list.
@@ -315,7 +297,7 @@ impl Jobs {
                 let record = crate::session::PendingRecord {
                     name: job.name.clone(),
                     path: job.path.clone(),
-                    engine: engine_name(engine).into(),
+                    engine: engine.engine(),
                     prompt: job.form_request.prompt.clone(),
                     settings: crate::session::settings_value(&job.form_request.settings)
                         .unwrap_or_default(),
@@ -775,7 +757,7 @@ pub(crate) fn load_offered(
                 continue;
             }
         }
-        if job.record.engine == engine_name(Backend::Runware) {
+        if job.record.engine == crate::jobs::Engine::Runware {
             let (w, h) = job.image.dimensions();
             let smaller = crate::edit::needs_downscale(w, h)
                 .then(|| {
@@ -835,7 +817,10 @@ mod tests {
     #[test]
     fn job_folders_differ_by_job() {
         let root = std::path::Path::new("/tmp/r");
-        let (a, b) = (job_folder(root, 1), job_folder(root, 2));
+        let (a, b) = (
+            submit::new_output_folder(root, 1),
+            submit::new_output_folder(root, 2),
+        );
         assert_ne!(a, b);
         assert!(
             a.file_name()

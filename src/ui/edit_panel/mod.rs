@@ -248,10 +248,6 @@ impl EditPanel {
             return refuse(&mut self.form, "Fix the highlighted fields first.");
         }
         let request = self.request_with_images(document, settings.polarity);
-        let root = settings
-            .output_root
-            .clone()
-            .unwrap_or_else(submit::default_output_root);
         let compare = || {
             submit::CompareContext::new(
                 doc.image.clone(),
@@ -279,11 +275,8 @@ impl EditPanel {
             form_request: self.form.request.clone(),
             request,
             compare: compare(),
-            local: crate::local::LocalOptions {
-                fill: settings.local_fill,
-                ..Default::default()
-            },
-            root,
+            local: settings.local_options(),
+            root: settings.results_root(),
             client,
             runtime,
         };
@@ -328,17 +321,10 @@ impl EditPanel {
         let Some(offered) = self.jobs.offered.take() else {
             return;
         };
-        let root = settings
-            .output_root
-            .clone()
-            .unwrap_or_else(submit::default_output_root);
+        let root = settings.results_root();
         let n = offered.len();
         for jobs::Offered { job, request } in offered {
-            let backend = if job.record.engine == jobs::engine_name(Backend::Runware) {
-                Backend::Runware
-            } else {
-                Backend::Local
-            };
+            let backend = Backend::from_engine(job.record.engine);
             let client = self.client_for(backend).unwrap_or(None);
             let image = Arc::new(job.image);
             let form_request = EditRequest {
@@ -358,10 +344,7 @@ impl EditPanel {
                 path: job.record.path,
                 form_request,
                 request,
-                local: crate::local::LocalOptions {
-                    fill: settings.local_fill,
-                    ..Default::default()
-                },
+                local: settings.local_options(),
                 root: root.clone(),
                 client,
                 runtime: runtime.clone(),

@@ -200,13 +200,14 @@ pub fn default_output_root() -> PathBuf {
         .unwrap_or_else(|| std::env::temp_dir().join("touchup-results"))
 }
 
-/// A fresh folder name for one submission, by local time.
-pub fn new_output_folder(root: &Path) -> PathBuf {
+/// A fresh folder for the results of job `job`, by local time (two jobs may start in the same
+/// millisecond, so the job's number is part of the name).
+pub fn new_output_folder(root: &Path, job: u64) -> PathBuf {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or(0);
-    root.join(format!("edit-{stamp}"))
+    root.join(format!("edit-{stamp}-job{job}"))
 }
 
 fn describe(event: &SubmitEvent) -> Option<String> {

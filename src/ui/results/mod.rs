@@ -240,25 +240,38 @@ impl Results {
     /// [`Self::recomposite`].
     pub(crate) fn replay(&mut self, ctx: &egui::Context, kept: &[HistoryResult]) {
         for (slot, r) in kept.iter().enumerate() {
-            let lettering = self.queue_lettering(r.index);
-            self.entries.push(ResultEntry {
-                index: r.index,
-                image: r.raw.clone(),
-                shown: r.shown.clone(),
-                figures: r.figures,
-                heatmap: None,
-                textures: None,
-                kept: false,
-                discarded: false,
-                thumbnail: submit::thumbnail(ctx, &format!("job-result-{}", r.index), &r.shown),
-                image_uuid: r.image_uuid.clone(),
-                seed: r.seed,
-                cost: r.cost,
-                path: r.path.clone(),
-                history_slot: slot,
-                lettering,
-            });
+            let name = format!("job-result-{}", r.index);
+            self.push_stored(ctx, r.clone(), false, slot, &name);
         }
+    }
+
+    /// Adds a result that was kept (by a job, or in the history) to the list; no heatmap yet.
+    fn push_stored(
+        &mut self,
+        ctx: &egui::Context,
+        r: HistoryResult,
+        kept: bool,
+        history_slot: usize,
+        texture_name: &str,
+    ) {
+        let lettering = self.queue_lettering(r.index);
+        self.entries.push(ResultEntry {
+            index: r.index,
+            thumbnail: submit::thumbnail(ctx, texture_name, &r.shown),
+            image: r.raw,
+            shown: r.shown,
+            figures: r.figures,
+            heatmap: None,
+            textures: None,
+            kept,
+            discarded: false,
+            image_uuid: r.image_uuid,
+            seed: r.seed,
+            cost: r.cost,
+            path: r.path,
+            history_slot,
+            lettering,
+        });
     }
 
     /// Sets a keep star; its slot in the history entry, to store it there.
@@ -372,25 +385,19 @@ impl Results {
             match picture {
                 Ok(image) => {
                     let image = Arc::new(image);
-                    let lettering = self.queue_lettering(i + 1);
-                    self.entries.push(ResultEntry {
+                    let stored = HistoryResult {
                         index: i + 1,
                         // Without the raw output, the recorded picture stands in for it.
-                        image: raw.map_or_else(|| image.clone(), Arc::new),
-                        shown: image.clone(),
-                        figures: record.outside,
-                        heatmap: None,
-                        textures: None,
-                        kept: record.kept,
-                        discarded: false,
-                        thumbnail: submit::thumbnail(ctx, &format!("history-result-{i}"), &image),
+                        raw: raw.map_or_else(|| image.clone(), Arc::new),
+                        shown: image,
                         image_uuid: record.image_uuid.clone(),
                         seed: record.seed.and_then(|s| i64::try_from(s).ok()),
                         cost: record.cost,
+                        figures: record.outside,
                         path: None,
-                        history_slot: i,
-                        lettering,
-                    });
+                    };
+                    let name = format!("history-result-{i}");
+                    self.push_stored(ctx, stored, record.kept, i, &name);
                 }
                 Err(e) => status.error(format!("result {} of that edit is damaged: {e}", i + 1)),
             }
