@@ -462,3 +462,64 @@ fn cli_check_text_prints_the_lettering_and_lines_as_json() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(v["strings"][0]["read"], "");
 }
+
+#[test]
+fn batch_lines_mask_their_photo_by_text_match_and_text() {
+    let s = &scenes()[0];
+    let dir = tempfile::tempdir().expect("tempdir");
+    s.image.save(dir.path().join("sign.png")).expect("write");
+    let lines = [
+        serde_json::json!({"name": "hours", "image": "sign.png", "text-match": "open 7am–3pm",
+                           "text-margin": 4, "prompt": "remove the hours", "backend": "local"}),
+        serde_json::json!({"name": "all", "image": "sign.png", "text": true,
+                           "prompt": "a plain board", "backend": "local"}),
+        serde_json::json!({"name": "none", "image": "sign.png", "text-match": "CLOSED SUNDAYS",
+                           "prompt": "x", "backend": "local"}),
+    ];
+    let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    std::fs::write(dir.path().join("m.jsonl"), text.join("\n") + "\n").expect("manifest");
+    let o = Command::new(env!("CARGO_BIN_EXE_touchup"))
+        .current_dir(dir.path())
+        .args(["batch", "m.jsonl", "--out", "out"])
+        .env_remove("RUNWARE_API_KEY")
+        .env("TOUCHUP_NO_KEYRING", "1")
+        .output()
+        .expect("the binary runs");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "the third line fails: {err}");
+    assert!(
+        err.contains("line 3 (none): failed") && err.contains("no text line reads that"),
+        "{err}"
+    );
+    let changed = |name: &str, ink: &[(u32, u32)]| {
+        let result = image::open(dir.path().join(format!("out/{name}/result-1.png")))
+            .expect("result written")
+            .to_rgba8();
+        ink.iter()
+            .filter(|&&(x, y)| result.get_pixel(x, y) != s.image.get_pixel(x, y))
+            .count() as f32
+            / ink.len() as f32
+    };
+    // Only the matching line is edited; `text` edits both.
+    assert!(changed("hours", &s.ink[0]) >= 0.9, "{err}");
+    assert_eq!(changed("hours", &s.ink[1]), 0.0);
+    assert!(changed("all", &s.ink[0]) >= 0.9);
+    assert!(changed("all", &s.ink[1]) >= 0.9);
+
+    // A margin that is not a number of pixels is refused before anything runs.
+    std::fs::write(
+        dir.path().join("bad.jsonl"),
+        r#"{"image": "sign.png", "text": true, "text-margin": -3, "prompt": "x"}"#,
+    )
+    .expect("manifest");
+    let o = Command::new(env!("CARGO_BIN_EXE_touchup"))
+        .current_dir(dir.path())
+        .args(["batch", "bad.jsonl", "--out", "out2", "--dry-run"])
+        .env_remove("RUNWARE_API_KEY")
+        .env("TOUCHUP_NO_KEYRING", "1")
+        .output()
+        .expect("the binary runs");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains("--text-margin"), "{err}");
+}

@@ -205,7 +205,7 @@ fn parse_radius(text: &str, flag: &str) -> anyhow::Result<u32> {
 }
 
 /// The operations a `touchup batch` manifest may name, under their flag's name.
-pub(crate) const OPERATIONS: [&str; 8] = [
+pub(crate) const OPERATIONS: [&str; 10] = [
     "rect",
     "polygon",
     "stroke",
@@ -214,12 +214,22 @@ pub(crate) const OPERATIONS: [&str; 8] = [
     "shrink",
     "fill-holes",
     "invert",
+    "text",
+    "text-match",
 ];
 
 /// One operation written as on the command line (`rect` and `"10,10,40,20"`); the switches
-/// `fill-holes` and `invert` take no text.
-pub(crate) fn parse_op(name: &str, text: &str) -> anyhow::Result<Op> {
+/// `fill-holes`, `invert` and `text` take no text. `text_margin` grows the text lines that
+/// `text` and `text-match` mark.
+pub(crate) fn parse_op(name: &str, text: &str, text_margin: f32) -> anyhow::Result<Op> {
     match name {
+        "text" => Ok(Op::Text(text_margin)),
+        "text-match" => {
+            if touchup::text::normalise(text).is_empty() {
+                bail!("text-match '{text}': give the text to look for");
+            }
+            Ok(Op::TextMatch(text.to_string(), text_margin))
+        }
         "rect" => parse_rect(text),
         "polygon" => parse_polygon(text),
         "stroke" => parse_stroke(text),
@@ -299,10 +309,15 @@ fn ops_in_order(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<Vec<Op>> {
 }
 
 fn text_margin(args: &MaskArgs) -> anyhow::Result<f32> {
-    if !(0.0..=1000.0).contains(&args.text_margin) {
+    check_text_margin(args.text_margin)
+}
+
+/// `margin` if it is a text margin `touchup mask` takes (0 to 1000 px).
+pub(crate) fn check_text_margin(margin: f32) -> anyhow::Result<f32> {
+    if !(0.0..=1000.0).contains(&margin) {
         bail!("--text-margin: expected a number of pixels from 0 to 1000");
     }
-    Ok(args.text_margin)
+    Ok(margin)
 }
 
 /// The photo's text lines, found on first use and read only if a `--text-match` needs it.

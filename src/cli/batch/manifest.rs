@@ -1,6 +1,7 @@
 //! The manifest of `touchup batch`: JSON Lines, one edit a line. Each line's keys are
 //! `image`, a `mask` file or mask operations (`rect`, `polygon`, `stroke`, `wand`, `grow`,
-//! `shrink`, `fill-holes`, `invert`; applied in the order of the keys), `prompt`, an optional
+//! `shrink`, `fill-holes`, `invert`, `text`, `text-match`; applied in the order of the keys;
+//! `text-margin` grows the text lines), `prompt`, an optional
 //! `name`, and any option of `touchup edit` under its long flag's name. Relative paths are
 //! relative to the manifest.
 
@@ -13,7 +14,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use super::super::edit::EditArgs;
-use super::super::mask::{OPERATIONS, Op, parse_op};
+use super::super::mask::{OPERATIONS, Op, check_text_margin, parse_op};
 
 /// A JSON object with its keys in the order written (serde_json's map sorts them).
 struct Ordered(Vec<(String, Value)>);
@@ -149,9 +150,24 @@ fn parse_line(
     check_name(&name).map_err(fail)?;
     let mut argv: Vec<String> = vec!["line".into()];
     let mut ops = Vec::new();
+    // The text margin applies to every text operation of the line, wherever it is written.
+    let text_margin = match fields
+        .iter()
+        .find(|(k, _)| k.replace('_', "-") == "text-margin")
+    {
+        None => 2.0,
+        Some((_, Value::Number(n))) => n.as_f64().unwrap_or(f64::NAN) as f32,
+        Some((_, Value::String(s))) => s.trim().parse().unwrap_or(f32::NAN),
+        Some((_, other)) => {
+            return Err(fail(anyhow::anyhow!(
+                "'text-margin' must be a number of pixels, not {other}"
+            )));
+        }
+    };
+    let text_margin = check_text_margin(text_margin).map_err(fail)?;
     for (key, value) in &fields {
         let key = key.replace('_', "-");
-        if key == "name" {
+        if key == "name" || key == "text-margin" {
             continue;
         }
         if key == "out" {
@@ -171,13 +187,13 @@ fn parse_line(
                     Value::String(s) if s.is_empty() => String::new(),
                     other => scalar(&key, other).map_err(fail)?,
                 };
-                ops.push(parse_op(&key, &t).map_err(fail)?);
+                ops.push(parse_op(&key, &t, text_margin).map_err(fail)?);
             }
             continue;
         }
         let Some(&(_, takes_value)) = OPTIONS.iter().find(|(k, _)| *k == key) else {
             return Err(fail(anyhow::anyhow!(
-                "unknown key '{key}'; a line takes name, {}, {}",
+                "unknown key '{key}'; a line takes name, {}, {}, text-margin",
                 OPTIONS.map(|(k, _)| k).join(", "),
                 OPERATIONS.join(", ")
             )));
