@@ -177,6 +177,9 @@ pub enum Script {
     /// Latin letters, digits, punctuation and symbols (the default).
     #[default]
     Latin,
+    /// Unaccented Latin letters (A-Z), digits, punctuation and symbols: for expected strings
+    /// without accents, so that a plain "i" or "e" is not read as "í" or "é".
+    Ascii,
     Cyrillic,
     Greek,
     /// Everything the model knows (18,000 characters, mostly Chinese).
@@ -184,15 +187,21 @@ pub enum Script {
 }
 
 impl Script {
-    /// The script the expected strings are written in: Latin when their letters are all
-    /// Latin (or there are none), Cyrillic or Greek likewise, otherwise any.
+    /// The script the expected strings are written in: unaccented Latin when their letters
+    /// are all A-Z (or there are none), Latin when they are all Latin, Cyrillic or Greek
+    /// likewise, otherwise any.
     pub fn of<S: AsRef<str>>(strings: &[S]) -> Script {
         let letters: Vec<char> = strings
             .iter()
             .flat_map(|s| s.as_ref().chars())
             .filter(|c| c.is_alphabetic())
             .collect();
-        for script in [Script::Latin, Script::Cyrillic, Script::Greek] {
+        for script in [
+            Script::Ascii,
+            Script::Latin,
+            Script::Cyrillic,
+            Script::Greek,
+        ] {
             if letters.iter().all(|&c| script.allows(c)) {
                 return script;
             }
@@ -215,6 +224,7 @@ impl Script {
             Script::Latin => {
                 common || (0x00C0..=0x024F).contains(&u) || (0x1E00..=0x1EFF).contains(&u)
             }
+            Script::Ascii => common,
             Script::Cyrillic => (common && !ascii_letter) || (0x0400..=0x052F).contains(&u),
             Script::Greek => (common && !ascii_letter) || (0x0370..=0x03FF).contains(&u),
         }
@@ -291,4 +301,22 @@ pub fn mark_boxes<'a>(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Script;
+
+    #[test]
+    fn the_expected_strings_choose_the_narrowest_script() {
+        assert_eq!(Script::of(&["OPEN 7AM-3PM", "2.50 €"]), Script::Ascii);
+        assert_eq!(Script::of::<&str>(&[]), Script::Ascii);
+        assert_eq!(Script::of(&["Café"]), Script::Latin);
+        assert_eq!(Script::of(&["Кафе 24"]), Script::Cyrillic);
+        assert_eq!(Script::of(&["καφέ"]), Script::Greek);
+        assert_eq!(Script::of(&["咖啡"]), Script::Any);
+        assert!(Script::Ascii.allows('e') && !Script::Ascii.allows('é'));
+        assert!(Script::Ascii.allows('€') && Script::Ascii.allows('&'));
+        assert!(Script::Latin.allows('é'));
+    }
 }

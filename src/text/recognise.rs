@@ -22,7 +22,7 @@ pub const WIDTHS: [usize; 10] = [320, 400, 480, 560, 640, 800, 960, 1120, 1440, 
 /// The recogniser's classes: 0 is the CTC blank, then the model's character list, then space.
 pub struct Alphabet {
     classes: Vec<String>,
-    allowed: [OnceLock<Vec<usize>>; 4],
+    allowed: [OnceLock<Vec<usize>>; 5],
 }
 
 impl Alphabet {
@@ -44,6 +44,7 @@ impl Alphabet {
             Script::Cyrillic => 1,
             Script::Greek => 2,
             Script::Any => 3,
+            Script::Ascii => 4,
         };
         self.allowed[slot].get_or_init(|| {
             self.classes
