@@ -170,7 +170,11 @@ fn main() {
     }
     press(&mut h, pos, false);
     let (release, _) = frame(&mut h, &counter);
-    h.run_steps(2);
+    // The frames after it (autosave copies the finished stroke).
+    let after_release = (0..5)
+        .map(|_| frame(&mut h, &counter).0)
+        .max()
+        .unwrap_or_default();
     let marked = h
         .state()
         .document
@@ -181,7 +185,11 @@ fn main() {
 
     h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
     let (undo, undo_bytes) = frame(&mut h, &counter);
-    h.run_steps(2);
+    // The frames after it (the rest of the overlay goes up in bands).
+    let mut after: Vec<(Duration, usize)> = (0..30).map(|_| frame(&mut h, &counter)).collect();
+    after.sort();
+    let (after_worst, _) = after.last().copied().unwrap_or_default();
+    let after_bytes: usize = after.iter().map(|f| f.1).sum();
     let after_undo = h
         .state()
         .document
@@ -216,9 +224,18 @@ fn main() {
     );
     println!("| release frame | {} |", ms(release));
     println!(
+        "| worst of the 5 frames after the release | {} |",
+        ms(after_release)
+    );
+    println!(
         "| undo frame | {} ({:.0} KiB uploaded) |",
         ms(undo),
         undo_bytes as f64 / 1024.0
+    );
+    println!(
+        "| worst of the 30 frames after the undo | {} ({:.0} KiB uploaded in all) |",
+        ms(after_worst),
+        after_bytes as f64 / 1024.0
     );
     println!("| marked pixels after the drag | {marked} |");
     println!("| memory before opening | {rss_start:.0} MiB |");

@@ -468,7 +468,7 @@ fn opening_another_photo_asks_before_discarding_an_unsaved_mask() {
     let mut h = harness(AppOptions::default());
     h.state_mut().command(touchup::ui::Command::FillMask);
     h.run_steps(2);
-    assert!(h.state().document.has_unsaved_mask());
+    assert!(h.state_mut().document.has_unsaved_mask());
 
     // Keep: nothing changes.
     h.state_mut()
@@ -500,7 +500,7 @@ fn opening_another_photo_asks_before_discarding_an_unsaved_mask() {
     h.run_steps(2);
     h.state_mut().command(touchup::ui::Command::CopyMaskDataUri);
     h.run_steps(2);
-    assert!(!h.state().document.has_unsaved_mask());
+    assert!(!h.state_mut().document.has_unsaved_mask());
 }
 
 /// Clicks at an image point (converted with the current view).
@@ -737,7 +737,7 @@ fn work_is_offered_back_after_a_crash_and_restored_whole() {
     assert!(!h.state_mut().autosave_now(&ctx));
     h.get_by_label("Restore").click();
     h.run_steps(3);
-    let app = h.state();
+    let app = h.state_mut();
     assert!(!app.is_offering_recovery());
     let doc = app.document.current().unwrap();
     assert_eq!(doc.name, "demo-storefront.png");
@@ -797,7 +797,7 @@ fn a_signal_saves_the_work_and_the_next_start_offers_it_as_saved_not_crashed() {
     let painted = h.state().document.current().unwrap().editor.mask().clone();
     assert!(painted.count_at_least(128) > 1000);
     h.state_mut().edit.form.request.prompt = "Replace the sign text with \"OPEN LATE\"".into();
-    assert!(h.state().document.has_unsaved_mask());
+    assert!(h.state_mut().document.has_unsaved_mask());
     // No autosave has run yet: the stop itself saves the marks and the prompt.
     stop_by_signal(&mut h);
     assert!(dir.join("work.json").is_file(), "the work is on disk");

@@ -18,6 +18,8 @@ pub struct MaskEditor {
     stroke: Option<Stroke>,
     /// Where the last stroke ended: the start of a Shift-click straight line.
     last_point: Option<(f32, f32)>,
+    /// The marked count once measured, with the history's drift then.
+    counted: Option<(usize, i64)>,
 }
 
 impl MaskEditor {
@@ -31,6 +33,26 @@ impl MaskEditor {
             history: History::default(),
             stroke: None,
             last_point: None,
+            counted: None,
+        }
+    }
+
+    /// How many pixels are marked (coverage at least `THRESHOLD`), as of the last finished
+    /// change (a stroke under way counts once it ends). The mask is scanned once; after that
+    /// the history's record of what each step added answers (a scan of 67 megapixels takes
+    /// 20-30 ms, too long for a frame).
+    pub fn marked_pixels(&mut self) -> usize {
+        let drift = self.history.marked_drift();
+        match self.counted {
+            Some((n, then)) => (n as i64 + drift - then).max(0) as usize,
+            None => {
+                let n = self.mask.count_at_least(super::THRESHOLD);
+                // Mid-stroke the mask holds marks its history has not counted yet.
+                if self.stroke.is_none() {
+                    self.counted = Some((n, drift));
+                }
+                n
+            }
         }
     }
 
@@ -244,4 +266,60 @@ fn shape_area(mask: &Mask, points: &[(f32, f32)]) -> Option<DirtyRect> {
         mask.width(),
         mask.height(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mask::{BrushMode, THRESHOLD};
+
+    fn assert_count(ed: &mut MaskEditor, when: &str) {
+        let scanned = ed.mask().count_at_least(THRESHOLD);
+        let naive = (0..ed.mask().height())
+            .flat_map(|y| (0..ed.mask().width()).map(move |x| (x, y)))
+            .filter(|&(x, y)| ed.mask().get(x, y) >= THRESHOLD)
+            .count();
+        assert_eq!(scanned, naive, "the fast scan, {when}");
+        assert_eq!(ed.marked_pixels(), naive, "the kept count, {when}");
+    }
+
+    #[test]
+    fn the_marked_count_follows_every_change_undo_and_redo_without_a_rescan() {
+        // Odd sizes: tiles cut at the edges, a scan with a remainder.
+        let mut ed = MaskEditor::new(301, 157);
+        assert_count(&mut ed, "empty");
+        let brush = Brush::new(40.0, 0.6, BrushMode::Paint);
+        ed.begin_stroke(brush, (20.0, 20.0));
+        ed.continue_stroke((250.0, 120.0));
+        ed.end_stroke();
+        assert_count(&mut ed, "after a stroke");
+        ed.fill_shape(
+            "Rectangle",
+            &[(100.0, 0.0), (301.0, 0.0), (301.0, 60.0), (100.0, 60.0)],
+            Combine::Add,
+        );
+        assert_count(&mut ed, "after a rectangle");
+        let eraser = Brush::new(30.0, 1.0, BrushMode::Erase);
+        ed.begin_stroke(eraser, (150.0, 30.0));
+        ed.continue_stroke((290.0, 150.0));
+        ed.end_stroke();
+        assert_count(&mut ed, "after erasing");
+        ed.invert();
+        assert_count(&mut ed, "after invert");
+        ed.feather(3.0);
+        assert_count(&mut ed, "after feather");
+        for i in 0..4 {
+            ed.undo();
+            assert_count(&mut ed, &format!("after undo {i}"));
+        }
+        for i in 0..3 {
+            ed.redo();
+            assert_count(&mut ed, &format!("after redo {i}"));
+        }
+        ed.history_mut().clear();
+        ed.clear();
+        assert_count(&mut ed, "after clear");
+        ed.undo();
+        assert_count(&mut ed, "after undoing the clear");
+    }
 }

@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use rayon::prelude::*;
+
 use super::{DirtyRect, Mask};
 
 const TILE: u32 = 64;
@@ -21,6 +23,13 @@ struct Step {
     label: String,
     tiles: Vec<TileDiff>,
     bytes: usize,
+    /// Marked pixels (coverage at least `THRESHOLD`) the step added; negative when it removed.
+    marked_delta: i64,
+}
+
+/// Pixels of `pixels` with coverage at least `THRESHOLD`.
+fn marked_in(pixels: &[u8]) -> i64 {
+    super::count_at_least(pixels, super::THRESHOLD) as i64
 }
 
 fn tile_rect(mask: &Mask, tx: u32, ty: u32) -> DirtyRect {
@@ -34,18 +43,6 @@ fn tile_rect(mask: &Mask, tx: u32, ty: u32) -> DirtyRect {
 
 fn pack(mask: &Mask, tx: u32, ty: u32) -> Vec<u8> {
     lz4_flex::compress_prepend_size(&mask.read_rect(tile_rect(mask, tx, ty)))
-}
-
-/// Restores a tile; false when the stored bytes do not fit the tile (never for our own data).
-fn unpack_into(mask: &mut Mask, tx: u32, ty: u32, packed: &[u8]) -> bool {
-    let rect = tile_rect(mask, tx, ty);
-    match lz4_flex::decompress_size_prepended(packed) {
-        Ok(pixels) if pixels.len() == rect.area() => {
-            mask.write_rect(rect, &pixels);
-            true
-        }
-        _ => false,
-    }
 }
 
 /// Collects the pre-change state of every tile a multi-frame operation (a brush stroke)
@@ -101,6 +98,9 @@ pub struct History {
     bytes: usize,
     max_steps: usize,
     budget_bytes: usize,
+    /// The marked pixels added by every step committed, undone or redone so far (see
+    /// [`History::marked_drift`]).
+    drift: i64,
 }
 
 impl Default for History {
@@ -120,7 +120,16 @@ impl History {
             bytes: 0,
             max_steps: max_steps.max(1),
             budget_bytes,
+            drift: 0,
         }
+    }
+
+    /// How many marked pixels (coverage at least `THRESHOLD`) the steps committed, undone and
+    /// redone so far added in all (negative when they removed more). Two readings differ by
+    /// what the mask's marked count changed between them, as long as every change went through
+    /// this history: counting a huge mask once is enough.
+    pub fn marked_drift(&self) -> i64 {
+        self.drift
     }
 
     pub fn stats(&self) -> HistoryStats {
@@ -158,20 +167,28 @@ impl History {
     /// Turns a finished recording into an undo step, keeping only tiles that really changed.
     /// Returns false when nothing changed (no step is added).
     pub fn commit(&mut self, mask: &Mask, recorder: StrokeRecorder) -> bool {
-        let tiles: Vec<TileDiff> = recorder
-            .before
-            .into_iter()
+        // Tiles are compared on every core: a stroke over a 67-megapixel mask touches
+        // thousands of them.
+        let before: Vec<((u32, u32), Vec<u8>)> = recorder.before.into_iter().collect();
+        let changed: Vec<(TileDiff, i64)> = before
+            .into_par_iter()
             .filter_map(|((tx, ty), packed)| {
                 let now = mask.read_rect(tile_rect(mask, tx, ty));
-                let unchanged = lz4_flex::decompress_size_prepended(&packed)
-                    .map(|old| old == now)
-                    .unwrap_or(false);
-                (!unchanged).then_some(TileDiff { tx, ty, packed })
+                let old = lz4_flex::decompress_size_prepended(&packed).ok();
+                if old.as_ref().is_some_and(|old| *old == now) {
+                    return None;
+                }
+                // Our own bytes always unpack; if they did not, the tile counted as empty.
+                let delta = marked_in(&now) - old.as_deref().map_or(0, marked_in);
+                Some((TileDiff { tx, ty, packed }, delta))
             })
             .collect();
+        let marked_delta = changed.iter().map(|(_, d)| d).sum::<i64>();
+        let tiles: Vec<TileDiff> = changed.into_iter().map(|(t, _)| t).collect();
         if tiles.is_empty() {
             return false;
         }
+        self.drift += marked_delta;
         let bytes = tiles.iter().map(|t| t.packed.len() + 16).sum::<usize>() + 64;
         for step in self.redo.drain(..) {
             self.bytes -= step.bytes;
@@ -181,6 +198,7 @@ impl History {
             label: recorder.label,
             tiles,
             bytes,
+            marked_delta,
         });
         self.enforce_limits();
         true
@@ -214,14 +232,60 @@ impl History {
     }
 
     fn swap(mask: &mut Mask, step: &mut Step) -> Option<DirtyRect> {
-        let mut dirty = None;
-        for tile in &mut step.tiles {
-            let current = pack(mask, tile.tx, tile.ty);
-            if unpack_into(mask, tile.tx, tile.ty, &tile.packed) {
-                tile.packed = current;
-                dirty = DirtyRect::merge(dirty, Some(tile_rect(mask, tile.tx, tile.ty)));
-            }
+        // Each band of tile rows is a disjoint part of the mask, swapped on its own core: a
+        // stroke over a 67-megapixel mask leaves thousands of tiles to swap.
+        let (w, h) = (mask.width() as usize, mask.height() as usize);
+        if w == 0 || h == 0 {
+            return None;
         }
+        let tile = TILE as usize;
+        step.tiles.sort_unstable_by_key(|t| (t.ty, t.tx));
+        let mut groups: Vec<&mut [TileDiff]> = Vec::new();
+        let mut rest: &mut [TileDiff] = &mut step.tiles;
+        for ty in 0..h.div_ceil(tile) {
+            let n = rest.iter().take_while(|t| t.ty as usize == ty).count();
+            let (group, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            groups.push(group);
+            rest = tail;
+        }
+        let dirty: Vec<Option<DirtyRect>> = mask
+            .data
+            .par_chunks_mut(tile * w)
+            .zip(groups.into_par_iter())
+            .enumerate()
+            .map(|(ty, (band, tiles))| {
+                let rows = band.len() / w;
+                let mut dirty = None;
+                let mut pixels = Vec::with_capacity(tile * tile);
+                for t in tiles.iter_mut() {
+                    let x0 = t.tx as usize * tile;
+                    let x1 = (x0 + tile).min(w);
+                    if x0 >= x1 {
+                        continue;
+                    }
+                    let Ok(stored) = lz4_flex::decompress_size_prepended(&t.packed) else {
+                        continue;
+                    };
+                    // Our own bytes always fit their tile; a tile that did not stays as it is.
+                    if stored.len() != (x1 - x0) * rows {
+                        continue;
+                    }
+                    pixels.clear();
+                    for r in 0..rows {
+                        pixels.extend_from_slice(&band[r * w + x0..r * w + x1]);
+                    }
+                    t.packed = lz4_flex::compress_prepend_size(&pixels);
+                    for (r, src) in stored.chunks_exact(x1 - x0).enumerate() {
+                        band[r * w + x0..r * w + x1].copy_from_slice(src);
+                    }
+                    let y0 = (ty * tile) as u32;
+                    let rect = DirtyRect::new(x0 as u32, y0, x1 as u32, y0 + rows as u32);
+                    dirty = DirtyRect::merge(dirty, Some(rect));
+                }
+                dirty
+            })
+            .collect();
+        let dirty = dirty.into_iter().fold(None, DirtyRect::merge);
         let new_bytes = step
             .tiles
             .iter()
@@ -238,6 +302,7 @@ impl History {
         self.bytes -= step.bytes;
         let dirty = Self::swap(mask, &mut step);
         self.bytes += step.bytes;
+        self.drift -= step.marked_delta;
         self.redo.push(step);
         dirty
     }
@@ -248,6 +313,7 @@ impl History {
         self.bytes -= step.bytes;
         let dirty = Self::swap(mask, &mut step);
         self.bytes += step.bytes;
+        self.drift += step.marked_delta;
         self.undo.push_back(step);
         self.enforce_limits();
         dirty

@@ -250,7 +250,7 @@ impl App {
     }
 
     /// What the modal questions ask about this frame.
-    fn asking(&self) -> Asking {
+    fn asking(&mut self) -> Asking {
         Asking {
             replacing: self
                 .document

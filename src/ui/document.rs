@@ -182,12 +182,13 @@ impl DocumentState {
     }
 
     /// Is there a painted mask that was changed since it was last saved or copied?
-    pub fn has_unsaved_mask(&self) -> bool {
-        self.generation != self.exported_generation
-            && self
-                .doc
-                .as_ref()
-                .is_some_and(|d| !d.editor.mask().is_empty())
+    pub fn has_unsaved_mask(&mut self) -> bool {
+        if self.generation == self.exported_generation {
+            return false;
+        }
+        // A stroke under way is an unsaved change; otherwise the count, which the mask's
+        // history keeps (no scan of a 67-megapixel mask every frame).
+        self.doc.as_ref().is_some_and(|d| d.editor.is_stroking()) || self.marked_pixels() > 0
     }
 
     /// The mask as of `generation` was saved or copied.
@@ -202,11 +203,11 @@ impl DocumentState {
 
     /// How many pixels the current mask marks (cached per change).
     pub fn marked_pixels(&mut self) -> usize {
-        let Some(doc) = &self.doc else { return 0 };
+        let Some(doc) = &mut self.doc else { return 0 };
         match self.marked_cache {
             Some((generation, n)) if generation == self.generation || doc.editor.is_stroking() => n,
             _ => {
-                let n = doc.editor.mask().count_at_least(crate::mask::THRESHOLD);
+                let n = doc.editor.marked_pixels();
                 self.marked_cache = Some((self.generation, n));
                 n
             }
