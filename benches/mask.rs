@@ -1,5 +1,6 @@
-//! Mask benchmarks: export to a data URI, a long brush stroke, and (printed once) the undo
-//! memory after 100 strokes. `cargo bench --bench mask`
+//! Mask benchmarks: export to a data URI, a long brush stroke, (printed once) the undo
+//! memory after 100 strokes, and undo/redo of a stroke over half of an 8192² mask.
+//! `cargo bench --bench mask`
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use touchup::mask::{Brush, BrushMode, Mask, MaskEditor, Polarity, export_data_uri};
@@ -90,5 +91,36 @@ fn undo_memory(_: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, export, stroke, undo_memory);
+/// Undo and redo of one stroke of a 3000 px brush over half of an 8192x8192 mask (about
+/// 8,800 tiles swapped each way), as `benches/paint_large.rs` makes in the editor.
+fn undo_large(c: &mut Criterion) {
+    let n = 8192u32;
+    let mut ed = MaskEditor::new(n, n);
+    let brush = Brush::new(3000.0, 0.8, BrushMode::Paint);
+    let pts: Vec<(f32, f32)> = (0..500)
+        .map(|i| {
+            let t = i as f32 / 499.0;
+            (
+                1000.0 + t * 6000.0,
+                n as f32 / 2.0 + (t * 100.0).sin() * n as f32 * 0.3,
+            )
+        })
+        .collect();
+    ed.begin_stroke(brush, pts[0]);
+    for &p in &pts[1..] {
+        ed.continue_stroke(p);
+    }
+    ed.end_stroke();
+    let mut g = c.benchmark_group("undo");
+    g.sample_size(20);
+    g.bench_function("undo + redo of a half-mask stroke on 8192x8192", |b| {
+        b.iter(|| {
+            ed.undo();
+            ed.redo();
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, export, stroke, undo_memory, undo_large);
 criterion_main!(benches);

@@ -183,8 +183,24 @@ fn main() {
     assert!(marked > 0, "the drag painted nothing");
     let rss_painted = rss_mib();
 
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    // Ctrl+Z as a keyboard sends it, one event a frame (kittest's `key_press_modifiers` would
+    // run its four events as four frames inside one `step`): the frame of the key press is
+    // the undo frame.
+    let key = |pressed| Event::Key {
+        key: egui::Key::Z,
+        physical_key: None,
+        pressed,
+        repeat: false,
+        modifiers: Modifiers::COMMAND,
+    };
+    h.event(Event::ModifiersChanged(Modifiers::COMMAND));
+    frame(&mut h, &counter);
+    h.event(key(true));
     let (undo, undo_bytes) = frame(&mut h, &counter);
+    h.event(key(false));
+    frame(&mut h, &counter);
+    h.event(Event::ModifiersChanged(Modifiers::NONE));
+    frame(&mut h, &counter);
     // The frames after it (the rest of the overlay goes up in bands).
     let mut after: Vec<(Duration, usize)> = (0..30).map(|_| frame(&mut h, &counter)).collect();
     after.sort();

@@ -41,8 +41,47 @@ fn tile_rect(mask: &Mask, tx: u32, ty: u32) -> DirtyRect {
     )
 }
 
-fn pack(mask: &Mask, tx: u32, ty: u32) -> Vec<u8> {
-    lz4_flex::compress_prepend_size(&mask.read_rect(tile_rect(mask, tx, ty)))
+/// A stored tile whose pixels all have one value: the tag, then the value.
+const UNIFORM: u8 = 1;
+/// A stored tile of mixed pixels: the tag, then LZ4 with the size first.
+const MIXED: u8 = 0;
+
+/// A tile's pixels as stored. Most tiles of a large mask are all marked or all clear: those
+/// take two bytes, and no compressor runs over them.
+fn pack_pixels(pixels: &[u8]) -> Vec<u8> {
+    // An OR over every pixel (no early exit, so it runs on wide registers).
+    match pixels.first() {
+        Some(&v) if pixels.iter().fold(0u8, |acc, &p| acc | (p ^ v)) == 0 => vec![UNIFORM, v],
+        _ => {
+            let mut packed = vec![MIXED];
+            packed.extend_from_slice(&lz4_flex::compress_prepend_size(pixels));
+            packed
+        }
+    }
+}
+
+/// Unpacks a tile of `area` pixels into `out`; false when the bytes are not such a tile's
+/// (never for our own data). `out` is reused from tile to tile, so thousands of tiles
+/// allocate nothing.
+fn unpack(packed: &[u8], area: usize, out: &mut Vec<u8>) -> bool {
+    match packed.split_first() {
+        Some((&UNIFORM, &[v])) => {
+            out.clear();
+            out.resize(area, v);
+            true
+        }
+        Some((&MIXED, body)) => {
+            let Ok((size, body)) = lz4_flex::block::uncompressed_size(body) else {
+                return false;
+            };
+            if size != area {
+                return false;
+            }
+            out.resize(size, 0);
+            matches!(lz4_flex::block::decompress_into(body, out), Ok(n) if n == size)
+        }
+        _ => false,
+    }
 }
 
 /// Collects the pre-change state of every tile a multi-frame operation (a brush stroke)
@@ -50,7 +89,17 @@ fn pack(mask: &Mask, tx: u32, ty: u32) -> Vec<u8> {
 #[derive(Debug, Default)]
 pub struct StrokeRecorder {
     label: String,
-    before: BTreeMap<(u32, u32), Vec<u8>>,
+    before: BTreeMap<(u32, u32), Saved>,
+}
+
+/// A tile as it was before a change: packed, with its checksum and marked count, so that the
+/// commit tells changed tiles from unchanged ones without unpacking them (unpacking thousands
+/// of tiles took most of a frame on a 67-megapixel mask).
+#[derive(Debug)]
+struct Saved {
+    packed: Vec<u8>,
+    crc: u32,
+    marked: i64,
 }
 
 impl StrokeRecorder {
@@ -70,9 +119,14 @@ impl StrokeRecorder {
         let (tx1, ty1) = ((rect.x1 - 1) / TILE, (rect.y1 - 1) / TILE);
         for ty in ty0..=ty1 {
             for tx in tx0..=tx1 {
-                self.before
-                    .entry((tx, ty))
-                    .or_insert_with(|| pack(mask, tx, ty));
+                self.before.entry((tx, ty)).or_insert_with(|| {
+                    let pixels = mask.read_rect(tile_rect(mask, tx, ty));
+                    Saved {
+                        packed: pack_pixels(&pixels),
+                        crc: crc32fast::hash(&pixels),
+                        marked: marked_in(&pixels),
+                    }
+                });
             }
         }
     }
@@ -169,19 +223,34 @@ impl History {
     pub fn commit(&mut self, mask: &Mask, recorder: StrokeRecorder) -> bool {
         // Tiles are compared on every core: a stroke over a 67-megapixel mask touches
         // thousands of them.
-        let before: Vec<((u32, u32), Vec<u8>)> = recorder.before.into_iter().collect();
+        // Row by row of tiles: the tiles of one band share their rows' memory pages (tile
+        // columns first, each tile would touch 64 new pages of a wide mask).
+        let mut before: Vec<((u32, u32), Saved)> = recorder.before.into_iter().collect();
+        before.sort_unstable_by_key(|((tx, ty), _)| (*ty, *tx));
         let changed: Vec<(TileDiff, i64)> = before
             .into_par_iter()
-            .filter_map(|((tx, ty), packed)| {
-                let now = mask.read_rect(tile_rect(mask, tx, ty));
-                let old = lz4_flex::decompress_size_prepended(&packed).ok();
-                if old.as_ref().is_some_and(|old| *old == now) {
-                    return None;
-                }
-                // Our own bytes always unpack; if they did not, the tile counted as empty.
-                let delta = marked_in(&now) - old.as_deref().map_or(0, marked_in);
-                Some((TileDiff { tx, ty, packed }, delta))
-            })
+            .map_init(
+                || (Vec::new(), Vec::new()),
+                |(old, now), ((tx, ty), saved)| {
+                    let rect = tile_rect(mask, tx, ty);
+                    now.clear();
+                    for y in rect.y0..rect.y1 {
+                        now.extend_from_slice(&mask.row(y)[rect.x0 as usize..rect.x1 as usize]);
+                    }
+                    // A different checksum means a change; the same one is checked pixel by
+                    // pixel (our own bytes always unpack).
+                    if crc32fast::hash(now) == saved.crc
+                        && unpack(&saved.packed, now.len(), old)
+                        && old == now
+                    {
+                        return None;
+                    }
+                    let delta = marked_in(now) - saved.marked;
+                    let packed = saved.packed;
+                    Some((TileDiff { tx, ty, packed }, delta))
+                },
+            )
+            .flatten()
             .collect();
         let marked_delta = changed.iter().map(|(_, d)| d).sum::<i64>();
         let tiles: Vec<TileDiff> = changed.into_iter().map(|(t, _)| t).collect();
@@ -257,24 +326,22 @@ impl History {
                 let rows = band.len() / w;
                 let mut dirty = None;
                 let mut pixels = Vec::with_capacity(tile * tile);
+                let mut stored = Vec::with_capacity(tile * tile);
                 for t in tiles.iter_mut() {
                     let x0 = t.tx as usize * tile;
                     let x1 = (x0 + tile).min(w);
                     if x0 >= x1 {
                         continue;
                     }
-                    let Ok(stored) = lz4_flex::decompress_size_prepended(&t.packed) else {
-                        continue;
-                    };
                     // Our own bytes always fit their tile; a tile that did not stays as it is.
-                    if stored.len() != (x1 - x0) * rows {
+                    if !unpack(&t.packed, (x1 - x0) * rows, &mut stored) {
                         continue;
                     }
                     pixels.clear();
                     for r in 0..rows {
                         pixels.extend_from_slice(&band[r * w + x0..r * w + x1]);
                     }
-                    t.packed = lz4_flex::compress_prepend_size(&pixels);
+                    t.packed = pack_pixels(&pixels);
                     for (r, src) in stored.chunks_exact(x1 - x0).enumerate() {
                         band[r * w + x0..r * w + x1].copy_from_slice(src);
                     }

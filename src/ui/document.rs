@@ -14,6 +14,9 @@ use super::status::StatusLine;
 use super::work::{Msg, Worker};
 use crate::mask::{DirtyRect, Mask, MaskEditor, Polarity};
 
+/// A mask change taking longer than this leaves its overlay upload to the following frames.
+const HEAVY_EDIT: std::time::Duration = std::time::Duration::from_millis(4);
+
 /// The open photo and its mask.
 pub struct Document {
     pub image: Arc<RgbaImage>,
@@ -173,9 +176,16 @@ impl DocumentState {
     /// Runs a mask change and sends the changed rectangle to the GPU.
     pub fn edit_mask(&mut self, f: impl FnOnce(&mut MaskEditor) -> Option<DirtyRect>) {
         let Some(doc) = &mut self.doc else { return };
+        let started = std::time::Instant::now();
         if let Some(rect) = f(&mut doc.editor) {
             if let Some(tex) = &mut self.textures {
-                tex.update_overlay(doc.editor.mask(), rect);
+                // A one-off change (not a dab of a stroke, whose overlay must keep up) that took a
+                // good part of the frame sends its overlay from the next frame on.
+                if started.elapsed() > HEAVY_EDIT && !doc.editor.is_stroking() {
+                    tex.defer_overlay(rect);
+                } else {
+                    tex.update_overlay(doc.editor.mask(), rect);
+                }
             }
             self.generation += 1;
         }

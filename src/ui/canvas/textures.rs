@@ -89,6 +89,18 @@ impl CanvasTextures {
         self.send_pending(mask);
     }
 
+    /// Queues `rect` (image pixels) of the overlay for the next frames, sending nothing in this
+    /// one: for a change that already took a good part of the frame (an undo of thousands of
+    /// tiles), whose first band would push the frame past its time.
+    pub fn defer_overlay(&mut self, rect: DirtyRect) {
+        let Some(d) = DisplayRect::from_image(rect, self.scale, self.size) else {
+            return;
+        };
+        self.pending.retain(|p| !d.covers(p));
+        self.pending.extend(d.bands(FRAME_UPLOAD_BUDGET));
+        self.frame_bytes = self.frame_bytes.max(FRAME_UPLOAD_BUDGET as u64);
+    }
+
     /// Sends pending bands up to this frame's budget; `true` while some are left.
     pub fn send_pending(&mut self, mask: &Mask) -> bool {
         let budget = FRAME_UPLOAD_BUDGET as u64;
