@@ -7,6 +7,7 @@
 use std::sync::atomic::AtomicBool;
 
 mod context;
+mod lines;
 mod raster;
 mod repetition;
 mod search;
@@ -140,18 +141,30 @@ pub(crate) fn fill(
         Some(_) => repetition::Repetition::default(),
         None => repetition::analyse(canvas),
     };
+    // A straight edge that enters the hole and leaves it again is drawn across it first, on
+    // surfaces that neither are flat nor repeat (those carry their edges by their periods).
+    let mut work = canvas.clone();
+    let crossing = match flat_ring {
+        None if !repetition.is_periodic() => lines::find(&work),
+        _ => Vec::new(),
+    };
+    for line in &crossing {
+        for i in lines::draw(&mut work, line) {
+            work.hole[i] = false;
+        }
+    }
     tracing::debug!(
         ?flat_ring,
         textured_band,
         ?repetition,
+        ?crossing,
         "patch fill surroundings"
     );
-    let mut levels = vec![Level::new(
-        canvas.clone(),
-        radius,
-        band_at(0),
-        repetition.at_level(0),
-    )];
+    if !work.hole.contains(&true) {
+        canvas.pixels = work.pixels;
+        return Ok(());
+    }
+    let mut levels = vec![Level::new(work, radius, band_at(0), repetition.at_level(0))];
     if levels[0].sources.is_empty() {
         return Err(LocalError::NoSourcePatches {
             patch: 2 * radius + 1,
@@ -244,8 +257,10 @@ pub(crate) fn fill(
     copy_matches(&mut levels[0]);
     blend_seam(&mut levels[0], radius, true, cancel)?;
     let finest = &levels[0];
-    for &t in &finest.hole_pixels {
-        canvas.pixels[t as usize] = finest.canvas.pixels[t as usize];
+    for (i, pixel) in canvas.pixels.iter_mut().enumerate() {
+        if canvas.hole[i] {
+            *pixel = finest.canvas.pixels[i];
+        }
     }
     Ok(())
 }
