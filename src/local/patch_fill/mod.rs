@@ -111,6 +111,59 @@ pub(crate) fn has_sources(canvas: &Canvas, radius: usize) -> bool {
         .any(|&ok| ok)
 }
 
+/// The ring around the hole whose detail [`plain_surroundings`] measures (chessboard
+/// distance from the hole, inclusive).
+const PLAIN_RING: std::ops::RangeInclusive<u32> = 3..=16;
+/// Below this spread (standard deviation, grey levels) of the ring's Laplacian the ring is
+/// plain: the photo's own noise, a wall's shading.
+const PLAIN_DETAIL: f64 = 4.0;
+
+/// Whether the hole sits in plain, unframed surroundings (a shaded wall, a clear sky): the
+/// ring's fine detail is no more than noise and it is not a flat panel that ends. There a
+/// patch carries only noise, and a smooth fill from the border comes closer to what the hole
+/// hides than copied patches do.
+pub(crate) fn plain_surroundings(canvas: &Canvas, radius: usize) -> bool {
+    let (w, h) = (canvas.width, canvas.height);
+    let distance = distance_from_hole(&canvas.hole, w, h);
+    let grey: Vec<f64> = canvas
+        .pixels
+        .iter()
+        .map(|p| (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]) as f64)
+        .collect();
+    let (mut sum, mut squares, mut n) = (0.0f64, 0.0f64, 0usize);
+    for y in 1..h.saturating_sub(1) {
+        for x in 1..w.saturating_sub(1) {
+            let i = y * w + x;
+            if !PLAIN_RING.contains(&distance[i]) {
+                continue;
+            }
+            let neighbours = [i - 1, i + 1, i - w, i + w];
+            if neighbours.iter().any(|&j| canvas.hole[j]) {
+                continue;
+            }
+            let laplacian = neighbours.iter().map(|&j| grey[j]).sum::<f64>() - 4.0 * grey[i];
+            sum += laplacian;
+            squares += laplacian * laplacian;
+            n += 1;
+        }
+    }
+    if n < 32 {
+        return false;
+    }
+    let mean = sum / n as f64;
+    let spread = (squares / n as f64 - mean * mean).max(0.0).sqrt();
+    let textured_band = (max_depth(canvas).ceil() as usize).max(MIN_BAND_RADII * radius);
+    spread < PLAIN_DETAIL && flat_context_ring(canvas, radius, textured_band).is_none()
+}
+
+fn max_depth(canvas: &Canvas) -> f32 {
+    canvas
+        .hole_depth()
+        .into_iter()
+        .filter(|d| *d < 1.0e8)
+        .fold(0.0, f32::max)
+}
+
 /// Fills `canvas`'s hole in place. `depth` is the hole's largest distance to a known pixel.
 pub(crate) fn fill(
     canvas: &mut Canvas,
@@ -385,6 +438,21 @@ mod tests {
         assert_eq!(flat_context_ring(&jointed, 3, 25), None);
         let plain = framed_hole(80, 80, 20, 40);
         assert_eq!(flat_context_ring(&plain, 3, 25), Some(25));
+    }
+
+    #[test]
+    fn a_shaded_wall_is_plain_and_stripes_or_a_panel_are_not() {
+        // A wall shaded from dark to light (too much for a flat panel), a little noise: plain.
+        let mut shaded = framed_hole(80, 80, 20, 0);
+        for (i, p) in shaded.pixels.iter_mut().enumerate() {
+            let v = 20.0 + 2.8 * (i % 80) as f32 + (i * 7 % 3) as f32 * 0.5;
+            *p = [v, v * 0.9, v * 0.8, 255.0];
+        }
+        assert!(plain_surroundings(&shaded, 3));
+        // Stripes right up to the hole: texture to carry.
+        assert!(!plain_surroundings(&framed_hole(80, 80, 20, 0), 3));
+        // A flat panel that ends at a frame: left to the panel fill.
+        assert!(!plain_surroundings(&framed_hole(80, 80, 20, 9), 3));
     }
 
     #[test]
