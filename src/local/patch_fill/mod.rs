@@ -344,8 +344,10 @@ fn copy_along_periods(canvas: &mut Canvas, offsets: &[(f32, f32)]) {
     }
 }
 
-/// Seeds a finer level from the coarser one: hole pixels start as the coarse colour and each
-/// target takes its coarse match, scaled up.
+/// Seeds a finer level from the coarser one: each target takes its coarse match, scaled up,
+/// and each hole pixel starts as the pixel its own match points at (as the last step does):
+/// a vote here would average the texture away before the level's search begins, and the
+/// search would then prefer smooth sources to match the smooth start.
 fn upsample_matches(coarse: &Level, fine: &mut Level, radius: usize, seed: u64, index: usize) {
     let (cw, fw, fh) = (coarse.canvas.width, fine.canvas.width, fine.canvas.height);
     let mut random = SeededRandom::derive(seed, index as u64 * 1000 + 999);
@@ -353,9 +355,6 @@ fn upsample_matches(coarse: &Level, fine: &mut Level, radius: usize, seed: u64, 
         let t = fine.targets[k] as usize;
         let (x, y) = (t % fw, t / fw);
         let c = (y / 2) * cw + x / 2;
-        if fine.canvas.hole[t] {
-            fine.canvas.pixels[t] = coarse.canvas.pixels[c];
-        }
         let mut chosen = None;
         if coarse.is_target[c] {
             let s = coarse.matches[c] as usize;
@@ -369,8 +368,7 @@ fn upsample_matches(coarse: &Level, fine: &mut Level, radius: usize, seed: u64, 
         }
         fine.matches[t] = chosen.unwrap_or_else(|| fine.sources[random.below(fine.sources.len())]);
     }
-    refresh_costs(fine, radius);
-    vote(fine, radius);
+    copy_matches(fine);
     refresh_costs(fine, radius);
 }
 
