@@ -246,3 +246,52 @@ fn a_flat_framed_panel_on_a_brick_wall_comes_back_flat() {
         "the panel came back {mean_error:.1} levels off its colour on average"
     );
 }
+
+/// Grainy paper with a dark ruled line 3 px wide at `slope` (rows per column) through
+/// `(0, y0)`: the line's centre row at column `x` is `y0 + slope * x`.
+fn ruled_paper(w: u32, h: u32, y0: f64, slope: f64) -> RgbaImage {
+    RgbaImage::from_fn(w, h, |x, y| {
+        let grain = (hash(x, y) % 41) as f64;
+        let off = (y as f64 - (y0 + slope * x as f64)) / (1.0 + slope * slope).sqrt();
+        // Anti-aliased edges: full ink within 1 px of the centre, fading over the next.
+        let ink = (2.0 - off.abs()).clamp(0.0, 1.0);
+        let v = (175.0 + grain) * (1.0 - ink) + (45.0 + grain / 3.0) * ink;
+        let v = v as u8;
+        Rgba([v, v, v.saturating_sub(8), 255])
+    })
+}
+
+#[test]
+fn a_straight_line_crossing_the_hole_continues_within_two_pixels() {
+    // A ruled line crossing a 120x80 hole, steep and shallow: a patch search alone breaks
+    // or bends it (no period to follow); it must come back where it was, dark.
+    let (w, h) = (240, 180);
+    for (y0, slope, seed) in [(40.0, 0.5, 1), (150.0, -0.45, 2), (84.0, 0.05, 3)] {
+        let paper = ruled_paper(w, h, y0, slope);
+        let hole = (60, 50, 120, 80);
+        let out = run_fill(&paper, &rect_mask(w, h, hole), seed);
+        // In every column of the hole: the ink's centre (darkness-weighted, near the line)
+        // lies within 2 px of the hidden line's, and the line is dark there.
+        for x in hole.0..hole.0 + hole.2 {
+            let centre = y0 + slope * x as f64;
+            let rows = (centre - 6.0).max(0.0) as u32..((centre + 7.0) as u32).min(h);
+            let (mut sum, mut weight, mut darkest) = (0.0, 0.0, 255.0f64);
+            for y in rows {
+                let g = grey(out.get_pixel(x, y));
+                let ink = (150.0 - g).max(0.0);
+                sum += ink * y as f64;
+                weight += ink;
+                darkest = darkest.min(g);
+            }
+            assert!(
+                darkest < 110.0,
+                "slope {slope}, column {x}: no line (darkest {darkest:.0})"
+            );
+            let found = sum / weight;
+            assert!(
+                (found - centre).abs() <= 2.0,
+                "slope {slope}, column {x}: line at row {found:.1}, hidden line at {centre:.1}"
+            );
+        }
+    }
+}

@@ -162,7 +162,9 @@ pub fn draw_prompt_text(
 
 /// The method [`FillMethod::Auto`] picks for this mask: fast marching when every marked pixel
 /// lies within a few pixels of the unmarked ones (strokes up to about 8 px wide) or the
-/// region is tiny; the patch fill otherwise.
+/// region is tiny; the patch fill otherwise. This looks at the mask alone: where the
+/// picture around a wider hole turns out plain (a shaded wall, a clear sky, no texture above
+/// noise), Automatic fills smoothly too.
 pub fn choose_fill(mask: &Mask) -> FillMethod {
     let Some(bounds) = mask.marked_bounds() else {
         return FillMethod::FastMarching;
@@ -225,7 +227,13 @@ pub fn fill(
     let patch_area = expand(bounds, reach, width, height);
     let mut canvas = Canvas::cut(image, mask, patch_area);
     let method = match options.fill {
-        FillMethod::Auto => resolve_auto(&canvas),
+        // Plain surroundings have no texture to carry: the smooth fill is the closer guess.
+        FillMethod::Auto => match resolve_auto(&canvas) {
+            FillMethod::Patch if patch_fill::plain_surroundings(&canvas, radius) => {
+                FillMethod::FastMarching
+            }
+            method => method,
+        },
         chosen => chosen,
     };
     let mut out = image.clone();

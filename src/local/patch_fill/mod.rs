@@ -7,6 +7,7 @@
 use std::sync::atomic::AtomicBool;
 
 mod context;
+mod lines;
 mod raster;
 mod repetition;
 mod search;
@@ -110,6 +111,59 @@ pub(crate) fn has_sources(canvas: &Canvas, radius: usize) -> bool {
         .any(|&ok| ok)
 }
 
+/// The ring around the hole whose detail [`plain_surroundings`] measures (chessboard
+/// distance from the hole, inclusive).
+const PLAIN_RING: std::ops::RangeInclusive<u32> = 3..=16;
+/// Below this spread (standard deviation, grey levels) of the ring's Laplacian the ring is
+/// plain: the photo's own noise, a wall's shading.
+const PLAIN_DETAIL: f64 = 4.0;
+
+/// Whether the hole sits in plain, unframed surroundings (a shaded wall, a clear sky): the
+/// ring's fine detail is no more than noise and it is not a flat panel that ends. There a
+/// patch carries only noise, and a smooth fill from the border comes closer to what the hole
+/// hides than copied patches do.
+pub(crate) fn plain_surroundings(canvas: &Canvas, radius: usize) -> bool {
+    let (w, h) = (canvas.width, canvas.height);
+    let distance = distance_from_hole(&canvas.hole, w, h);
+    let grey: Vec<f64> = canvas
+        .pixels
+        .iter()
+        .map(|p| (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]) as f64)
+        .collect();
+    let (mut sum, mut squares, mut n) = (0.0f64, 0.0f64, 0usize);
+    for y in 1..h.saturating_sub(1) {
+        for x in 1..w.saturating_sub(1) {
+            let i = y * w + x;
+            if !PLAIN_RING.contains(&distance[i]) {
+                continue;
+            }
+            let neighbours = [i - 1, i + 1, i - w, i + w];
+            if neighbours.iter().any(|&j| canvas.hole[j]) {
+                continue;
+            }
+            let laplacian = neighbours.iter().map(|&j| grey[j]).sum::<f64>() - 4.0 * grey[i];
+            sum += laplacian;
+            squares += laplacian * laplacian;
+            n += 1;
+        }
+    }
+    if n < 32 {
+        return false;
+    }
+    let mean = sum / n as f64;
+    let spread = (squares / n as f64 - mean * mean).max(0.0).sqrt();
+    let textured_band = (max_depth(canvas).ceil() as usize).max(MIN_BAND_RADII * radius);
+    spread < PLAIN_DETAIL && flat_context_ring(canvas, radius, textured_band).is_none()
+}
+
+fn max_depth(canvas: &Canvas) -> f32 {
+    canvas
+        .hole_depth()
+        .into_iter()
+        .filter(|d| *d < 1.0e8)
+        .fold(0.0, f32::max)
+}
+
 /// Fills `canvas`'s hole in place. `depth` is the hole's largest distance to a known pixel.
 pub(crate) fn fill(
     canvas: &mut Canvas,
@@ -140,18 +194,30 @@ pub(crate) fn fill(
         Some(_) => repetition::Repetition::default(),
         None => repetition::analyse(canvas),
     };
+    // A straight edge that enters the hole and leaves it again is drawn across it first, on
+    // surfaces that neither are flat nor repeat (those carry their edges by their periods).
+    let mut work = canvas.clone();
+    let crossing = match flat_ring {
+        None if !repetition.is_periodic() => lines::find(&work),
+        _ => Vec::new(),
+    };
+    for line in &crossing {
+        for i in lines::draw(&mut work, line) {
+            work.hole[i] = false;
+        }
+    }
     tracing::debug!(
         ?flat_ring,
         textured_band,
         ?repetition,
+        ?crossing,
         "patch fill surroundings"
     );
-    let mut levels = vec![Level::new(
-        canvas.clone(),
-        radius,
-        band_at(0),
-        repetition.at_level(0),
-    )];
+    if !work.hole.contains(&true) {
+        canvas.pixels = work.pixels;
+        return Ok(());
+    }
+    let mut levels = vec![Level::new(work, radius, band_at(0), repetition.at_level(0))];
     if levels[0].sources.is_empty() {
         return Err(LocalError::NoSourcePatches {
             patch: 2 * radius + 1,
@@ -244,8 +310,10 @@ pub(crate) fn fill(
     copy_matches(&mut levels[0]);
     blend_seam(&mut levels[0], radius, true, cancel)?;
     let finest = &levels[0];
-    for &t in &finest.hole_pixels {
-        canvas.pixels[t as usize] = finest.canvas.pixels[t as usize];
+    for (i, pixel) in canvas.pixels.iter_mut().enumerate() {
+        if canvas.hole[i] {
+            *pixel = finest.canvas.pixels[i];
+        }
     }
     Ok(())
 }
@@ -276,8 +344,10 @@ fn copy_along_periods(canvas: &mut Canvas, offsets: &[(f32, f32)]) {
     }
 }
 
-/// Seeds a finer level from the coarser one: hole pixels start as the coarse colour and each
-/// target takes its coarse match, scaled up.
+/// Seeds a finer level from the coarser one: each target takes its coarse match, scaled up,
+/// and each hole pixel starts as the pixel its own match points at (as the last step does):
+/// a vote here would average the texture away before the level's search begins, and the
+/// search would then prefer smooth sources to match the smooth start.
 fn upsample_matches(coarse: &Level, fine: &mut Level, radius: usize, seed: u64, index: usize) {
     let (cw, fw, fh) = (coarse.canvas.width, fine.canvas.width, fine.canvas.height);
     let mut random = SeededRandom::derive(seed, index as u64 * 1000 + 999);
@@ -285,9 +355,6 @@ fn upsample_matches(coarse: &Level, fine: &mut Level, radius: usize, seed: u64, 
         let t = fine.targets[k] as usize;
         let (x, y) = (t % fw, t / fw);
         let c = (y / 2) * cw + x / 2;
-        if fine.canvas.hole[t] {
-            fine.canvas.pixels[t] = coarse.canvas.pixels[c];
-        }
         let mut chosen = None;
         if coarse.is_target[c] {
             let s = coarse.matches[c] as usize;
@@ -301,8 +368,7 @@ fn upsample_matches(coarse: &Level, fine: &mut Level, radius: usize, seed: u64, 
         }
         fine.matches[t] = chosen.unwrap_or_else(|| fine.sources[random.below(fine.sources.len())]);
     }
-    refresh_costs(fine, radius);
-    vote(fine, radius);
+    copy_matches(fine);
     refresh_costs(fine, radius);
 }
 
@@ -370,6 +436,21 @@ mod tests {
         assert_eq!(flat_context_ring(&jointed, 3, 25), None);
         let plain = framed_hole(80, 80, 20, 40);
         assert_eq!(flat_context_ring(&plain, 3, 25), Some(25));
+    }
+
+    #[test]
+    fn a_shaded_wall_is_plain_and_stripes_or_a_panel_are_not() {
+        // A wall shaded from dark to light (too much for a flat panel), a little noise: plain.
+        let mut shaded = framed_hole(80, 80, 20, 0);
+        for (i, p) in shaded.pixels.iter_mut().enumerate() {
+            let v = 20.0 + 2.8 * (i % 80) as f32 + (i * 7 % 3) as f32 * 0.5;
+            *p = [v, v * 0.9, v * 0.8, 255.0];
+        }
+        assert!(plain_surroundings(&shaded, 3));
+        // Stripes right up to the hole: texture to carry.
+        assert!(!plain_surroundings(&framed_hole(80, 80, 20, 0), 3));
+        // A flat panel that ends at a frame: left to the panel fill.
+        assert!(!plain_surroundings(&framed_hole(80, 80, 20, 9), 3));
     }
 
     #[test]
