@@ -61,6 +61,15 @@ impl Canvas {
         self.hole.iter().filter(|&&h| h).count()
     }
 
+    /// The hole's largest distance to a known pixel ([`Canvas::hole_depth`]'s largest finite
+    /// value; 0 without a hole).
+    pub(crate) fn max_hole_depth(&self) -> f32 {
+        self.hole_depth()
+            .into_iter()
+            .filter(|d| *d < 1.0e8)
+            .fold(0.0, f32::max)
+    }
+
     /// For every pixel, the chamfer distance (in pixels) to the nearest known pixel; 0 for
     /// known pixels. Outside the canvas counts as unknown, so a hole on the image border is
     /// only reached from inside.

@@ -171,26 +171,18 @@ pub fn choose_fill(mask: &Mask) -> FillMethod {
     };
     let area = expand(bounds, 1, mask.width(), mask.height());
     let canvas = Canvas::cut(&RgbaImage::new(mask.width(), mask.height()), mask, area);
-    resolve_auto(&canvas)
+    resolve_auto(&canvas, canvas.max_hole_depth())
 }
 
-fn resolve_auto(canvas: &Canvas) -> FillMethod {
+/// What Automatic means for a hole `depth` deep (its [`Canvas::max_hole_depth`]).
+fn resolve_auto(canvas: &Canvas, depth: f32) -> FillMethod {
     const SMALL_REGION: usize = 64;
     const THIN_DEPTH: f32 = 4.0;
-    let depth = max_depth(canvas);
     if canvas.hole_count() <= SMALL_REGION || depth <= THIN_DEPTH {
         FillMethod::FastMarching
     } else {
         FillMethod::Patch
     }
-}
-
-fn max_depth(canvas: &Canvas) -> f32 {
-    canvas
-        .hole_depth()
-        .into_iter()
-        .filter(|d| *d < 1.0e8)
-        .fold(0.0, f32::max)
 }
 
 /// Fills the masked region only (no text). The building block of [`edit`].
@@ -226,10 +218,15 @@ pub fn fill(
     let reach = (bounds.width().max(bounds.height()) / 2).max(32) + radius as u32;
     let patch_area = expand(bounds, reach, width, height);
     let mut canvas = Canvas::cut(image, mask, patch_area);
+    // The hole's depth, measured once for the choice and the patch fill.
+    let depth = match options.fill {
+        FillMethod::FastMarching => 0.0,
+        _ => canvas.max_hole_depth(),
+    };
     let method = match options.fill {
         // Plain surroundings have no texture to carry: the smooth fill is the closer guess.
-        FillMethod::Auto => match resolve_auto(&canvas) {
-            FillMethod::Patch if patch_fill::plain_surroundings(&canvas, radius) => {
+        FillMethod::Auto => match resolve_auto(&canvas, depth) {
+            FillMethod::Patch if patch_fill::plain_surroundings(&canvas, radius, depth) => {
                 FillMethod::FastMarching
             }
             method => method,
@@ -239,7 +236,6 @@ pub fn fill(
     let mut out = image.clone();
     match method {
         FillMethod::Patch if patch_fill::has_sources(&canvas, radius) => {
-            let depth = max_depth(&canvas);
             patch_fill::fill(&mut canvas, radius, depth, seed, progress, cancel)?;
             canvas.paste_hole(&mut out, patch_area);
         }

@@ -47,10 +47,7 @@ impl MaskEditor {
             Some((n, then)) => (n as i64 + drift - then).max(0) as usize,
             None => {
                 let n = self.mask.count_at_least(super::THRESHOLD);
-                // Mid-stroke the mask holds marks its history has not counted yet.
-                if self.stroke.is_none() {
-                    self.counted = Some((n, drift));
-                }
+                self.counted = Some((n, drift));
                 n
             }
         }
@@ -92,6 +89,9 @@ impl MaskEditor {
     /// Starts a brush stroke with a dab at `p`.
     pub fn begin_stroke(&mut self, brush: Brush, p: (f32, f32)) -> Option<DirtyRect> {
         self.end_stroke();
+        // Counted before the first dab: mid-stroke the mask holds marks its history has not
+        // counted yet, which a first count then would count twice.
+        self.marked_pixels();
         let label = match brush.mode {
             super::BrushMode::Paint => "Brush stroke",
             super::BrushMode::Erase => "Eraser stroke",

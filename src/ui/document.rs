@@ -97,9 +97,6 @@ pub struct DocumentState {
     pub generation: u64,
     /// The mask generation last written out (saved or copied): later changes are unsaved work.
     exported_generation: u64,
-    /// Marked-pixel count, cached per mask generation (counting an 8192x8192 mask every frame
-    /// would cost a frame's budget).
-    marked_cache: Option<(u64, usize)>,
     /// A newly opened photo waiting for the user to confirm discarding the current mask.
     pub replace_pending: Option<Document>,
     /// A cut-short or damaged photo waiting for the user to agree to open it anyway.
@@ -154,7 +151,6 @@ impl DocumentState {
             Msg::SeedEncoded(image, png)
         });
         self.doc = Some(doc);
-        self.marked_cache = None;
         self.exported_generation = self.generation + 1;
         self.textures = None;
         self.preview = None;
@@ -211,17 +207,10 @@ impl DocumentState {
         self.exported_generation = self.generation.wrapping_sub(1);
     }
 
-    /// How many pixels the current mask marks (cached per change).
+    /// How many pixels the current mask marks, as of its last finished change (kept by the
+    /// mask's history: no scan per frame).
     pub fn marked_pixels(&mut self) -> usize {
-        let Some(doc) = &mut self.doc else { return 0 };
-        match self.marked_cache {
-            Some((generation, n)) if generation == self.generation || doc.editor.is_stroking() => n,
-            _ => {
-                let n = doc.editor.marked_pixels();
-                self.marked_cache = Some((self.generation, n));
-                n
-            }
-        }
+        self.doc.as_mut().map_or(0, |d| d.editor.marked_pixels())
     }
 
     /// The export of the current mask as a data URI.

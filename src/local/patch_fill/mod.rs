@@ -122,7 +122,8 @@ const PLAIN_DETAIL: f64 = 4.0;
 /// ring's fine detail is no more than noise and it is not a flat panel that ends. There a
 /// patch carries only noise, and a smooth fill from the border comes closer to what the hole
 /// hides than copied patches do.
-pub(crate) fn plain_surroundings(canvas: &Canvas, radius: usize) -> bool {
+/// `depth`: the hole's largest distance to a known pixel.
+pub(crate) fn plain_surroundings(canvas: &Canvas, radius: usize, depth: f32) -> bool {
     let (w, h) = (canvas.width, canvas.height);
     let distance = distance_from_hole(&canvas.hole, w, h);
     let grey: Vec<f64> = canvas
@@ -152,16 +153,14 @@ pub(crate) fn plain_surroundings(canvas: &Canvas, radius: usize) -> bool {
     }
     let mean = sum / n as f64;
     let spread = (squares / n as f64 - mean * mean).max(0.0).sqrt();
-    let textured_band = (max_depth(canvas).ceil() as usize).max(MIN_BAND_RADII * radius);
-    spread < PLAIN_DETAIL && flat_context_ring(canvas, radius, textured_band).is_none()
+    spread < PLAIN_DETAIL
+        && flat_context_ring(canvas, radius, textured_band(depth, radius)).is_none()
 }
 
-fn max_depth(canvas: &Canvas) -> f32 {
-    canvas
-        .hole_depth()
-        .into_iter()
-        .filter(|d| *d < 1.0e8)
-        .fold(0.0, f32::max)
+/// How far from a hole `depth` deep textured surroundings are copied from: a band as wide as
+/// the hole is deep, at least a few patches.
+fn textured_band(depth: f32, radius: usize) -> usize {
+    (depth.ceil() as usize).max(MIN_BAND_RADII * radius)
 }
 
 /// Fills `canvas`'s hole in place. `depth` is the hole's largest distance to a known pixel.
@@ -177,7 +176,7 @@ pub(crate) fn fill(
     // beyond its frame. Textured surroundings: a band as wide as the hole is deep (half its
     // thickness), halved per level. Flat surroundings that end (a panel inside a frame): the
     // flat ring only, and no level so coarse that the ring is thinner than a patch there.
-    let textured_band = (depth.ceil() as usize).max(MIN_BAND_RADII * radius);
+    let textured_band = textured_band(depth, radius);
     let flat_ring = flat_context_ring(canvas, radius, textured_band);
     // Textured surroundings keep the whole window and the full pyramid: limiting them cost
     // the real brick photo most of its texture (benches/README.md).
@@ -446,11 +445,12 @@ mod tests {
             let v = 20.0 + 2.8 * (i % 80) as f32 + (i * 7 % 3) as f32 * 0.5;
             *p = [v, v * 0.9, v * 0.8, 255.0];
         }
-        assert!(plain_surroundings(&shaded, 3));
+        let plain = |c: &Canvas| plain_surroundings(c, 3, c.max_hole_depth());
+        assert!(plain(&shaded));
         // Stripes right up to the hole: texture to carry.
-        assert!(!plain_surroundings(&framed_hole(80, 80, 20, 0), 3));
+        assert!(!plain(&framed_hole(80, 80, 20, 0)));
         // A flat panel that ends at a frame: left to the panel fill.
-        assert!(!plain_surroundings(&framed_hole(80, 80, 20, 9), 3));
+        assert!(!plain(&framed_hole(80, 80, 20, 9)));
     }
 
     #[test]

@@ -81,11 +81,7 @@ impl CanvasTextures {
     /// Sends `rect` (image pixels) of the overlay to the GPU: at once when it fits in a frame's
     /// budget, else the first band now and the rest in later frames ([`Self::send_pending`]).
     pub fn update_overlay(&mut self, mask: &Mask, rect: DirtyRect) {
-        let Some(d) = DisplayRect::from_image(rect, self.scale, self.size) else {
-            return;
-        };
-        self.pending.retain(|p| !d.covers(p));
-        self.pending.extend(d.bands(FRAME_UPLOAD_BUDGET));
+        self.queue_overlay(rect);
         self.send_pending(mask);
     }
 
@@ -93,12 +89,18 @@ impl CanvasTextures {
     /// one: for a change that already took a good part of the frame (an undo of thousands of
     /// tiles), whose first band would push the frame past its time.
     pub fn defer_overlay(&mut self, rect: DirtyRect) {
+        self.queue_overlay(rect);
+        self.frame_bytes = self.frame_bytes.max(FRAME_UPLOAD_BUDGET as u64);
+    }
+
+    /// Adds `rect` (image pixels) to the bands waiting to be sent, in place of the waiting
+    /// bands it covers.
+    fn queue_overlay(&mut self, rect: DirtyRect) {
         let Some(d) = DisplayRect::from_image(rect, self.scale, self.size) else {
             return;
         };
         self.pending.retain(|p| !d.covers(p));
         self.pending.extend(d.bands(FRAME_UPLOAD_BUDGET));
-        self.frame_bytes = self.frame_bytes.max(FRAME_UPLOAD_BUDGET as u64);
     }
 
     /// Sends pending bands up to this frame's budget; `true` while some are left.
