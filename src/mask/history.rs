@@ -221,10 +221,9 @@ impl History {
     /// Turns a finished recording into an undo step, keeping only tiles that really changed.
     /// Returns false when nothing changed (no step is added).
     pub fn commit(&mut self, mask: &Mask, recorder: StrokeRecorder) -> bool {
-        // Tiles are compared on every core: a stroke over a 67-megapixel mask touches
-        // thousands of them.
-        // Row by row of tiles: the tiles of one band share their rows' memory pages (tile
-        // columns first, each tile would touch 64 new pages of a wide mask).
+        // Tiles are compared on every core (a stroke over a 67-megapixel mask touches
+        // thousands of them), row by row of tiles: the tiles of one band share their rows'
+        // memory pages (tile columns first, each tile would touch 64 new pages of a wide mask).
         let mut before: Vec<((u32, u32), Saved)> = recorder.before.into_iter().collect();
         before.sort_unstable_by_key(|((tx, ty), _)| (*ty, *tx));
         let changed: Vec<(TileDiff, i64)> = before
@@ -232,11 +231,7 @@ impl History {
             .map_init(
                 || (Vec::new(), Vec::new()),
                 |(old, now), ((tx, ty), saved)| {
-                    let rect = tile_rect(mask, tx, ty);
-                    now.clear();
-                    for y in rect.y0..rect.y1 {
-                        now.extend_from_slice(&mask.row(y)[rect.x0 as usize..rect.x1 as usize]);
-                    }
+                    mask.read_rect_into(tile_rect(mask, tx, ty), now);
                     // A different checksum means a change; the same one is checked pixel by
                     // pixel (our own bytes always unpack).
                     if crc32fast::hash(now) == saved.crc

@@ -189,10 +189,16 @@ impl Mask {
     /// Copies the pixels of `rect` out, row by row.
     pub fn read_rect(&self, rect: DirtyRect) -> Vec<u8> {
         let mut out = Vec::with_capacity(rect.area());
+        self.read_rect_into(rect, &mut out);
+        out
+    }
+
+    /// [`Mask::read_rect`] into `out` (emptied first), so that one buffer serves many reads.
+    pub fn read_rect_into(&self, rect: DirtyRect, out: &mut Vec<u8>) {
+        out.clear();
         for y in rect.y0..rect.y1 {
             out.extend_from_slice(&self.row(y)[rect.x0 as usize..rect.x1 as usize]);
         }
-        out
     }
 
     /// Writes `pixels` (as produced by [`Mask::read_rect`]) back into `rect`.

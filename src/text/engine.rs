@@ -32,21 +32,19 @@ const DETECT_STEP: u32 = 128;
 
 type Plan = TypedRunnableModel;
 type SharedPlan = Arc<Plan>;
-/// A plan's input size: batch, height, width.
-type PlanKey = (usize, usize, usize);
 
 /// One ONNX model: its parsed graph and the optimised plans built so far (most recent last).
 struct Model {
     name: &'static str,
     graph: InferenceModel,
-    plans: Mutex<Vec<(PlanKey, SharedPlan)>>,
+    plans: Mutex<Vec<((usize, usize), SharedPlan)>>,
     keep: usize,
 }
 
 impl Model {
-    /// The plan for input `[batch, 3, height, width]`, built on first use.
-    fn plan(&self, batch: usize, height: usize, width: usize) -> Result<SharedPlan, TextError> {
-        let key = (batch, height, width);
+    /// The plan for input `[1, 3, height, width]`, built on first use.
+    fn plan(&self, height: usize, width: usize) -> Result<SharedPlan, TextError> {
+        let key = (height, width);
         if let Ok(mut plans) = self.plans.lock()
             && let Some(i) = plans.iter().position(|(k, _)| *k == key)
         {
@@ -59,13 +57,12 @@ impl Model {
         let plan = self
             .graph
             .clone()
-            .with_input_fact(0, f32::fact([batch, 3, height, width]).into())
+            .with_input_fact(0, f32::fact([1, 3, height, width]).into())
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(|e| TextError::Model(self.name, format!("{e:#}")))?;
         tracing::debug!(
             model = self.name,
-            batch,
             height,
             width,
             ms = started.elapsed().as_millis() as u64,
@@ -87,7 +84,7 @@ impl Model {
         read: impl FnOnce(&[usize], &[f32]) -> Result<T, TextError>,
     ) -> Result<T, TextError> {
         let shape = input.shape().to_vec();
-        let plan = self.plan(shape[0], shape[2], shape[3])?;
+        let plan = self.plan(shape[2], shape[3])?;
         let out = plan
             .run(tvec!(input.into()))
             .map_err(|e| TextError::Run(format!("{e:#}")))?;
