@@ -523,3 +523,31 @@ fn batch_lines_mask_their_photo_by_text_match_and_text() {
     assert!(!o.status.success());
     assert!(err.contains("--text-margin"), "{err}");
 }
+
+#[test]
+fn check_text_refuses_a_cut_short_photo_in_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let img = dir.path().join("sign.jpg");
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgba8(sign("OPEN 7AM-3PM"))
+        .to_rgb8()
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Jpeg,
+        )
+        .expect("encode");
+    std::fs::write(&img, &bytes[..bytes.len() / 3]).expect("write");
+    let o = run_cli(&[
+        "check-text",
+        "--image",
+        img.to_str().unwrap(),
+        "--expect",
+        "OPEN",
+    ]);
+    assert!(!o.status.success());
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("sign.jpg is truncated"), "{err}");
+    assert_eq!(err.matches("truncated").count(), 1, "said once: {err}");
+}

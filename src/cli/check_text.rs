@@ -46,7 +46,7 @@ pub fn run(args: &CheckTextArgs) -> anyhow::Result<()> {
     {
         bail!("--expect: give the text the image should read");
     }
-    let image = touchup::imageio::open(&args.image)?;
+    let image = touchup::imageio::open(&args.image).map_err(super::edit::open_error)?;
     let mask = match &args.mask {
         Some(path) => {
             let bytes = std::fs::read(path)
