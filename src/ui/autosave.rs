@@ -71,6 +71,31 @@ pub(crate) enum Phase {
     Off,
 }
 
+/// How much lower than the UI thread the worker runs (a nice value on Linux).
+const WORKER_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority, so that encoding a 67-megapixel mask on
+/// one core does not take CPU time from the UI thread and the undo's worker threads in the
+/// frames after a stroke (on a two-core machine they meet). Linux only: there the nice value
+/// belongs to the thread; elsewhere `setpriority` would lower the whole process.
+fn yield_to_the_ui() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: `gettid` and `setpriority` take and return plain integers and touch no
+        // memory of ours; a refusal only leaves the priority as it was.
+        let refused = unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, WORKER_NICENESS)
+        };
+        if refused != 0 {
+            tracing::debug!(
+                "the autosave thread keeps its priority: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+}
+
 /// The UI side of autosave.
 pub(crate) struct Autosaver {
     jobs: Sender<Job>,
@@ -194,6 +219,7 @@ impl Autosaver {
 }
 
 fn worker(root: PathBuf, jobs: Receiver<Job>, report: impl Fn(Report), spare: Spare) {
+    yield_to_the_ui();
     let mut autosave = match Autosave::start(&root) {
         Ok(start) => {
             report(Report::Started {
@@ -546,5 +572,30 @@ mod tests {
         // One of another size is not used.
         *saver.spare.lock().expect("the slot") = Some(vec![1u8; 5]);
         assert_eq!(saver.copy_mask(&mask).as_raw(), mask.as_raw());
+    }
+
+    /// The nice value of the calling thread, from /proc (Linux).
+    #[cfg(target_os = "linux")]
+    fn own_niceness() -> Option<i32> {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+        // After the command name in parentheses: state is field 3, nice field 19.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        rest.split_whitespace().nth(16)?.parse().ok()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_worker_runs_below_the_ui_threads_priority() {
+        let here = own_niceness().expect("this thread's nice value");
+        let there = std::thread::spawn(|| {
+            yield_to_the_ui();
+            own_niceness()
+        })
+        .join()
+        .expect("the thread ran")
+        .expect("that thread's nice value");
+        // Only that thread changed (a nice value is per thread on Linux).
+        assert_eq!(there, (here + WORKER_NICENESS).min(19));
+        assert_eq!(own_niceness(), Some(here));
     }
 }

@@ -11,6 +11,7 @@ mod lines;
 mod raster;
 mod repetition;
 mod search;
+mod shading;
 mod vote;
 
 use super::LocalError;
@@ -216,6 +217,16 @@ pub(crate) fn fill(
         canvas.pixels = work.pixels;
         return Ok(());
     }
+    // Where nothing repeats and the border is not flat, the coarse shading comes from the
+    // smooth fill and the patches bring the grain (`shading`).
+    let smooth = match flat_ring {
+        None if !repetition.is_periodic() => {
+            let mut smooth = work.clone();
+            fast_marching::fill(&mut smooth, 5.0, &|_| {}, cancel)?;
+            Some(smooth)
+        }
+        _ => None,
+    };
     let mut levels = vec![Level::new(work, radius, band_at(0), repetition.at_level(0))];
     if levels[0].sources.is_empty() {
         return Err(LocalError::NoSourcePatches {
@@ -308,6 +319,13 @@ pub(crate) fn fill(
     }
     copy_matches(&mut levels[0]);
     blend_seam(&mut levels[0], radius, true, cancel)?;
+    if let Some(smooth) = &smooth {
+        shading::take_shading(&mut levels[0].canvas, smooth, shading::SHADING_RADIUS);
+    }
+    if flat_ring.is_none() {
+        let gain = shading::match_grain(&mut levels[0].canvas);
+        tracing::debug!(gain, "patch fill grain");
+    }
     let finest = &levels[0];
     for (i, pixel) in canvas.pixels.iter_mut().enumerate() {
         if canvas.hole[i] {
