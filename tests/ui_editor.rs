@@ -951,3 +951,56 @@ fn closing_with_an_unsaved_mask_asks_first() {
     h.step();
     assert!(sent_close(&h), "the window is told to close");
 }
+
+/// The marks the last autosave wrote, from its work.json (none before the first save).
+fn autosaved_marks(root: &std::path::Path) -> Option<usize> {
+    let dir = root.join("autosave");
+    let work: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("work.json")).ok()?).ok()?;
+    let mask = image::open(dir.join(work["mask_file"].as_str()?)).ok()?;
+    Some(mask.to_luma8().pixels().filter(|p| p.0[0] >= 128).count())
+}
+
+#[test]
+fn autosave_waits_for_a_pause_in_the_input_and_then_saves_on_its_own() {
+    let root = tempfile::tempdir().unwrap();
+    let mut h = harness_in(root.path());
+    paint_stroke(&mut h);
+    let painted = h
+        .state()
+        .document
+        .current()
+        .unwrap()
+        .editor
+        .mask()
+        .count_at_least(128);
+    // The pointer keeps moving over the canvas for longer than the autosave interval: the
+    // due save waits (copying and encoding a large mask would slow the frames that follow).
+    let centre = h.state().canvas.rect().center();
+    let start = Instant::now();
+    let mut i = 0.0;
+    while start.elapsed() < Duration::from_millis(2600) {
+        i += 1.0;
+        h.hover_at(centre + egui::vec2((i * 7.0) % 40.0, 0.0));
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.run_steps(2);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        autosaved_marks(root.path()),
+        None,
+        "saved while the pointer moved"
+    );
+    // The pointer rests: the save follows on its own, with the stroke.
+    let rested = Instant::now();
+    while autosaved_marks(root.path()).is_none() {
+        assert!(
+            rested.elapsed() < Duration::from_secs(20),
+            "no autosave after the input stopped"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(autosaved_marks(root.path()), Some(painted));
+}

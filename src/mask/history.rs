@@ -60,6 +60,23 @@ fn pack_pixels(pixels: &[u8]) -> Vec<u8> {
     }
 }
 
+/// A tile of mixed pixels as stored, compressed through `scratch` (reused from tile to tile,
+/// so a swap of thousands of tiles allocates only their small results).
+fn pack_mixed(pixels: &[u8], scratch: &mut Vec<u8>) -> Vec<u8> {
+    scratch.resize(lz4_flex::block::get_maximum_output_size(pixels.len()), 0);
+    match lz4_flex::block::compress_into(pixels, scratch) {
+        Ok(n) => {
+            let mut packed = Vec::with_capacity(n + 5);
+            packed.push(MIXED);
+            packed.extend_from_slice(&(pixels.len() as u32).to_le_bytes());
+            packed.extend_from_slice(&scratch[..n]);
+            packed
+        }
+        // Never for a buffer of the maximum size; the plain path then.
+        Err(_) => pack_pixels(pixels),
+    }
+}
+
 /// Unpacks a tile of `area` pixels into `out`; false when the bytes are not such a tile's
 /// (never for our own data). `out` is reused from tile to tile, so thousands of tiles
 /// allocate nothing.
@@ -134,6 +151,84 @@ impl StrokeRecorder {
     pub fn is_empty(&self) -> bool {
         self.before.is_empty()
     }
+}
+
+/// The tiles of one band of tile rows (all with the same `ty`, in any order) that differ from
+/// what was saved, each with the marked pixels it gained. Tiles saved as one value (most of
+/// a large mask: all clear or all marked) are checked in one pass over the band's rows; the
+/// others are read out and compared by checksum, then pixel by pixel.
+fn changed_in_band(mask: &Mask, mut band: Vec<((u32, u32), Saved)>) -> Vec<(TileDiff, i64)> {
+    band.sort_unstable_by_key(|((tx, _), _)| *tx);
+    let Some(&((_, ty), _)) = band.first() else {
+        return Vec::new();
+    };
+    let rect = |tx: u32| tile_rect(mask, tx, ty);
+    // Per tile: the value it was saved as (when uniform), whether any pixel differs from it
+    // now, and the marked pixels it holds now.
+    let uniform: Vec<Option<u8>> = band
+        .iter()
+        .map(|(_, saved)| match saved.packed.as_slice() {
+            [UNIFORM, v] => Some(*v),
+            _ => None,
+        })
+        .collect();
+    // Per tile: one byte counter per column (a tile has at most 64 rows, so none overflows)
+    // and the OR of every pixel's difference from the saved value; ragged tiles at the
+    // mask's right edge count the plain way.
+    let mut lanes = vec![[0u8; TILE as usize]; band.len()];
+    let mut diff = vec![0u8; band.len()];
+    let mut ragged = vec![0i64; band.len()];
+    let (y0, y1) = (ty * TILE, ((ty + 1) * TILE).min(mask.height()));
+    for y in y0..y1 {
+        let row = mask.row(y);
+        for (k, ((tx, _), _)) in band.iter().enumerate() {
+            let Some(v) = uniform[k] else { continue };
+            let r = rect(*tx);
+            let stretch = &row[r.x0 as usize..r.x1 as usize];
+            match stretch.as_array::<{ TILE as usize }>() {
+                Some(full) => {
+                    let mut d = 0u8;
+                    for (lane, &p) in lanes[k].iter_mut().zip(full) {
+                        *lane += u8::from(p >= super::THRESHOLD);
+                        d |= p ^ v;
+                    }
+                    diff[k] |= d;
+                }
+                None => {
+                    diff[k] |= stretch.iter().fold(0u8, |acc, &p| acc | (p ^ v));
+                    ragged[k] += marked_in(stretch);
+                }
+            }
+        }
+    }
+    let differs: Vec<bool> = diff.iter().map(|&d| d != 0).collect();
+    let marked_now: Vec<i64> = lanes
+        .iter()
+        .zip(&ragged)
+        .map(|(l, &r)| l.iter().map(|&c| c as i64).sum::<i64>() + r)
+        .collect();
+    let (mut old, mut now) = (Vec::new(), Vec::new());
+    let mut out = Vec::new();
+    for (k, ((tx, ty), saved)) in band.into_iter().enumerate() {
+        let (changed, marked) = match uniform[k] {
+            Some(_) => (differs[k], marked_now[k]),
+            None => {
+                mask.read_rect_into(rect(tx), &mut now);
+                // A different checksum means a change; the same one is checked pixel by
+                // pixel (our own bytes always unpack).
+                let same = crc32fast::hash(&now) == saved.crc
+                    && unpack(&saved.packed, now.len(), &mut old)
+                    && old == now;
+                (!same, marked_in(&now))
+            }
+        };
+        if changed {
+            let delta = marked - saved.marked;
+            let packed = saved.packed;
+            out.push((TileDiff { tx, ty, packed }, delta));
+        }
+    }
+    out
 }
 
 /// Figures for the history's memory use.
@@ -221,31 +316,24 @@ impl History {
     /// Turns a finished recording into an undo step, keeping only tiles that really changed.
     /// Returns false when nothing changed (no step is added).
     pub fn commit(&mut self, mask: &Mask, recorder: StrokeRecorder) -> bool {
-        // Tiles are compared on every core (a stroke over a 67-megapixel mask touches
-        // thousands of them), row by row of tiles: the tiles of one band share their rows'
-        // memory pages (tile columns first, each tile would touch 64 new pages of a wide mask).
-        let mut before: Vec<((u32, u32), Saved)> = recorder.before.into_iter().collect();
-        before.sort_unstable_by_key(|((tx, ty), _)| (*ty, *tx));
-        let changed: Vec<(TileDiff, i64)> = before
+        // Each band of tile rows is compared on its own core (a stroke over a 67-megapixel
+        // mask touches thousands of tiles), and within a band row by row of pixels: the
+        // touched tiles' stretches of one row lie side by side in memory, so the pass streams
+        // through the band instead of jumping a whole mask row for every 64 bytes.
+        let mut bands: Vec<Vec<((u32, u32), Saved)>> = Vec::new();
+        for (key, saved) in recorder.before {
+            // The map is ordered by (tx, ty): sort into bands by ty, then tx.
+            let ty = key.1 as usize;
+            if bands.len() <= ty {
+                bands.resize_with(ty + 1, Vec::new);
+            }
+            bands[ty].push((key, saved));
+        }
+
+        let changed: Vec<(TileDiff, i64)> = bands
             .into_par_iter()
-            .map_init(
-                || (Vec::new(), Vec::new()),
-                |(old, now), ((tx, ty), saved)| {
-                    mask.read_rect_into(tile_rect(mask, tx, ty), now);
-                    // A different checksum means a change; the same one is checked pixel by
-                    // pixel (our own bytes always unpack).
-                    if crc32fast::hash(now) == saved.crc
-                        && unpack(&saved.packed, now.len(), old)
-                        && old == now
-                    {
-                        return None;
-                    }
-                    let delta = marked_in(now) - saved.marked;
-                    let packed = saved.packed;
-                    Some((TileDiff { tx, ty, packed }, delta))
-                },
-            )
-            .flatten()
+            .filter(|band| !band.is_empty())
+            .flat_map_iter(|band| changed_in_band(mask, band))
             .collect();
         let marked_delta = changed.iter().map(|(_, d)| d).sum::<i64>();
         let tiles: Vec<TileDiff> = changed.into_iter().map(|(t, _)| t).collect();
@@ -289,7 +377,9 @@ impl History {
             || (self.bytes > self.budget_bytes && self.undo.len() > 1)
         {
             match self.undo.pop_front() {
-                Some(step) => self.bytes -= step.bytes,
+                Some(step) => {
+                    self.bytes -= step.bytes;
+                }
                 None => break,
             }
         }
@@ -322,23 +412,47 @@ impl History {
                 let mut dirty = None;
                 let mut pixels = Vec::with_capacity(tile * tile);
                 let mut stored = Vec::with_capacity(tile * tile);
+                let mut scratch = Vec::new();
                 for t in tiles.iter_mut() {
                     let x0 = t.tx as usize * tile;
                     let x1 = (x0 + tile).min(w);
                     if x0 >= x1 {
                         continue;
                     }
-                    // Our own bytes always fit their tile; a tile that did not stays as it is.
-                    if !unpack(&t.packed, (x1 - x0) * rows, &mut stored) {
-                        continue;
-                    }
-                    pixels.clear();
+                    let area = (x1 - x0) * rows;
+                    let stored_value = match t.packed.as_slice() {
+                        [UNIFORM, v] => Some(*v),
+                        // Our own bytes always fit their tile; a tile that did not stays as
+                        // it is.
+                        _ if !unpack(&t.packed, area, &mut stored) => continue,
+                        _ => None,
+                    };
+                    // The tile as it is now, stored for the way back: checked for one value
+                    // where it lies (most tiles of a large stroke are all marked or all clear),
+                    // read out and compressed only when mixed.
+                    let first = band[x0];
+                    let mixed = (0..rows).fold(0u8, |acc, r| {
+                        band[r * w + x0..r * w + x1]
+                            .iter()
+                            .fold(acc, |a, &p| a | (p ^ first))
+                    }) != 0;
+                    t.packed = if mixed {
+                        pixels.clear();
+                        for r in 0..rows {
+                            pixels.extend_from_slice(&band[r * w + x0..r * w + x1]);
+                        }
+                        pack_mixed(&pixels, &mut scratch)
+                    } else {
+                        vec![UNIFORM, first]
+                    };
                     for r in 0..rows {
-                        pixels.extend_from_slice(&band[r * w + x0..r * w + x1]);
-                    }
-                    t.packed = pack_pixels(&pixels);
-                    for (r, src) in stored.chunks_exact(x1 - x0).enumerate() {
-                        band[r * w + x0..r * w + x1].copy_from_slice(src);
+                        let row = &mut band[r * w + x0..r * w + x1];
+                        match stored_value {
+                            Some(v) => row.fill(v),
+                            None => {
+                                row.copy_from_slice(&stored[r * (x1 - x0)..(r + 1) * (x1 - x0)])
+                            }
+                        }
                     }
                     let y0 = (ty * tile) as u32;
                     let rect = DirtyRect::new(x0 as u32, y0, x1 as u32, y0 + rows as u32);

@@ -29,6 +29,15 @@ pub struct WorkSnapshot<'a> {
     pub settings: &'a serde_json::Value,
 }
 
+/// What tells one photo from another for [`Autosave::save_with_fingerprint`]: its size and a
+/// hash of its pixels.
+pub fn image_fingerprint(image: &RgbaImage) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    image.dimensions().hash(&mut h);
+    image.as_raw().hash(&mut h);
+    h.finish()
+}
+
 /// Work found after a crash or a kill.
 #[derive(Debug, Clone)]
 pub struct RecoveredWork {
@@ -120,6 +129,16 @@ impl Autosave {
     /// Saves the current work (replacing the previous save). The image is rewritten only when
     /// its pixels changed. Refuses settings holding a secret-like field.
     pub fn save(&mut self, work: &WorkSnapshot<'_>) -> Result<(), SessionError> {
+        self.save_with_fingerprint(work, image_fingerprint(work.image))
+    }
+
+    /// [`Autosave::save`] with the image's [`image_fingerprint`] already known (a caller that
+    /// saves the same photo again and again need not hash its pixels every time).
+    pub fn save_with_fingerprint(
+        &mut self,
+        work: &WorkSnapshot<'_>,
+        fingerprint: u64,
+    ) -> Result<(), SessionError> {
         check_no_secrets(work.settings)?;
         if work.mask.size() != work.image.dimensions() {
             return Err(SessionError::MaskSize {
@@ -129,12 +148,6 @@ impl Autosave {
                 image_height: work.image.height(),
             });
         }
-        let fingerprint = {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            work.image.dimensions().hash(&mut h);
-            work.image.as_raw().hash(&mut h);
-            h.finish()
-        };
         let image_file = match &self.image_written {
             Some((f, name)) if *f == fingerprint && self.dir.join(name).is_file() => name.clone(),
             _ => {

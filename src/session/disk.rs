@@ -170,13 +170,25 @@ pub(super) fn encode_png(img: &RgbaImage) -> Result<Vec<u8>, SessionError> {
 }
 
 pub(super) fn encode_mask(mask: &Mask) -> Result<Vec<u8>, SessionError> {
-    let gray = image::GrayImage::from_raw(mask.width(), mask.height(), mask.as_raw().to_vec())
-        .ok_or_else(|| SessionError::Picture {
-            action: "encode",
-            source: imageio::ImageError::Encode("mask buffer does not match its size".into()),
-        })?;
+    use image::ImageEncoder as _;
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    // Straight from the mask's buffer (a copy of a 67-megapixel mask faulted in fresh pages on
+    // every save). A mask is long runs: the fast compressor keeps it small and takes a
+    // fraction of the default's time on a large one.
     let mut out = std::io::Cursor::new(Vec::new());
-    gray.write_to(&mut out, image::ImageFormat::Png)
+    let large = u64::from(mask.width()) * u64::from(mask.height()) > imageio::LARGE_PNG_PIXELS;
+    let encoder = if large {
+        PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Sub)
+    } else {
+        PngEncoder::new(&mut out)
+    };
+    encoder
+        .write_image(
+            mask.as_raw(),
+            mask.width(),
+            mask.height(),
+            image::ExtendedColorType::L8,
+        )
         .map_err(|e| SessionError::Picture {
             action: "encode",
             source: imageio::ImageError::Encode(e.to_string()),

@@ -71,31 +71,6 @@ pub(crate) enum Phase {
     Off,
 }
 
-/// How much lower than the UI thread the worker runs (a nice value on Linux).
-const WORKER_NICENESS: i32 = 10;
-
-/// Lowers the calling thread's scheduling priority, so that encoding a 67-megapixel mask on
-/// one core does not take CPU time from the UI thread and the undo's worker threads in the
-/// frames after a stroke (on a two-core machine they meet). Linux only: there the nice value
-/// belongs to the thread; elsewhere `setpriority` would lower the whole process.
-fn yield_to_the_ui() {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: `gettid` and `setpriority` take and return plain integers and touch no
-        // memory of ours; a refusal only leaves the priority as it was.
-        let refused = unsafe {
-            let tid = libc::gettid();
-            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, WORKER_NICENESS)
-        };
-        if refused != 0 {
-            tracing::debug!(
-                "the autosave thread keeps its priority: {}",
-                std::io::Error::last_os_error()
-            );
-        }
-    }
-}
-
 /// The UI side of autosave.
 pub(crate) struct Autosaver {
     jobs: Sender<Job>,
@@ -219,7 +194,7 @@ impl Autosaver {
 }
 
 fn worker(root: PathBuf, jobs: Receiver<Job>, report: impl Fn(Report), spare: Spare) {
-    yield_to_the_ui();
+    super::work::yield_to_the_ui();
     let mut autosave = match Autosave::start(&root) {
         Ok(start) => {
             report(Report::Started {
@@ -236,6 +211,10 @@ fn worker(root: PathBuf, jobs: Receiver<Job>, report: impl Fn(Report), spare: Sp
             None
         }
     };
+    // The photo last saved and its fingerprint: the same photo (the same shared buffer, kept
+    // alive here so no other photo can take its address) is not hashed again, which read
+    // every byte of it at each save (256 MB for an 8192x8192 photo).
+    let mut known_photo: Option<(Arc<RgbaImage>, u64)> = None;
     // When the App goes away without a clean exit the channel closes and the loop ends, leaving
     // the work and the marker for the next start, just as a crash would.
     while let Ok(first) = jobs.recv() {
@@ -254,12 +233,21 @@ fn worker(root: PathBuf, jobs: Receiver<Job>, report: impl Fn(Report), spare: Sp
             match job {
                 Job::Save(work) => {
                     let Some(a) = autosave.as_mut() else { continue };
-                    let result = a.save(&WorkSnapshot {
+                    let fingerprint = match &known_photo {
+                        Some((photo, f)) if Arc::ptr_eq(photo, &work.image) => *f,
+                        _ => {
+                            let f = crate::session::image_fingerprint(&work.image);
+                            known_photo = Some((work.image.clone(), f));
+                            f
+                        }
+                    };
+                    let snapshot = WorkSnapshot {
                         image: &work.image,
                         mask: &work.mask,
                         prompt: &work.prompt,
                         settings: &work.settings,
-                    });
+                    };
+                    let result = a.save_with_fingerprint(&snapshot, fingerprint);
                     if let Err(e) = &result {
                         tracing::warn!("autosave failed: {e}");
                     }
@@ -322,7 +310,17 @@ pub(crate) struct AutosaveState {
     saver: Option<Autosaver>,
     recovery: Option<Box<RecoveredWork>>,
     recovery_marked: usize,
+    /// The last frame with input (pointer, keys) and when a due save was first put off for it.
+    last_input: Option<Instant>,
+    put_off_since: Option<Instant>,
 }
+
+/// A due save waits until the designer has paused this long: copying and encoding a large
+/// mask takes CPU time and memory bandwidth that a release or an undo right after a stroke
+/// needs (an undo on an 8192x8192 mask took twice as long beside the encoding).
+const PAUSE_BEFORE_SAVE: Duration = Duration::from_millis(750);
+/// ... but a save is never put off longer than this (a pointer that never rests).
+const LONGEST_PUT_OFF: Duration = Duration::from_secs(10);
 
 /// What the autosaved work is made of, beside photo, mask and prompt: the photo's name and
 /// path, and the edit settings (never the key, never reference images).
@@ -390,10 +388,26 @@ impl AutosaveState {
         if saver.phase != Phase::Running {
             return;
         }
+        if ctx.input(|i| !i.events.is_empty() || i.pointer.any_down()) {
+            self.last_input = Some(now);
+        }
         if !force && let Err(wait) = saver.due(now) {
             ctx.request_repaint_after(wait);
             return;
         }
+        if !force
+            && let Some(input) = self.last_input
+            && now.duration_since(input) < PAUSE_BEFORE_SAVE
+            && self
+                .put_off_since
+                .get_or_insert(now)
+                .elapsed()
+                .lt(&LONGEST_PUT_OFF)
+        {
+            ctx.request_repaint_after(PAUSE_BEFORE_SAVE - now.duration_since(input));
+            return;
+        }
+        self.put_off_since = None;
         let Some(key) = work.key() else { return };
         // Not in the middle of a stroke: the copy waits for its end (the stroke's frames stay
         // short, and the save gets the whole stroke).
@@ -572,30 +586,5 @@ mod tests {
         // One of another size is not used.
         *saver.spare.lock().expect("the slot") = Some(vec![1u8; 5]);
         assert_eq!(saver.copy_mask(&mask).as_raw(), mask.as_raw());
-    }
-
-    /// The nice value of the calling thread, from /proc (Linux).
-    #[cfg(target_os = "linux")]
-    fn own_niceness() -> Option<i32> {
-        let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-        // After the command name in parentheses: state is field 3, nice field 19.
-        let rest = &stat[stat.rfind(')')? + 2..];
-        rest.split_whitespace().nth(16)?.parse().ok()
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn the_worker_runs_below_the_ui_threads_priority() {
-        let here = own_niceness().expect("this thread's nice value");
-        let there = std::thread::spawn(|| {
-            yield_to_the_ui();
-            own_niceness()
-        })
-        .join()
-        .expect("the thread ran")
-        .expect("that thread's nice value");
-        // Only that thread changed (a nice value is per thread on Linux).
-        assert_eq!(there, (here + WORKER_NICENESS).min(19));
-        assert_eq!(own_niceness(), Some(here));
     }
 }

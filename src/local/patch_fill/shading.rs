@@ -214,7 +214,13 @@ mod tests {
     #[test]
     fn the_hole_takes_the_smooth_fills_level_and_keeps_its_grain() {
         // The patches brought a checkerboard grain around 60; the smooth fill says 120.
-        let grain = |x: usize, y: usize| if (x + y) % 2 == 0 { 10.0 } else { -10.0 };
+        let grain = |x: usize, y: usize| {
+            if (x + y).is_multiple_of(2) {
+                10.0
+            } else {
+                -10.0
+            }
+        };
         let mut filled = canvas(96, 48, |x, y| 60.0 + grain(x, y));
         let smooth = canvas(96, 48, |_, _| 120.0);
         let known_before: Vec<_> = (0..96 * 96)
