@@ -145,7 +145,7 @@ impl DocumentState {
     /// Makes `doc` the open photo; its seed PNG is encoded in the background.
     pub(crate) fn set(&mut self, worker: &Worker, doc: Document) {
         let image = doc.image.clone();
-        worker.thread(move || {
+        worker.background(move || {
             let png = crate::imageio::encode(&image, crate::imageio::Format::Png, 100)
                 .map_err(|e| e.to_string());
             Msg::SeedEncoded(image, png)

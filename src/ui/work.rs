@@ -119,6 +119,13 @@ impl Worker {
     /// Runs `work` on a thread of its own and sends what it returns.
     pub fn thread(&self, work: impl FnOnce() -> Msg + Send + 'static) {
         let worker = self.clone();
+        std::thread::spawn(move || worker.send(work()));
+    }
+
+    /// [`Worker::thread`] for work nobody waits on (preparing the seed PNG of a photo just
+    /// opened): it runs below the UI's priority, see [`yield_to_the_ui`].
+    pub fn background(&self, work: impl FnOnce() -> Msg + Send + 'static) {
+        let worker = self.clone();
         std::thread::spawn(move || {
             yield_to_the_ui();
             worker.send(work())
