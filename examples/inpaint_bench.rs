@@ -13,6 +13,11 @@ use touchup::local::{FillMethod, LocalOptions, edit, fill};
 use touchup::mask::Mask;
 
 fn main() -> anyhow::Result<()> {
+    // RUST_LOG=touchup=debug shows what the fill decided (surroundings, lines, levels, gain).
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let mut positional = Vec::new();
     let mut method = FillMethod::Auto;
     let mut seed = 1u64;
