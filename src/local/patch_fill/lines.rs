@@ -31,7 +31,7 @@ const MIN_SUPPORT: f32 = 0.75;
 const PROFILE_HALF: isize = 7;
 /// An edge's two ends count as the same edge when their cross-sections differ (RMS) by at
 /// most this share of the cross-section's contrast ...
-const MAX_PROFILE_MISMATCH: f32 = 0.3;
+const MAX_PROFILE_MISMATCH: f32 = 0.5;
 /// ... which must reach this many levels.
 const MIN_CONTRAST: f32 = 24.0;
 /// At most this many edges are continued.
