@@ -83,13 +83,19 @@ fn thread_cpu() -> Duration {
     Duration::ZERO
 }
 
-/// The CPU time of the UI thread in the last frame `frame` measured.
-static LAST_THREAD_CPU: std::sync::Mutex<Duration> = std::sync::Mutex::new(Duration::ZERO);
+/// What one frame took.
+#[derive(Clone, Copy)]
+struct Frame {
+    /// By the clock: on a shared machine this also holds the time the thread waited for a core.
+    took: Duration,
+    /// The UI thread's own CPU time.
+    cpu: Duration,
+    /// The bytes it would upload to the GPU.
+    bytes: usize,
+}
 
-/// One frame: step, then tessellate; its wall time and the bytes it would upload (the UI
-/// thread's own CPU time goes to [`LAST_THREAD_CPU`]: on a shared machine the wall time also
-/// holds the time the thread waited for a core).
-fn frame(h: &mut Harness<'_, App>, counter: &UploadCounter) -> (Duration, usize) {
+/// One frame: step, then tessellate.
+fn frame(h: &mut Harness<'_, App>, counter: &UploadCounter) -> Frame {
     let before = counter.bytes.get();
     let cpu = thread_cpu();
     let start = Instant::now();
@@ -97,15 +103,13 @@ fn frame(h: &mut Harness<'_, App>, counter: &UploadCounter) -> (Duration, usize)
     let shapes = h.output().shapes.clone();
     let primitives = h.ctx.tessellate(shapes, h.output().pixels_per_point);
     let took = start.elapsed();
-    if let Ok(mut last) = LAST_THREAD_CPU.lock() {
-        *last = thread_cpu().saturating_sub(cpu);
-    }
+    let cpu = thread_cpu().saturating_sub(cpu);
     std::hint::black_box(primitives);
-    (took, counter.bytes.get() - before)
-}
-
-fn last_thread_cpu() -> Duration {
-    LAST_THREAD_CPU.lock().map_or(Duration::ZERO, |d| *d)
+    Frame {
+        took,
+        cpu,
+        bytes: counter.bytes.get() - before,
+    }
 }
 
 fn median(sorted: &[Duration]) -> Duration {
@@ -166,7 +170,7 @@ fn main() {
     let opened = opening.elapsed();
     let mut first_frames = Vec::new();
     for _ in 0..5 {
-        first_frames.push(frame(&mut h, &counter));
+        first_frames.push(frame(&mut h, &counter).took);
     }
     let rss_open = rss_mib();
     h.state_mut().settings.brush_size = 300.0;
@@ -198,17 +202,16 @@ fn main() {
             canvas.center().y + ((i as f32) * 0.2).sin() * canvas.height() * 0.3,
         );
         h.event(Event::PointerMoved(pos));
-        let (took, bytes) = frame(&mut h, &counter);
-        drag.push(took);
-        drag_cpu.push(last_thread_cpu());
-        uploaded += bytes;
+        let f = frame(&mut h, &counter);
+        drag.push(f.took);
+        drag_cpu.push(f.cpu);
+        uploaded += f.bytes;
     }
     press(&mut h, pos, false);
-    let (release, _) = frame(&mut h, &counter);
-    let release_cpu = last_thread_cpu();
+    let release = frame(&mut h, &counter);
     // The frames after it (autosave copies the finished stroke).
     let after_release = (0..5)
-        .map(|_| frame(&mut h, &counter).0)
+        .map(|_| frame(&mut h, &counter).took)
         .max()
         .unwrap_or_default();
     let marked = h
@@ -232,17 +235,15 @@ fn main() {
     h.event(Event::ModifiersChanged(Modifiers::COMMAND));
     frame(&mut h, &counter);
     h.event(key(true));
-    let (undo, undo_bytes) = frame(&mut h, &counter);
-    let undo_cpu = last_thread_cpu();
+    let undo = frame(&mut h, &counter);
     h.event(key(false));
     frame(&mut h, &counter);
     h.event(Event::ModifiersChanged(Modifiers::NONE));
     frame(&mut h, &counter);
     // The frames after it (the rest of the overlay goes up in bands).
-    let mut after: Vec<(Duration, usize)> = (0..30).map(|_| frame(&mut h, &counter)).collect();
-    after.sort();
-    let (after_worst, _) = after.last().copied().unwrap_or_default();
-    let after_bytes: usize = after.iter().map(|f| f.1).sum();
+    let after: Vec<Frame> = (0..30).map(|_| frame(&mut h, &counter)).collect();
+    let after_worst = after.iter().map(|f| f.took).max().unwrap_or_default();
+    let after_bytes: usize = after.iter().map(|f| f.bytes).sum();
     let after_undo = h
         .state()
         .document
@@ -271,8 +272,7 @@ fn main() {
             flick_pos.y + 12.0,
         );
         h.event(Event::PointerMoved(flick_pos));
-        frame(&mut h, &counter);
-        flick.push(last_thread_cpu());
+        flick.push(frame(&mut h, &counter).cpu);
     }
     press(&mut h, flick_pos, false);
     frame(&mut h, &counter);
@@ -288,7 +288,7 @@ fn main() {
     println!("| open (decode + first frames) | {} |", ms(opened));
     println!(
         "| first frame with the photo (textures made) | {} |",
-        ms(first_frames.iter().map(|f| f.0).max().unwrap_or_default())
+        ms(first_frames.iter().max().copied().unwrap_or_default())
     );
     println!("| drag frame, median | {} |", ms(median(&drag)));
     println!(
@@ -311,8 +311,8 @@ fn main() {
     );
     println!(
         "| release frame (the UI thread's CPU time) | {} ({}) |",
-        ms(release),
-        ms(release_cpu)
+        ms(release.took),
+        ms(release.cpu)
     );
     println!(
         "| worst of the 5 frames after the release | {} |",
@@ -320,9 +320,9 @@ fn main() {
     );
     println!(
         "| undo frame (the UI thread's CPU time, its helpers not counted) | {} ({}; {:.0} KiB uploaded) |",
-        ms(undo),
-        ms(undo_cpu),
-        undo_bytes as f64 / 1024.0
+        ms(undo.took),
+        ms(undo.cpu),
+        undo.bytes as f64 / 1024.0
     );
     println!(
         "| worst of the 30 frames after the undo | {} ({:.0} KiB uploaded in all) |",

@@ -110,24 +110,22 @@ impl Brush {
         }
     }
 
+    /// Coverage (0..=255) per quarter pixel of distance, out to `reach` and a pixel beyond:
+    /// coverage depends only on distance, so a capsule tabulates it once. It never grows with
+    /// distance, so the table is 255 up to some index and 0 from another.
+    fn coverage_table(&self, reach: f32) -> Vec<u8> {
+        (0..=((reach * 4.0) as usize + 4))
+            .map(|i| (self.coverage(i as f32 * 0.25) * 255.0).round() as u8)
+            .collect()
+    }
+
     fn capsule(&self, mask: &mut Mask, a: (f32, f32), b: (f32, f32)) -> Option<DirtyRect> {
         let reach = self.radius() + 1.0;
-        let rect = DirtyRect::clip(
-            (a.0.min(b.0) - reach).floor() as i64,
-            (a.1.min(b.1) - reach).floor() as i64,
-            (a.0.max(b.0) + reach).ceil() as i64 + 1,
-            (a.1.max(b.1) + reach).ceil() as i64 + 1,
-            mask.width(),
-            mask.height(),
-        )?;
+        let rect = DirtyRect::around_segment(a, b, reach, mask.width(), mask.height())?;
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
         let len2 = dx * dx + dy * dy;
         let erase = self.mode == BrushMode::Erase;
-        // Coverage depends only on distance: tabulate it once per quarter pixel. It never
-        // grows with distance, so the table is 255 up to some index and 0 from another.
-        let table: Vec<u8> = (0..=((reach * 4.0) as usize + 4))
-            .map(|i| (self.coverage(i as f32 * 0.25) * 255.0).round() as u8)
-            .collect();
+        let table = self.coverage_table(reach);
         let last = table.len() - 1;
         let first_partial = table.iter().position(|&c| c < 255).unwrap_or(table.len());
         let first_zero = table.iter().position(|&c| c == 0).unwrap_or(table.len());
@@ -158,12 +156,10 @@ impl Brush {
             let Some((ox0, ox1)) = columns(outer_radius, 1) else {
                 continue;
             };
-            let (ix0, ix1) = match columns(full_radius, 0) {
-                Some((ix0, ix1)) if full_radius > 0.0 && ix0 < ix1 => {
-                    (ix0.clamp(ox0, ox1), ix1.clamp(ox0, ox1))
-                }
-                _ => (ox1, ox1),
-            };
+            // No core on this row: every pixel is rim.
+            let (ix0, ix1) = columns(full_radius, 0).map_or((ox1, ox1), |(x0, x1)| {
+                (x0.clamp(ox0, ox1), x1.clamp(ox0, ox1))
+            });
             let row = mask.row_mut(y);
             let mut row_changed = false;
             let mut note = |x0: u32, x1: u32| {
@@ -172,14 +168,7 @@ impl Brush {
                 cx1 = cx1.max(x1);
             };
             for x in (ox0..ix0).chain(ix1..ox1) {
-                let px = x as f32 + 0.5;
-                let t = if len2 > 0.0 {
-                    (((px - a.0) * dx + (py - a.1) * dy) / len2).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                let (qx, qy) = (a.0 + t * dx - px, a.1 + t * dy - py);
-                let d = (qx * qx + qy * qy).sqrt();
+                let d = shape.distance((x as f32 + 0.5, py));
                 let i = ((d * 4.0).round() as usize).min(last);
                 let c = table[i];
                 if c == 0 {
@@ -198,12 +187,12 @@ impl Brush {
             }
             // The core: every pixel becomes `full` (paint: max with 255; erase: min with 0).
             let core = &mut row[ix0 as usize..ix1 as usize];
-            if let (Some(first), Some(last)) = (
+            if let (Some(first), Some(end)) = (
                 core.iter().position(|&v| v != full),
                 core.iter().rposition(|&v| v != full),
             ) {
-                core[first..=last].fill(full);
-                note(ix0 + first as u32, ix0 + last as u32 + 1);
+                core[first..=end].fill(full);
+                note(ix0 + first as u32, ix0 + end as u32 + 1);
             }
             if row_changed {
                 cy0 = cy0.min(y);
@@ -224,6 +213,18 @@ struct Capsule {
 }
 
 impl Capsule {
+    /// Distance from `p` to the segment.
+    fn distance(&self, p: (f32, f32)) -> f32 {
+        let (a, dx, dy) = (self.a, self.dx, self.dy);
+        let t = if self.len2 > 0.0 {
+            (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / self.len2).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let (qx, qy) = (a.0 + t * dx - p.0, a.1 + t * dy - p.1);
+        (qx * qx + qy * qy).sqrt()
+    }
+
     /// The x interval of the row at height `py` within `radius` of the segment: the union of
     /// the two end discs and the band beside the segment (a capsule is convex, so the union
     /// is one interval). None when the row misses it.
@@ -286,30 +287,19 @@ mod tests {
         b: (f32, f32),
     ) -> Option<DirtyRect> {
         let reach = brush.radius() + 1.0;
-        let rect = DirtyRect::clip(
-            (a.0.min(b.0) - reach).floor() as i64,
-            (a.1.min(b.1) - reach).floor() as i64,
-            (a.0.max(b.0) + reach).ceil() as i64 + 1,
-            (a.1.max(b.1) + reach).ceil() as i64 + 1,
-            mask.width(),
-            mask.height(),
-        )?;
+        let rect = DirtyRect::around_segment(a, b, reach, mask.width(), mask.height())?;
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-        let len2 = dx * dx + dy * dy;
-        let table: Vec<u8> = (0..=((reach * 4.0) as usize + 4))
-            .map(|i| (brush.coverage(i as f32 * 0.25) * 255.0).round() as u8)
-            .collect();
+        let shape = Capsule {
+            a,
+            dx,
+            dy,
+            len2: dx * dx + dy * dy,
+        };
+        let table = brush.coverage_table(reach);
         let (mut cx0, mut cy0, mut cx1, mut cy1) = (u32::MAX, u32::MAX, 0u32, 0u32);
         for y in rect.y0..rect.y1 {
             for x in rect.x0..rect.x1 {
-                let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
-                let t = if len2 > 0.0 {
-                    (((px - a.0) * dx + (py - a.1) * dy) / len2).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                let (qx, qy) = (a.0 + t * dx - px, a.1 + t * dy - py);
-                let d = (qx * qx + qy * qy).sqrt();
+                let d = shape.distance((x as f32 + 0.5, y as f32 + 0.5));
                 let c = table[((d * 4.0).round() as usize).min(table.len() - 1)];
                 let v = mask.get(x, y);
                 let new = match brush.mode {

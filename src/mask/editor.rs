@@ -234,14 +234,7 @@ impl MaskEditor {
 fn paint(mask: &mut Mask, stroke: &mut Stroke, a: (f32, f32), b: (f32, f32)) -> Option<DirtyRect> {
     // Save the tiles the segment may touch before painting them.
     let reach = stroke.brush.radius() + 2.0;
-    let area = DirtyRect::clip(
-        (a.0.min(b.0) - reach).floor() as i64,
-        (a.1.min(b.1) - reach).floor() as i64,
-        (a.0.max(b.0) + reach).ceil() as i64 + 1,
-        (a.1.max(b.1) + reach).ceil() as i64 + 1,
-        mask.width(),
-        mask.height(),
-    )?;
+    let area = DirtyRect::around_segment(a, b, reach, mask.width(), mask.height())?;
     stroke.recorder.before_change(mask, area);
     stroke.brush.segment(mask, a, b)
 }

@@ -22,6 +22,25 @@ impl DirtyRect {
         (cx0 < cx1 && cy0 < cy1).then(|| Self::new(cx0 as u32, cy0 as u32, cx1 as u32, cy1 as u32))
     }
 
+    /// The pixels within `reach` of the segment from `a` to `b` (its box, widened by `reach`
+    /// and a pixel), clipped to a `width` x `height` raster.
+    pub fn around_segment(
+        a: (f32, f32),
+        b: (f32, f32),
+        reach: f32,
+        width: u32,
+        height: u32,
+    ) -> Option<Self> {
+        Self::clip(
+            (a.0.min(b.0) - reach).floor() as i64,
+            (a.1.min(b.1) - reach).floor() as i64,
+            (a.0.max(b.0) + reach).ceil() as i64 + 1,
+            (a.1.max(b.1) + reach).ceil() as i64 + 1,
+            width,
+            height,
+        )
+    }
+
     pub fn width(&self) -> u32 {
         self.x1 - self.x0
     }
