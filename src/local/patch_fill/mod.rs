@@ -7,6 +7,7 @@
 use std::sync::atomic::AtomicBool;
 
 mod context;
+mod greedy;
 mod lines;
 mod raster;
 mod repetition;
@@ -31,6 +32,9 @@ const ROUNDS_FINEST: usize = 3;
 const MIN_SOURCES: usize = 16;
 /// The pyramid stops once the hole is at most this deep (pixels) at the coarsest level.
 const COARSEST_DEPTH: f32 = 2.0;
+/// Where the coarsest level is first filled patch by patch ([`greedy`]), it keeps the hole up
+/// to this deep: deep enough for the edges around the hole to be seen and carried into it.
+const GREEDY_DEPTH: f32 = 12.0;
 /// The coarsest level of a periodic surface keeps at least this many pixels per period.
 const MIN_PERIOD: f32 = 6.0;
 /// Patches are copied from a band around the hole as wide as the hole is deep (halved per
@@ -242,7 +246,11 @@ pub(crate) fn fill(
     // per period the grid blurs away and the finer levels cannot bring it back in phase.
     let periodic = repetition.is_periodic();
     let shortest_period = repetition.shortest_period();
-    while level_depth > COARSEST_DEPTH {
+    let coarsest_depth = match smooth {
+        Some(_) => GREEDY_DEPTH,
+        None => COARSEST_DEPTH,
+    };
+    while level_depth > coarsest_depth {
         let Some(last) = levels.last() else { break };
         if shortest_period.is_some_and(|p| p / ((2u32 << levels.len()) as f32) < MIN_PERIOD) {
             break;
@@ -278,11 +286,29 @@ pub(crate) fn fill(
     let total_work: f32 = work.iter().sum::<f32>().max(1.0);
     let mut work_done = 0.0f32;
 
-    // Coarsest level: start from the smooth fill, or from the surroundings copied along their
-    // periods where they repeat, then random matches.
+    // Coarsest level: where the surroundings neither repeat nor are flat, start from patches
+    // copied in from the border one by one, each matched to where it came from; otherwise
+    // from the smooth fill, or from the surroundings copied along their periods where they
+    // repeat, and random matches.
     {
         let coarsest = &mut levels[count - 1];
-        fast_marching::fill(&mut coarsest.canvas, 5.0, &|_| {}, cancel)?;
+        let mut smooth_start = coarsest.canvas.clone();
+        fast_marching::fill(&mut smooth_start, 5.0, &|_| {}, cancel)?;
+        // Per pixel filled patch by patch: the source pixel it was copied from.
+        let copied_from = match smooth {
+            Some(_) => Some(greedy::fill(
+                &mut coarsest.canvas,
+                &smooth_start,
+                &coarsest.source_ok,
+                radius,
+                level_depth,
+                cancel,
+            )?),
+            None => {
+                coarsest.canvas = smooth_start;
+                None
+            }
+        };
         if periodic {
             copy_along_periods(&mut coarsest.canvas, &coarsest.offsets);
         }
@@ -290,7 +316,11 @@ pub(crate) fn fill(
         for k in 0..coarsest.targets.len() {
             let t = coarsest.targets[k] as usize;
             let s = coarsest.sources[random.below(coarsest.sources.len())];
-            coarsest.matches[t] = s;
+            // A patch filled patch by patch starts matched to where it was copied from.
+            coarsest.matches[t] = match copied_from.as_ref().map(|from| from[t] as usize) {
+                Some(f) if coarsest.source_ok.get(f) == Some(&true) => f as u32,
+                _ => s,
+            };
         }
         refresh_costs(coarsest, radius);
     }
