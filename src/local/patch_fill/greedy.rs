@@ -16,9 +16,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::local::LocalError;
 use crate::local::canvas::{Canvas, Rgba};
 
-/// Weight of the smooth fill against the known pixels when choosing a source: an unknown
-/// pixel's squared difference to the smooth fill counts this much of a known one's.
-const GUIDE_WEIGHT: f32 = 0.05;
+/// How much the smooth fill has to say when choosing a source, against the known pixels'
+/// full weight: each pixel the patch brings, by its squared difference to the smooth fill,
+/// and their mean colour, by its squared difference to the smooth fill's mean (per pixel).
+/// The mean keeps out a patch whose light or colour does not belong (a lamp copied onto a
+/// wall) while leaving it free to bring edges and grain.
+const GUIDE: Guide = Guide {
+    pixel: 0.05,
+    mean: 0.5,
+};
 /// Sources are looked for at most this many hole depths from the patch (chessboard), and at
 /// least [`MIN_REACH`] patch radii: edges are carried on from nearby, and the search stays
 /// short along a long band.
@@ -27,7 +33,7 @@ const MIN_REACH: usize = 8;
 /// The edge term is the gradient across the border divided by this (the grey levels' range).
 const LEVELS: f32 = 255.0;
 /// An edge-free border still gets this much of an edge's weight, so confidence orders it.
-const PLAIN_EDGE: f32 = 0.05;
+const PLAIN_EDGE: f32 = 0.08;
 
 /// Fills `canvas`'s hole in place from its known pixels. `guide` is the same canvas with the
 /// hole filled smoothly; `source_ok` marks the centres of patches that may be copied (whole,
@@ -40,32 +46,31 @@ pub(super) fn fill(
     depth: f32,
     cancel: &AtomicBool,
 ) -> Result<Vec<u32>, LocalError> {
-    fill_weighted(
-        canvas,
-        guide,
-        source_ok,
-        radius,
-        depth,
-        GUIDE_WEIGHT,
-        cancel,
-    )
+    fill_weighted(canvas, guide, source_ok, radius, depth, GUIDE, cancel)
 }
 
-/// [`fill`] with the smooth fill weighing `guide_weight` (the tests compare weights).
+/// The smooth fill's weights in choosing a source (see [`GUIDE`]).
+#[derive(Clone, Copy)]
+struct Guide {
+    pixel: f32,
+    mean: f32,
+}
+
+/// [`fill`] with the smooth fill weighing `weights` (the tests compare weights).
 fn fill_weighted(
     canvas: &mut Canvas,
     guide: &Canvas,
     source_ok: &[bool],
     radius: usize,
     depth: f32,
-    guide_weight: f32,
+    weights: Guide,
     cancel: &AtomicBool,
 ) -> Result<Vec<u32>, LocalError> {
     let (w, h) = (canvas.width, canvas.height);
     if guide.width != w || guide.height != h || !source_ok.contains(&true) {
         return Ok(vec![u32::MAX; w * h]);
     }
-    let mut state = State::new(canvas, radius, guide_weight);
+    let mut state = State::new(canvas, radius, weights);
     let reach = ((REACH_DEPTHS * depth).ceil() as usize).max(MIN_REACH * radius);
     let mut steps = 0usize;
     while let Some(t) = state.next_target() {
@@ -95,11 +100,11 @@ struct State {
     front: Vec<u32>,
     on_front: Vec<bool>,
     priority: Vec<f32>,
-    guide_weight: f32,
+    weights: Guide,
 }
 
 impl State {
-    fn new(canvas: &Canvas, radius: usize, guide_weight: f32) -> Self {
+    fn new(canvas: &Canvas, radius: usize, weights: Guide) -> Self {
         let (w, h) = (canvas.width, canvas.height);
         let known: Vec<bool> = canvas.hole.iter().map(|&m| !m).collect();
         let mut state = Self {
@@ -113,7 +118,7 @@ impl State {
             front: Vec::new(),
             on_front: vec![false; w * h],
             priority: vec![0.0; w * h],
-            guide_weight,
+            weights,
         };
         state.update(0, 0, w, h);
         state
@@ -211,25 +216,36 @@ impl State {
     }
 
     /// What a source patch is compared with at `t`, row by row over the patch's pixels inside
-    /// the canvas: the known pixels in full, the smooth fill elsewhere at the guide's weight.
+    /// the canvas: the known pixels in full, the smooth fill elsewhere at [`Guide::pixel`], and
+    /// the smooth fill's mean over those pixels at [`Guide::mean`].
     fn target(&self, canvas: &Canvas, guide: &Canvas, t: usize) -> Target {
         let (w, h, r) = (self.w, self.h, self.radius);
         let (tx, ty) = (t % w, t / w);
         let (x0, x1) = (tx.saturating_sub(r), (tx + r + 1).min(w));
         let (y0, y1) = (ty.saturating_sub(r), (ty + r + 1).min(h));
         let mut values = Vec::with_capacity((x1 - x0) * (y1 - y0));
+        let (mut unknown, mut mean) = (0usize, [0.0f32; 3]);
         for y in y0..y1 {
             for x in x0..x1 {
                 let j = y * w + x;
                 values.push(if self.known[j] {
-                    (canvas.pixels[j], 1.0)
+                    (canvas.pixels[j], 1.0, false)
                 } else {
-                    (guide.pixels[j], self.guide_weight)
+                    let g = guide.pixels[j];
+                    unknown += 1;
+                    for c in 0..3 {
+                        mean[c] += g[c];
+                    }
+                    (g, self.weights.pixel, true)
                 });
             }
         }
+        let mean = [mean[0], mean[1], mean[2], 0.0].map(|v| v / unknown.max(1) as f32);
         Target {
             values,
+            unknown,
+            mean,
+            mean_weight: self.weights.mean,
             span: x1 - x0,
             // The patch's top-left pixel, relative to its centre.
             left: tx - x0,
@@ -336,7 +352,12 @@ impl State {
 
 /// A patch to match (see [`State::target`]): per pixel, the colour wanted and its weight.
 struct Target {
-    values: Vec<(Rgba, f32)>,
+    /// Colour, weight, and whether it is the smooth fill's (a pixel the patch brings).
+    values: Vec<(Rgba, f32, bool)>,
+    /// How many pixels the patch brings, and the smooth fill's mean colour over them.
+    unknown: usize,
+    mean: Rgba,
+    mean_weight: f32,
     span: usize,
     left: usize,
     up: usize,
@@ -348,16 +369,26 @@ impl Target {
     fn cost(&self, canvas: &Canvas, s: usize, limit: f32) -> f32 {
         let w = canvas.width;
         let origin = s - self.up * w - self.left;
-        let mut sum = 0.0f32;
+        let (mut sum, mut brought) = (0.0f32, [0.0f32; 4]);
         for (row, wanted) in self.values.chunks_exact(self.span).enumerate() {
             let start = origin + row * w;
             let source = &canvas.pixels[start..start + self.span];
-            for ((value, weight), b) in wanted.iter().zip(source) {
+            for ((value, weight, unknown), b) in wanted.iter().zip(source) {
                 sum += weight * difference(value, b);
+                if *unknown {
+                    for c in 0..3 {
+                        brought[c] += b[c];
+                    }
+                }
             }
+            // The mean's term only adds, so a partial sum past the limit already loses.
             if sum >= limit {
                 return sum;
             }
+        }
+        if self.unknown > 0 {
+            let n = self.unknown as f32;
+            sum += self.mean_weight * n * difference(&self.mean, &brought.map(|v| v / n));
         }
         sum
     }
@@ -404,7 +435,7 @@ mod tests {
 
     /// Fills `original`'s hole with radius-3 patches and the smooth fill as guide; returns the
     /// fill and the smooth fill.
-    fn filled(original: &Canvas, guide_weight: f32) -> (Canvas, Canvas) {
+    fn filled(original: &Canvas, weights: Guide) -> (Canvas, Canvas) {
         let (w, h) = (original.width, original.height);
         let mut smooth = original.clone();
         let cancel = AtomicBool::new(false);
@@ -412,16 +443,8 @@ mod tests {
         let mut canvas = original.clone();
         let source_ok = source_centres(&canvas.hole, w, h, 3);
         let depth = canvas.max_hole_depth();
-        let from = fill_weighted(
-            &mut canvas,
-            &smooth,
-            &source_ok,
-            3,
-            depth,
-            guide_weight,
-            &cancel,
-        )
-        .unwrap();
+        let from =
+            fill_weighted(&mut canvas, &smooth, &source_ok, 3, depth, weights, &cancel).unwrap();
         // Every hole pixel is a copy of a known one, and nothing else changed.
         for (i, &from) in from.iter().enumerate() {
             if canvas.hole[i] {
@@ -445,7 +468,7 @@ mod tests {
             |_, y| if y < 32 { 40.0 } else { 200.0 },
             |x, y| (22..42).contains(&x) && (22..42).contains(&y),
         );
-        let (fill, smooth) = filled(&original, GUIDE_WEIGHT);
+        let (fill, smooth) = filled(&original, GUIDE);
         let i = |x: usize, y: usize| y * 64 + x;
         for y in 22..42 {
             for x in 22..42 {
@@ -486,10 +509,27 @@ mod tests {
             }
             sum / (3 * sky.len()) as f32
         };
-        let (fill, _) = filled(&original, GUIDE_WEIGHT);
+        let (fill, _) = filled(&original, GUIDE);
         assert!(sky_error(&fill) < 4.0, "{}", sky_error(&fill));
+        // Either of the smooth fill's two terms alone is enough here.
+        for alone in [
+            Guide {
+                pixel: 0.0,
+                ..GUIDE
+            },
+            Guide { mean: 0.0, ..GUIDE },
+        ] {
+            let (fill, _) = filled(&original, alone);
+            assert!(sky_error(&fill) < 4.0, "{}", sky_error(&fill));
+        }
         // Without the smooth fill's say, the facade's edges are carried into the sky.
-        let (unguided, _) = filled(&original, 0.0);
+        let (unguided, _) = filled(
+            &original,
+            Guide {
+                pixel: 0.0,
+                mean: 0.0,
+            },
+        );
         assert!(sky_error(&unguided) > 6.0, "{}", sky_error(&unguided));
     }
 }
