@@ -215,38 +215,37 @@ impl State {
         best.map(|(_, i)| i)
     }
 
-    /// What a source patch is compared with at `t`, row by row over the patch's pixels inside
-    /// the canvas: the known pixels in full, the smooth fill elsewhere at [`Guide::pixel`], and
+    /// What a source patch is compared with at `t`, over the patch's pixels inside the
+    /// canvas: the known pixels in full, the smooth fill elsewhere at [`Guide::pixel`], and
     /// the smooth fill's mean over those pixels at [`Guide::mean`].
     fn target(&self, canvas: &Canvas, guide: &Canvas, t: usize) -> Target {
         let (w, h, r) = (self.w, self.h, self.radius);
         let (tx, ty) = (t % w, t / w);
         let (x0, x1) = (tx.saturating_sub(r), (tx + r + 1).min(w));
         let (y0, y1) = (ty.saturating_sub(r), (ty + r + 1).min(h));
-        let mut values = Vec::with_capacity((x1 - x0) * (y1 - y0));
-        let (mut unknown, mut mean) = (0usize, [0.0f32; 3]);
+        let (mut known, mut brought) = (Vec::new(), Vec::new());
+        let mut mean = [0.0f32; 4];
         for y in y0..y1 {
             for x in x0..x1 {
                 let j = y * w + x;
-                values.push(if self.known[j] {
-                    (canvas.pixels[j], 1.0, false)
+                let offset = (y - y0) * w + (x - x0);
+                if self.known[j] {
+                    known.push((offset, canvas.pixels[j]));
                 } else {
                     let g = guide.pixels[j];
-                    unknown += 1;
                     for c in 0..3 {
                         mean[c] += g[c];
                     }
-                    (g, self.weights.pixel, true)
-                });
+                    brought.push((offset, g));
+                }
             }
         }
-        let mean = [mean[0], mean[1], mean[2], 0.0].map(|v| v / unknown.max(1) as f32);
+        let n = brought.len().max(1) as f32;
         Target {
-            values,
-            unknown,
-            mean,
-            mean_weight: self.weights.mean,
-            span: x1 - x0,
+            known,
+            brought,
+            mean: mean.map(|v| v / n),
+            weights: self.weights,
             // The patch's top-left pixel, relative to its centre.
             left: tx - x0,
             up: ty - y0,
@@ -352,43 +351,47 @@ impl State {
 
 /// A patch to match (see [`State::target`]): per pixel, the colour wanted and its weight.
 struct Target {
-    /// Colour, weight, and whether it is the smooth fill's (a pixel the patch brings).
-    values: Vec<(Rgba, f32, bool)>,
-    /// How many pixels the patch brings, and the smooth fill's mean colour over them.
-    unknown: usize,
+    /// The known pixels (offset from the patch's top-left pixel in the canvas, colour).
+    known: Vec<(usize, Rgba)>,
+    /// The pixels the patch brings, with the smooth fill's colour, and its mean over them.
+    brought: Vec<(usize, Rgba)>,
     mean: Rgba,
-    mean_weight: f32,
-    span: usize,
+    weights: Guide,
     left: usize,
     up: usize,
 }
 
+/// The known pixels are summed in runs this long between checks against the limit.
+const RUN: usize = 8;
+
 impl Target {
     /// The weighted squared RGB difference to the patch centred at `s` (whole inside the
-    /// canvas); stops once past `limit`.
+    /// canvas); stops once past `limit`. The pixels brought and their mean come first, so
+    /// the known pixels, which weigh most, are where a poor source is cut short.
     fn cost(&self, canvas: &Canvas, s: usize, limit: f32) -> f32 {
-        let w = canvas.width;
-        let origin = s - self.up * w - self.left;
-        let (mut sum, mut brought) = (0.0f32, [0.0f32; 4]);
-        for (row, wanted) in self.values.chunks_exact(self.span).enumerate() {
-            let start = origin + row * w;
-            let source = &canvas.pixels[start..start + self.span];
-            for ((value, weight, unknown), b) in wanted.iter().zip(source) {
-                sum += weight * difference(value, b);
-                if *unknown {
-                    for c in 0..3 {
-                        brought[c] += b[c];
-                    }
+        let origin = s - self.up * canvas.width - self.left;
+        let pixels = &canvas.pixels[origin..];
+        let mut sum = 0.0f32;
+        if !self.brought.is_empty() {
+            let mut mean = [0.0f32; 4];
+            for (offset, wanted) in &self.brought {
+                let b = &pixels[*offset];
+                sum += difference(wanted, b);
+                for c in 0..3 {
+                    mean[c] += b[c];
                 }
             }
-            // The mean's term only adds, so a partial sum past the limit already loses.
+            let n = self.brought.len() as f32;
+            sum = self.weights.pixel * sum
+                + self.weights.mean * n * difference(&self.mean, &mean.map(|v| v / n));
+        }
+        for run in self.known.chunks(RUN) {
             if sum >= limit {
                 return sum;
             }
-        }
-        if self.unknown > 0 {
-            let n = self.unknown as f32;
-            sum += self.mean_weight * n * difference(&self.mean, &brought.map(|v| v / n));
+            for (offset, wanted) in run {
+                sum += difference(wanted, &pixels[*offset]);
+            }
         }
         sum
     }
