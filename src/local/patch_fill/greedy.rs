@@ -4,8 +4,9 @@
 //! one whose patch is best known and where an edge runs into the border most squarely, so an
 //! edge that enters the hole is carried on into it before the plain parts around it close
 //! over it. Each patch copied is the source that best agrees with the known pixels it covers
-//! and, weakly, with the smooth fill in the pixels it brings: an edge that only grazes the
-//! hole (a roof line at the end of a band of sky) does not grow across it.
+//! and, weakly, with the smooth fill in the pixels it brings and in their mean colour: an edge
+//! that only grazes the hole (a roof line at the end of a band of sky) does not grow across
+//! it, and a piece whose light does not belong (a lamp's head) is not pasted onto a wall.
 //!
 //! A smooth fill here would start the search from a blend of everything around the hole (a
 //! window sill, a wall and a shutter mixed to grey), and the patches would settle on that
