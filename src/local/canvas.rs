@@ -130,6 +130,19 @@ impl Canvas {
     }
 }
 
+/// The grey level of a pixel (ITU-R BT.601 weights), as every step of the fill measures it.
+#[inline]
+pub(crate) fn grey(p: &Rgba) -> f32 {
+    0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]
+}
+
+/// The squared RGB distance between two pixels (alpha not counted).
+#[inline]
+pub(crate) fn squared_difference(a: &Rgba, b: &Rgba) -> f32 {
+    let (d0, d1, d2) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    d0 * d0 + d1 * d1 + d2 * d2
+}
+
 fn quantize(v: f32) -> u8 {
     v.round().clamp(0.0, 255.0) as u8
 }

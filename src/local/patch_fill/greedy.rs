@@ -12,10 +12,11 @@
 //! window sill, a wall and a shutter mixed to grey), and the patches would settle on that
 //! blend; copied patches start it from real surfaces and real edges.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::local::LocalError;
-use crate::local::canvas::{Canvas, Rgba};
+use crate::local::canvas::{Canvas, Rgba, grey, squared_difference as difference};
 
 /// How much the smooth fill has to say when choosing a source, against the known pixels'
 /// full weight: each pixel the patch brings, by its squared difference to the smooth fill,
@@ -134,6 +135,29 @@ impl State {
                 || (y + 1 < self.h && self.known[i + self.w]))
     }
 
+    /// The columns and rows of the patch centred at `t` that lie inside the canvas.
+    fn patch(&self, t: usize) -> (Range<usize>, Range<usize>) {
+        let (r, (x, y)) = (self.radius, (t % self.w, t / self.w));
+        (
+            x.saturating_sub(r)..(x + r + 1).min(self.w),
+            y.saturating_sub(r)..(y + r + 1).min(self.h),
+        )
+    }
+
+    /// The confidence of the patch at `t`: the share of it known, known pixels counting what
+    /// they were filled with.
+    fn patch_confidence(&self, t: usize) -> f32 {
+        let (xs, ys) = self.patch(t);
+        let side = (2 * self.radius + 1) as f32;
+        let mut sum = 0.0f32;
+        for y in ys {
+            for x in xs.clone() {
+                sum += self.confidence[y * self.w + x];
+            }
+        }
+        sum / (side * side)
+    }
+
     /// Re-examines the pixels in `[x0, x1) x [y0, y1)`: joins new front pixels, re-weighs all.
     fn update(&mut self, x0: usize, y0: usize, x1: usize, y1: usize) {
         for y in y0..y1 {
@@ -142,7 +166,7 @@ impl State {
                 if !self.is_front(x, y) {
                     continue;
                 }
-                self.priority[i] = self.weigh(x, y);
+                self.priority[i] = self.weigh(i);
                 if !self.on_front[i] {
                     self.on_front[i] = true;
                     self.front.push(i as u32);
@@ -151,18 +175,17 @@ impl State {
         }
     }
 
-    /// Confidence (the share of the patch known, known pixels counting what they were filled
-    /// with) times the edge term (how strongly and squarely an edge inside the patch runs
-    /// into the border).
-    fn weigh(&self, x: usize, y: usize) -> f32 {
-        let (w, h, r) = (self.w, self.h, self.radius);
-        let side = (2 * r + 1) as f32;
-        let (mut confidence, mut nx, mut ny) = (0.0f32, 0.0f32, 0.0f32);
+    /// The priority of the front pixel `t`: its patch's confidence times the edge term (how
+    /// strongly and squarely an edge inside the patch runs into the border).
+    fn weigh(&self, t: usize) -> f32 {
+        let (w, h) = (self.w, self.h);
+        let (x, y) = (t % w, t / w);
+        let (mut nx, mut ny) = (0.0f32, 0.0f32);
         let mut strongest = (0.0f32, 0.0f32, 0.0f32);
-        for py in y.saturating_sub(r)..(y + r + 1).min(h) {
-            for px in x.saturating_sub(r)..(x + r + 1).min(w) {
+        let (xs, ys) = self.patch(t);
+        for py in ys {
+            for px in xs.clone() {
                 let j = py * w + px;
-                confidence += self.confidence[j];
                 if !self.known[j] {
                     continue;
                 }
@@ -183,7 +206,6 @@ impl State {
                 }
             }
         }
-        let confidence = confidence / (side * side);
         let length = (nx * nx + ny * ny).sqrt();
         let edge = if length > f32::EPSILON {
             // The isophote (the edge's direction) is the gradient turned a right angle.
@@ -192,7 +214,7 @@ impl State {
         } else {
             0.0
         };
-        confidence * (edge + PLAIN_EDGE)
+        self.patch_confidence(t) * (edge + PLAIN_EDGE)
     }
 
     /// The front pixel of highest priority (the first one found among equals).
@@ -220,14 +242,14 @@ impl State {
     /// canvas: the known pixels in full, the smooth fill elsewhere at [`Guide::pixel`], and
     /// the smooth fill's mean over those pixels at [`Guide::mean`].
     fn target(&self, canvas: &Canvas, guide: &Canvas, t: usize) -> Target {
-        let (w, h, r) = (self.w, self.h, self.radius);
+        let w = self.w;
         let (tx, ty) = (t % w, t / w);
-        let (x0, x1) = (tx.saturating_sub(r), (tx + r + 1).min(w));
-        let (y0, y1) = (ty.saturating_sub(r), (ty + r + 1).min(h));
+        let (xs, ys) = self.patch(t);
+        let (x0, y0) = (xs.start, ys.start);
         let (mut known, mut brought) = (Vec::new(), Vec::new());
         let mut mean = [0.0f32; 4];
-        for y in y0..y1 {
-            for x in x0..x1 {
+        for y in ys {
+            for x in xs.clone() {
                 let j = y * w + x;
                 let offset = (y - y0) * w + (x - x0);
                 if self.known[j] {
@@ -264,7 +286,7 @@ impl State {
         source_ok: &[bool],
         reach: usize,
     ) -> Option<usize> {
-        let (w, h, r) = (self.w, self.h, self.radius);
+        let (w, h) = (self.w, self.h);
         let (tx, ty) = (t % w, t / w);
         let target = self.target(canvas, guide, t);
         let mut best: Option<(f32, usize)> = None;
@@ -276,8 +298,9 @@ impl State {
             }
         };
         // Coherence: a neighbour copied from `o` suggests the source that continues `o`.
-        for py in ty.saturating_sub(r)..(ty + r + 1).min(h) {
-            for px in tx.saturating_sub(r)..(tx + r + 1).min(w) {
+        let (xs, ys) = self.patch(t);
+        for py in ys {
+            for px in xs.clone() {
                 let o = self.copied_from[py * w + px];
                 if o == u32::MAX {
                     continue;
@@ -312,21 +335,14 @@ impl State {
 
     /// Copies the unknown pixels of the patch at `s` into the patch at `t`.
     fn copy(&mut self, canvas: &mut Canvas, t: usize, s: usize) {
-        let (w, h, r) = (self.w, self.h, self.radius);
+        let (w, h) = (self.w, self.h);
         let (tx, ty) = (t % w, t / w);
         let (sx, sy) = (s % w, s / w);
-        let (x0, x1) = (tx.saturating_sub(r), (tx + r + 1).min(w));
-        let (y0, y1) = (ty.saturating_sub(r), (ty + r + 1).min(h));
-        let side = (2 * r + 1) as f32;
-        let mut confidence = 0.0f32;
-        for y in y0..y1 {
-            for x in x0..x1 {
-                confidence += self.confidence[y * w + x];
-            }
-        }
-        let confidence = confidence / (side * side);
-        for y in y0..y1 {
-            for x in x0..x1 {
+        let (xs, ys) = self.patch(t);
+        let (x0, x1, y0, y1) = (xs.start, xs.end, ys.start, ys.end);
+        let confidence = self.patch_confidence(t);
+        for y in ys {
+            for x in xs.clone() {
                 let j = y * w + x;
                 if self.known[j] {
                     continue;
@@ -340,7 +356,7 @@ impl State {
             }
         }
         // Priorities change wherever a patch reaches the pixels just filled.
-        let reach = r + 1;
+        let reach = self.radius + 1;
         self.update(
             x0.saturating_sub(reach),
             y0.saturating_sub(reach),
@@ -396,15 +412,6 @@ impl Target {
         }
         sum
     }
-}
-
-fn grey(p: &Rgba) -> f32 {
-    0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]
-}
-
-fn difference(a: &Rgba, b: &Rgba) -> f32 {
-    let (d0, d1, d2) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
-    d0 * d0 + d1 * d1 + d2 * d2
 }
 
 #[cfg(test)]

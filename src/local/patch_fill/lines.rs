@@ -7,7 +7,7 @@
 //! known and the patch fill fills the rest around it.
 
 use super::raster::distance_from_hole;
-use crate::local::canvas::Canvas;
+use crate::local::canvas::{Canvas, grey};
 
 /// The ring around the hole whose edges are looked at (chessboard distance).
 const RING: u32 = 24;
@@ -68,10 +68,6 @@ impl Line {
     fn offset(&self, x: f32, y: f32) -> f32 {
         x * self.normal.0 + y * self.normal.1 - self.rho
     }
-}
-
-fn grey(p: &[f32; 4]) -> f32 {
-    0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]
 }
 
 /// Per pixel: the grey gradient (Sobel, levels per pixel) where the whole 3x3 neighbourhood is

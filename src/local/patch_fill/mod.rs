@@ -16,7 +16,7 @@ mod shading;
 mod vote;
 
 use super::LocalError;
-use super::canvas::Canvas;
+use super::canvas::{Canvas, grey};
 use super::fast_marching;
 use super::seeded_random::SeededRandom;
 use context::flat_context_ring;
@@ -131,11 +131,7 @@ const PLAIN_DETAIL: f64 = 4.0;
 pub(crate) fn plain_surroundings(canvas: &Canvas, radius: usize, depth: f32) -> bool {
     let (w, h) = (canvas.width, canvas.height);
     let distance = distance_from_hole(&canvas.hole, w, h);
-    let grey: Vec<f64> = canvas
-        .pixels
-        .iter()
-        .map(|p| (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]) as f64)
-        .collect();
+    let grey: Vec<f64> = canvas.pixels.iter().map(|p| grey(p) as f64).collect();
     let (mut sum, mut squares, mut n) = (0.0f64, 0.0f64, 0usize);
     for y in 1..h.saturating_sub(1) {
         for x in 1..w.saturating_sub(1) {

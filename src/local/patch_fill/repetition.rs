@@ -6,7 +6,7 @@
 //! those displacements first, so mortar lines and grids continue across the hole in phase
 //! instead of being matched patch by patch at a random phase.
 
-use crate::local::canvas::Canvas;
+use crate::local::canvas::{Canvas, grey};
 
 /// Shifts up to this many pixels (each axis) are measured.
 const MAX_SHIFT: usize = 64;
@@ -153,7 +153,7 @@ fn high_pass(canvas: &Canvas) -> Vec<Option<f32>> {
             let i = y * w + x;
             if !canvas.hole[i] {
                 let p = canvas.pixels[i];
-                row_sum += (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]) as f64;
+                row_sum += grey(&p) as f64;
                 row_count += 1;
             }
             sum[(y + 1) * stride + x + 1] = sum[y * stride + x + 1] + row_sum;
@@ -175,9 +175,7 @@ fn high_pass(canvas: &Canvas) -> Vec<Option<f32>> {
             let box_count = count[y1 * stride + x1] + count[y0 * stride + x0]
                 - count[y0 * stride + x1]
                 - count[y1 * stride + x0];
-            let p = canvas.pixels[i];
-            let grey = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
-            Some(grey - (box_sum / box_count.max(1) as f64) as f32)
+            Some(grey(&canvas.pixels[i]) - (box_sum / box_count.max(1) as f64) as f32)
         })
         .collect()
 }

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::Level;
 use crate::local::LocalError;
-use crate::local::canvas::Canvas;
+use crate::local::canvas::{Canvas, squared_difference};
 use crate::local::seeded_random::SeededRandom;
 
 /// Sum of squared RGB differences between the patch at `t` and the patch at `s`, over the
@@ -35,10 +35,7 @@ pub(super) fn patch_distance(
         let target_row = &pixels[y as usize * w + x_from..y as usize * w + x_from + span];
         let source_row = &pixels[source_y * w + sx_from..source_y * w + sx_from + span];
         for (a, b) in target_row.iter().zip(source_row) {
-            let d0 = a[0] - b[0];
-            let d1 = a[1] - b[1];
-            let d2 = a[2] - b[2];
-            sum += d0 * d0 + d1 * d1 + d2 * d2;
+            sum += squared_difference(a, b);
         }
         if sum > limit {
             return sum;

@@ -8,7 +8,7 @@
 //! ([`match_grain`]), so the fill does not read as a soft spot in a crisp photo.
 
 use super::raster::distance_from_hole;
-use crate::local::canvas::Canvas;
+use crate::local::canvas::{Canvas, grey};
 
 /// Radius of each of the three box blurs that split coarse shading from fine grain: together
 /// about a Gaussian of sigma sqrt(r (r + 1)), 6.5 px for 6.
@@ -66,11 +66,7 @@ pub(super) fn match_grain(filled: &mut Canvas) -> f32 {
     if w < 3 || h < 3 {
         return 1.0;
     }
-    let grey: Vec<f32> = filled
-        .pixels
-        .iter()
-        .map(|p| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2])
-        .collect();
+    let grey: Vec<f32> = filled.pixels.iter().map(grey).collect();
     let ring_distance = distance_from_hole(&filled.hole, w, h);
     let depth = filled.hole_depth();
     let (mut ring, mut inside) = (Vec::new(), Vec::new());
