@@ -116,10 +116,6 @@ fn prepare(h: &mut Harness<'static, App>, prompt: &str) {
     h.run_steps(1);
     h.get_by_label("Prompt").type_text(prompt);
     h.run_steps(2);
-    // The seed PNG is encoded in the background when the photo opens.
-    step_until(h, "the seed to be prepared", |a| {
-        a.document.current().is_some_and(|d| d.seed_png.is_some())
-    });
 }
 
 /// Clicks Submit and steps until the edit has finished with results.

@@ -71,7 +71,6 @@ pub(crate) fn handle(app: &mut App, ctx: &egui::Context, msg: Msg) {
                 Err(e) => status.error(e),
             }
         }
-        Msg::SeedEncoded(image, png) => app.document.seed_encoded(status, &image, png),
         Msg::Attached(kind, bytes) => match bytes {
             Ok(bytes) => app.edit.attach(status, kind, bytes),
             Err(e) => status.error(e),

@@ -40,7 +40,7 @@ impl<'de> serde::Deserialize<'de> for Ordered {
 }
 
 /// `touchup edit` options a line may give, with whether each takes a value.
-const OPTIONS: [(&str, bool); 19] = [
+const OPTIONS: [(&str, bool); 22] = [
     ("image", true),
     ("mask", true),
     ("prompt", true),
@@ -60,6 +60,9 @@ const OPTIONS: [(&str, bool); 19] = [
     ("seed", true),
     ("feather", true),
     ("no-keep-outside", false),
+    ("area", true),
+    ("context", true),
+    ("no-colour-match", false),
 ];
 
 /// Options naming files (relative to the manifest).

@@ -2,6 +2,7 @@
 //! brush painting straight into the mask editor, the selection gestures (their finished shapes
 //! go to the command queue), and the brush outline or gesture drawn on top.
 
+pub mod frame;
 pub mod gesture;
 pub mod text;
 pub mod textures;
@@ -127,7 +128,11 @@ impl Canvas {
         if self.view != view_before {
             self.view_fitted = false;
         }
+        // The edit area's handles lie over the photo: while the pointer is on one, the tools
+        // leave it alone.
+        let (frame_shapes, on_frame) = frame::ui(ui, self.view, canvas, document, &settings.area);
         let brush = match self.tool {
+            _ if on_frame => None,
             Tool::Select(_) => {
                 self.selection_input(&ctx, &response, canvas, actions);
                 None
@@ -148,6 +153,7 @@ impl Canvas {
             }
         };
         self.draw(&ctx, &painter, &response, canvas, document, settings, brush);
+        painter.extend(frame_shapes);
     }
 
     /// Zoom at the pointer (wheel, pinch) and pan (Space+drag, middle-drag).
