@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use egui::Pos2;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use support::{KEY, Mode, StandIn};
 use touchup::runware::{ApiKey, Client, ClientConfig};
 use touchup::ui::{App, AppOptions};
@@ -17,9 +17,9 @@ use touchup::ui::{App, AppOptions};
 const W: u32 = 3000;
 const H: u32 = 2000;
 
-fn app(standin: &StandIn, dir: &std::path::Path) -> Harness<'static, App> {
+fn app(standin: &StandIn, dir: &std::path::Path, (w, h): (u32, u32)) -> Harness<'static, App> {
     let photo = dir.join("street.png");
-    image::RgbaImage::from_fn(W, H, |x, y| {
+    image::RgbaImage::from_fn(w, h, |x, y| {
         image::Rgba([(40 + x % 150) as u8, (60 + y % 120) as u8, 90, 255])
     })
     .save(&photo)
@@ -90,6 +90,7 @@ fn area(h: &Harness<'static, App>) -> touchup::edit::EditArea {
 /// The frame's label, as the canvas shows it (and screen readers read it).
 fn frame_label(h: &Harness<'static, App>) -> String {
     h.get_by(|n| n.label().is_some_and(|l| l.starts_with("Edit area: Sends")))
+        .accesskit_node()
         .label()
         .unwrap_or_default()
 }
@@ -121,7 +122,7 @@ fn the_frame_follows_the_mask_moves_resizes_and_submit_sends_its_crop() {
         paint: Some([220, 20, 30]),
     });
     let dir = tempfile::tempdir().unwrap();
-    let mut h = app(&standin, dir.path());
+    let mut h = app(&standin, dir.path(), (W, H));
     h.state_mut().command(touchup::ui::Command::ZoomFit);
     h.run_steps(2);
 
@@ -160,7 +161,6 @@ fn the_frame_follows_the_mask_moves_resizes_and_submit_sends_its_crop() {
         .get_by(|n| n.label().is_some_and(|l| l.starts_with("Edit area: Sends")))
         .rect()
         .center();
-    let tab = Pos2::new(tab.x as f32, tab.y as f32);
     drag(&mut h, tab, tab + egui::vec2(-40.0, -30.0));
     let moved = area(&h);
     assert!(h.state().document.current().unwrap().frame.is_some());
@@ -238,10 +238,11 @@ fn parts_far_apart_are_offered_one_job_each() {
         paint: Some([10, 200, 10]),
     });
     let dir = tempfile::tempdir().unwrap();
-    let mut h = app(&standin, dir.path());
-    // Two small signs in opposite corners: one area would need the whole 3000 px width.
+    // Two small signs in opposite corners of a 5000 px photo: one area holding both goes out
+    // at 41 %.
+    let mut h = app(&standin, dir.path(), (5000, 3000));
     mask_rect(&mut h, 60, 60, 200, 80);
-    mask_rect(&mut h, 2700, 1850, 200, 80);
+    mask_rect(&mut h, 4700, 2850, 200, 80);
     let plan = {
         let app = h.state();
         app.document.edit_area(&app.settings.area).unwrap().unwrap()
