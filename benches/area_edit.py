@@ -37,6 +37,9 @@ SIGN = (5200, 1800, 400, 160)
 KEY = "bench-key-0000"
 
 STATS = {"received": 0, "sent": 0, "seeds": []}
+# What the stand-in does to the seed: levels added everywhere (a generator's drift), and the
+# masked pixels tinted toward this colour (half and half), or brightened by 12 when None.
+LOOK = {"drift": 0, "paint": None}
 IMAGES = {}
 LOCK = threading.Lock()
 
@@ -84,8 +87,14 @@ class Handler(BaseHTTPRequestHandler):
             mask = decode_uri(task["inputs"]["maskImage"]).convert("L")
             with LOCK:
                 STATS["seeds"].append(seed.size)
-            lighter = seed.point(lambda v: min(255, v + 12))
-            seed.paste(lighter, (0, 0), mask)
+            if LOOK["paint"] is None:
+                changed = seed.point(lambda v: min(255, v + 12))
+            else:
+                changed = Image.blend(seed, Image.new("RGB", seed.size, LOOK["paint"]), 0.6)
+            seed.paste(changed, (0, 0), mask)
+            if LOOK["drift"]:
+                d = LOOK["drift"]
+                seed = seed.point(lambda v: max(0, min(255, v + d)))
             out = io.BytesIO()
             seed.save(out, "PNG", compress_level=1)
             image_uuid = str(uuid.uuid4())
@@ -149,7 +158,19 @@ def main():
     ap.add_argument("--exe", default="target/release/touchup")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--dir", default=None)
+    ap.add_argument("--serve", type=int, default=None, metavar="PORT",
+                    help="only run the stand-in on this port (for trying the editor by hand)")
+    ap.add_argument("--drift", type=int, default=0, help="levels added to every pixel")
+    ap.add_argument("--paint", default=None, help="R,G,B the masked pixels are tinted toward")
     args = ap.parse_args()
+    LOOK["drift"] = args.drift
+    if args.paint:
+        LOOK["paint"] = tuple(int(v) for v in args.paint.split(","))
+    if args.serve is not None:
+        server = ThreadingHTTPServer(("127.0.0.1", args.serve), Handler)
+        print(f"RUNWARE_API_URL=http://127.0.0.1:{server.server_address[1]}/v1 "
+              f"RUNWARE_API_KEY={KEY}", flush=True)
+        server.serve_forever()
     folder = args.dir or tempfile.mkdtemp(prefix="area-edit-")
     make_inputs(folder)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

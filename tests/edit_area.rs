@@ -222,3 +222,60 @@ fn a_drifted_result_is_matched_at_the_edge_and_a_red_sign_stays_red() {
     assert!(p[0] >= 190 && p[1] <= 30 && p[2] <= 40, "{p:?}");
     assert_unchanged_outside(&original, &out, &mask);
 }
+
+#[test]
+fn batch_lines_take_area_and_context_and_the_local_engine_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let sign = (900, 700, 160, 60);
+    write_inputs(dir.path(), 2000, 1500, sign);
+    let lines = [
+        serde_json::json!({"name": "tight", "image": "photo.png", "mask": "mask.png",
+            "prompt": "Repaint the sign", "backend": "local", "seed": 3, "context": 20}),
+        serde_json::json!({"name": "whole", "image": "photo.png", "mask": "mask.png",
+            "prompt": "Repaint the sign", "backend": "local", "seed": 3, "area": "whole"}),
+    ];
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(dir.path().join("m.jsonl"), text.join("\n") + "\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_touchup"))
+        .current_dir(dir.path())
+        .args(["batch", "m.jsonl", "--out", "out"])
+        .env_remove("RUNWARE_API_KEY")
+        .env_remove("RUNWARE_API_URL")
+        .env("TOUCHUP_NO_KEYRING", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |name: &str| -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("out").join(name).join("results.json"))
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let tight = read("tight");
+    assert_eq!(tight["engine"], "local");
+    assert!(
+        tight["request"].get("model").is_none(),
+        "{}",
+        tight["request"]
+    );
+    assert!(tight["request"].get("taskUUID").is_none());
+    let area = &tight["results"][0]["area"];
+    // 160x60 plus 20 px on each side, widened to the nearest Ideogram aspect (3:1 here).
+    assert_eq!(area["height"].as_u64(), Some(100));
+    assert!(area["width"].as_u64().unwrap() >= 200, "{area}");
+    assert_eq!(
+        area["sent_width"], area["width"],
+        "the local engine works at full size"
+    );
+    let whole = read("whole");
+    let area = &whole["results"][0]["area"];
+    assert_eq!(
+        (area["x"].as_u64(), area["width"].as_u64()),
+        (Some(0), Some(2000))
+    );
+}

@@ -410,7 +410,7 @@ fn results_open_in_the_compare_view_with_their_outside_mask_figures() {
 }
 
 #[test]
-fn a_photo_over_2048_px_is_offered_a_downscale_of_photo_and_mask_together() {
+fn a_photo_over_2048_px_is_sent_around_its_mask_at_full_resolution() {
     let standin = StandIn::start();
     let out = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -434,15 +434,8 @@ fn a_photo_over_2048_px_is_offered_a_downscale_of_photo_and_mask_together() {
     });
     prepare(&mut h, "A sign reading 'EXIT'");
     h.get_by_label("Submit").click();
-    // Submit runs on the next frame; the question is laid out on the one after.
     h.run_steps(3);
-    assert!(
-        h.state().dialogs.asking_downscale,
-        "the question is asked before sending"
-    );
-    assert_eq!(standin.with(|s| s.bodies.len()), 0);
-    h.get_by_label("Downscale and send").click();
-    h.run_steps(2);
+    // Nothing to ask: only the area around the sign goes out, at the photo's resolution.
     step_until(&mut h, "the results", |a| {
         !a.edit.form.busy && !a.results.entries.is_empty()
     });
@@ -451,10 +444,12 @@ fn a_photo_over_2048_px_is_offered_a_downscale_of_photo_and_mask_together() {
             s.rejections.is_empty(),
             "seed and mask were the same size: {:?}",
             s.rejections
-        )
+        );
+        let (w, hh) = s.seed_sizes[0];
+        assert!(w <= 2048 && hh <= 2048 && w >= 920 && hh >= 170, "{w}x{hh}");
     });
     let app = h.state();
-    // The photo being edited keeps its full size; the result is compared at that size.
+    // The photo being edited keeps its full size; the result is pasted back at that size.
     assert_eq!(
         app.document.current().unwrap().image.dimensions(),
         (3000, 1500)

@@ -110,13 +110,13 @@ pub struct DocumentState {
     pub replace_pending: Option<Document>,
     /// A cut-short or damaged photo waiting for the user to agree to open it anyway.
     pub damaged_pending: Option<DamagedPhoto>,
-    /// The edit area planned for the mask: (mask generation, settings, plan).
+    /// The edit area planned for the mask: ((photo generation, mask version), settings, plan).
     area_plan: std::cell::RefCell<Option<AreaCache>>,
 }
 
 /// An edit area planned for one mask generation and area setting.
 type AreaCache = (
-    u64,
+    (u64, u64),
     crate::edit::AreaSettings,
     Result<crate::edit::AreaPlan, crate::edit::AreaError>,
 );
