@@ -168,14 +168,24 @@ fn switching_keep_outside_pixels_reshows_the_results_already_received() {
     let mut h = app_against(&standin, out.path());
     prepare(&mut h, "A sign reading 'NORTH HALL' in gold");
     submit_and_wait(&mut h);
-    // (10, 10) is far outside the mask; the stand-in's pictures differ from the photo there.
-    let outside = |a: &App| {
-        let original = *a.document.current().unwrap().image.get_pixel(10, 10);
+    // A pixel outside the mask but inside the edit area (what was sent): the stand-in's
+    // pictures differ from the photo there.
+    let area = {
+        let a = h.state();
+        a.document
+            .edit_area(&a.settings.area)
+            .unwrap()
+            .unwrap()
+            .area
+    };
+    let (px, py) = (area.x + 2, area.y + 2);
+    let outside = move |a: &App| {
+        let original = *a.document.current().unwrap().image.get_pixel(px, py);
         let r = &a.results.entries[0];
         (
             original,
-            *r.shown.get_pixel(10, 10),
-            *r.image.get_pixel(10, 10),
+            *r.shown.get_pixel(px, py),
+            *r.image.get_pixel(px, py),
         )
     };
     let (original, shown, raw) = outside(h.state());
@@ -345,9 +355,14 @@ fn results_open_in_the_compare_view_with_their_outside_mask_figures() {
         );
         assert!(entry.heatmap.is_some());
     }
-    // A composited copy is saved beside the raw result.
+    // The result pasted into the photo is saved, with the engine's output beside it.
     let folder = result_folder(out.path());
-    assert!(folder.join("result-1-composited.png").exists());
+    assert!(folder.join("result-1.png").exists());
+    assert!(folder.join("result-1.raw.png").exists());
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("results.json")).unwrap())
+            .unwrap();
+    assert_eq!(index["engine"], "local");
     // "Save kept" needs a star first; Keep beside the result gives it one.
     h.state_mut().command(Command::SaveKept);
     h.run_steps(2);

@@ -250,6 +250,9 @@ pub struct History {
     /// The marked pixels added by every step committed, undone or redone so far (see
     /// [`History::marked_drift`]).
     drift: i64,
+    /// Bumped by every step committed, undone or redone: two equal readings mean the mask has
+    /// not changed through this history in between.
+    version: u64,
 }
 
 impl Default for History {

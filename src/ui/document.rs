@@ -166,13 +166,16 @@ impl DocumentState {
                 split_advised: false,
             }));
         }
+        // Keyed by the photo's generation and the mask history's version: every change of the
+        // mask goes through its history.
+        let key = (self.generation, doc.editor.history().version());
         let mut cache = self.area_plan.borrow_mut();
-        let fresh = cache.as_ref().is_some_and(|(g, s, _)| {
-            *s == *settings && (*g == self.generation || doc.editor.is_stroking())
-        });
+        let fresh = cache
+            .as_ref()
+            .is_some_and(|(k, s, _)| *s == *settings && (*k == key || doc.editor.is_stroking()));
         if !fresh {
             let plan = crate::edit::plan(doc.editor.mask(), settings);
-            *cache = Some((self.generation, *settings, plan));
+            *cache = Some((key, *settings, plan));
         }
         cache.as_ref().map(|(_, _, p)| p.clone())
     }

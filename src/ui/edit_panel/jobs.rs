@@ -435,8 +435,14 @@ impl Jobs {
         if let (Some(engine), Some(qid)) = (&self.engine, job.queue_id) {
             let _ = engine.queue.cancel(qid);
         }
-        if matches!(job.state, JobState::Running(_)) {
-            job.state = JobState::Running("Cancelling…".into());
+        match job.state {
+            // The queue drops a job that has not started at once.
+            JobState::Queued => {
+                job.state = JobState::Cancelled;
+                forget(job, self.store.as_ref());
+            }
+            JobState::Running(_) => job.state = JobState::Running("Cancelling…".into()),
+            _ => {}
         }
     }
 

@@ -610,7 +610,23 @@ impl Results {
             ui.label(format!("Result {}", entry.index));
             let seed = entry.seed.map_or("seed ?".into(), |s| format!("seed {s}"));
             let cost = entry.cost.map_or(String::new(), |c| format!(" · ${c:.4}"));
-            ui.weak(format!("{seed}{cost}"));
+            let steps = entry.pasted.as_ref().and_then(|p| p.steps);
+            let edge = steps.map_or(String::new(), |s| {
+                let now = if entry.colour_match {
+                    s.after
+                } else {
+                    s.before
+                };
+                format!(" · edge step {now:.1}")
+            });
+            let facts = ui.weak(format!("{seed}{cost}{edge}"));
+            if let Some(s) = steps {
+                facts.on_hover_text(format!(
+                    "The mean step across the mask's edge, in levels: {:.1} as the model made \
+                     it, {:.1} with the colours matched.",
+                    s.before, s.after
+                ));
+            }
             if let Some(f) = &entry.figures {
                 let pct = f.changed_fraction * 100.0;
                 let text = format!(
@@ -623,27 +639,6 @@ impl Results {
                     egui::RichText::new(text).weak()
                 };
                 ui.add(egui::Label::new(text).wrap());
-            }
-            if let Some(steps) = entry.pasted.as_ref().and_then(|p| p.steps) {
-                let mut on = entry.colour_match;
-                let response = ui
-                    .checkbox(&mut on, "Match colours at the edge")
-                    .on_hover_text(
-                        "Takes out the colour drift the model added where it was asked to change \
-                         nothing (measured just outside the mask), smoothly across the area.",
-                    );
-                if response.changed() {
-                    actions.push(Action::ColourMatch { index: i, on });
-                }
-                let after = if entry.colour_match {
-                    steps.after
-                } else {
-                    steps.before
-                };
-                ui.weak(format!(
-                    "edge step {:.1} levels (matched {:.1}, as made {:.1})",
-                    after, steps.after, steps.before
-                ));
             }
             lettering_ui(ui, &entry.lettering);
             ui.horizontal(|ui| {
@@ -666,6 +661,29 @@ impl Results {
                     .clicked()
                 {
                     actions.push(Action::UseAsSeed(i));
+                }
+                if entry.pasted.as_ref().is_some_and(|p| p.steps.is_some()) {
+                    let toggle =
+                        egui::Button::selectable(entry.colour_match, "Match colours").small();
+                    let response = ui.add(toggle).on_hover_text(
+                        "Match colours at the edge: takes out the colour drift the model added \
+                         where it was asked to change nothing (measured just outside the mask), \
+                         smoothly across the area.",
+                    );
+                    response.widget_info(|| {
+                        egui::WidgetInfo::selected(
+                            egui::Role::CheckBox,
+                            true,
+                            entry.colour_match,
+                            format!("Match colours at the edge, result {}", entry.index),
+                        )
+                    });
+                    if response.clicked() {
+                        actions.push(Action::ColourMatch {
+                            index: i,
+                            on: !entry.colour_match,
+                        });
+                    }
                 }
             });
         });
