@@ -33,6 +33,8 @@ pub struct Document {
     pub damage: Option<String>,
     /// The text lines found in the photo by the Text tool (searched on its first use).
     pub text: TextScan,
+    /// The Object tool's encoding of the photo and its pending selection.
+    pub object: super::object_tool::ObjectState,
 }
 
 /// The Text tool's search of the photo's text lines.
@@ -72,6 +74,7 @@ impl Document {
             send_downscaled: None,
             damage: None,
             text: TextScan::NotStarted,
+            object: Default::default(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! go to the command queue), and the brush outline or gesture drawn on top.
 
 pub mod gesture;
+pub mod object;
 pub mod text;
 pub mod textures;
 pub mod view;
@@ -24,6 +25,8 @@ pub enum Tool {
     Select(SelectionTool),
     /// Click a text line found in the photo to mask it.
     Text,
+    /// Click an object (MobileSAM) to mask it.
+    Object,
 }
 
 /// The canvas's own state: view, tool, gesture and where it was drawn.
@@ -41,6 +44,8 @@ pub struct Canvas {
     /// Space is held: the primary button pans instead of painting.
     panning: bool,
     pub hover_image_pos: Option<Pos2>,
+    /// Where the Object tool's box drag started (photo pixels).
+    object_drag: Option<Pos2>,
 }
 
 impl Default for Canvas {
@@ -55,6 +60,7 @@ impl Default for Canvas {
             rect: Rect::NOTHING,
             panning: false,
             hover_image_pos: None,
+            object_drag: None,
         }
     }
 }
@@ -137,6 +143,20 @@ impl Canvas {
                     let margin = settings.text_margin;
                     text::input(
                         &ctx, &response, self.view, canvas, document, margin, actions,
+                    );
+                }
+                None
+            }
+            Tool::Object => {
+                if !space_held(&ctx) && !self.panning {
+                    object::input(
+                        &ctx,
+                        &response,
+                        self.view,
+                        canvas,
+                        document,
+                        &mut self.object_drag,
+                        actions,
                     );
                 }
                 None
@@ -347,6 +367,9 @@ impl Canvas {
                 self.hover_image_pos,
                 margin,
             );
+        } else if self.tool == Tool::Object {
+            let drag = self.object_drag.zip(self.hover_image_pos);
+            object::draw(painter, view, canvas, document, drag);
         } else {
             draw_gesture(painter, self.tool_state.gesture(), |p| {
                 view.image_to_screen(canvas, Pos2::new(p.0, p.1))
