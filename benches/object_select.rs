@@ -69,7 +69,8 @@ fn main() {
         },
         None => {
             let img = scene(0);
-            let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/object-12mp.png");
+            let out =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/object-12mp.png");
             if let Err(e) = img.save(&out) {
                 eprintln!("object_select: could not write {}: {e}", out.display());
             }
@@ -133,10 +134,7 @@ fn main() {
         decode.push(d);
         upsample.push(u);
         if i == 1 {
-            println!(
-                "selected {} pixels",
-                region.map_or(0, |r| r.marked_count())
-            );
+            println!("selected {} pixels", region.map_or(0, |r| r.marked_count()));
         }
     }
     if let Some(c) = &first {

@@ -219,7 +219,13 @@ mod tests {
     fn a_missing_file_names_the_folder_and_the_file() {
         let dir = tempfile::tempdir().expect("temp dir");
         let err = Model::load(dir.path(), "nothing.onnx", 1).expect_err("missing");
-        assert!(matches!(err, ModelError::Missing { file: "nothing.onnx", .. }));
+        assert!(matches!(
+            err,
+            ModelError::Missing {
+                file: "nothing.onnx",
+                ..
+            }
+        ));
         let text = err.to_string();
         assert!(text.contains("nothing.onnx"), "{text}");
         assert!(text.contains(&dir.path().display().to_string()), "{text}");

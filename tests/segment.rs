@@ -151,14 +151,17 @@ fn candidates_cycle_from_part_to_whole() {
 }
 
 /// Values of the embedding of a fixed picture, recorded from a run of this encoder (tract,
-/// checked against onnxruntime).
+/// debug build). onnxruntime gives the same to 3e-5 on the same files
+/// (`benches/segment_peer.py --fixed`). A broken pre-processing moves at least one of them by
+/// 0.02 or more (tried with onnxruntime: BGR order, nearest-neighbour scaling, 0..1 instead of
+/// the ImageNet normalisation, the photo centred instead of padded at the bottom, flipped).
 const RECORDED: [(usize, f32); 6] = [
-    (0, 0.0),
-    (4096 * 17 + 64 * 20 + 11, 0.0),
-    (4096 * 63 + 64 * 5 + 40, 0.0),
-    (4096 * 128 + 64 * 32 + 32, 0.0),
-    (4096 * 200 + 64 * 60 + 3, 0.0),
-    (4096 * 255 + 64 * 63 + 63, 0.0),
+    (0, -0.159575),
+    (4096 * 17 + 64 * 20 + 11, -0.010316),
+    (4096 * 63 + 64 * 5 + 40, -0.017513),
+    (4096 * 128 + 64 * 32 + 32, 0.066114),
+    (4096 * 200 + 64 * 60 + 3, -0.119358),
+    (4096 * 255 + 64 * 63 + 63, -0.102575),
 ];
 
 /// A fixed picture: colour ramps and a disc.
@@ -185,12 +188,11 @@ fn the_encoder_output_for_a_fixed_picture_matches_recorded_values() {
     let mean = v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
     let rms = (v.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
     eprintln!("mean {mean:.6} rms {rms:.6}");
-    for (i, _) in RECORDED {
-        eprintln!("({i}, {:.6}),", v[i]);
-    }
+    assert!((rms - 0.108047).abs() < 1e-4, "rms {rms}");
+    assert!((mean + 0.001872).abs() < 1e-4, "mean {mean}");
     for (i, want) in RECORDED {
         assert!(
-            (v[i] - want).abs() <= 2e-3 + want.abs() * 1e-3,
+            (v[i] - want).abs() <= 1e-3,
             "value {i}: {} against the recorded {want}",
             v[i]
         );
@@ -263,8 +265,11 @@ fn missing_or_damaged_model_files_say_where_they_were_looked_for() {
     // A cut-short copy of the real file.
     let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models");
     let bytes = std::fs::read(real.join(segment::ENCODER_FILE)).expect("shipped");
-    std::fs::write(dir.path().join(segment::ENCODER_FILE), &bytes[..bytes.len() / 3])
-        .expect("write");
+    std::fs::write(
+        dir.path().join(segment::ENCODER_FILE),
+        &bytes[..bytes.len() / 3],
+    )
+    .expect("write");
     let err = segment::Segmenter::load(dir.path()).expect_err("damaged");
     let text = err.to_string();
     assert!(text.contains("damaged"), "{text}");
@@ -347,7 +352,10 @@ fn cli_object_points_exclusions_and_boxes_in_order() {
     assert!(!run.status.success());
     let err = String::from_utf8_lossy(&run.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("--object 700,10") && err.contains("640x480"), "{err}");
+    assert!(
+        err.contains("--object 700,10") && err.contains("640x480"),
+        "{err}"
+    );
     assert!(!bad.exists());
 
     // No models where TOUCHUP_MODELS points: the folder and the file are named.
@@ -402,7 +410,10 @@ fn batch_lines_select_objects_by_the_object_key() {
             .to_string()
     };
     assert!(line("line 1 (sign): ").contains("ok"), "{err}");
-    assert!(line("line 2 (off): ").contains("outside the 640x480 photo"), "{err}");
+    assert!(
+        line("line 2 (off): ").contains("outside the 640x480 photo"),
+        "{err}"
+    );
     assert!(line("line 3 (word): ").contains("not a number"), "{err}");
     assert!(!run.status.success());
 }

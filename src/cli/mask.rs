@@ -238,7 +238,9 @@ fn parse_object_box(text: &str) -> anyhow::Result<Op> {
     let [x, y, w, h] = v[..] else {
         bail!("--object-box '{text}': expected X,Y,W,H (four numbers)");
     };
-    if v.iter().any(|n| n.fract() != 0.0 || n.abs() > u32::MAX as f64) {
+    if v.iter()
+        .any(|n| n.fract() != 0.0 || n.abs() > u32::MAX as f64)
+    {
         bail!("--object-box '{text}': use whole pixels");
     }
     if w <= 0.0 || h <= 0.0 {
@@ -488,8 +490,7 @@ fn select_object(mask: &mut Mask, image: &RgbaImage, ops: &[&Op]) -> anyhow::Res
                 prompt = prompt.with_point(*x as f32 + 0.5, *y as f32 + 0.5, *foreground);
             }
             Op::ObjectBox(x, y, w, h) => {
-                prompt =
-                    prompt.with_box(*x as f32, *y as f32, (x + w) as f32, (y + h) as f32);
+                prompt = prompt.with_box(*x as f32, *y as f32, (x + w) as f32, (y + h) as f32);
             }
             _ => {}
         }

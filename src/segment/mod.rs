@@ -12,7 +12,7 @@ mod engine;
 mod region;
 
 pub use engine::{
-    DECODER_FILE, ENCODER_FILE, EMBEDDING_LEN, Embedding, INPUT_SIDE, LOW_RES, Segmenter,
+    DECODER_FILE, EMBEDDING_LEN, ENCODER_FILE, Embedding, INPUT_SIDE, LOW_RES, Segmenter,
     preprocess, segmenter,
 };
 pub use region::ObjectRegion;
@@ -251,11 +251,7 @@ impl Candidates {
 
     /// The candidate after `current` in the part → whole order (wrapping): Shift+click.
     pub fn next(&self, current: usize) -> usize {
-        let at = self
-            .by_area
-            .iter()
-            .position(|&i| i == current)
-            .unwrap_or(0);
+        let at = self.by_area.iter().position(|&i| i == current).unwrap_or(0);
         self.by_area[(at + 1) % self.by_area.len().max(1)]
     }
 
@@ -285,7 +281,11 @@ impl Candidates {
         let ch = (self.scaled.1 as usize).div_ceil(4).min(LOW_RES);
         let mut cells = Vec::with_capacity(cw * ch);
         for y in 0..ch {
-            cells.extend(logits[y * LOW_RES..y * LOW_RES + cw].iter().map(|&v| v > 0.0));
+            cells.extend(
+                logits[y * LOW_RES..y * LOW_RES + cw]
+                    .iter()
+                    .map(|&v| v > 0.0),
+            );
         }
         Some((cw, ch, cells))
     }

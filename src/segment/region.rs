@@ -250,7 +250,10 @@ mod tests {
             .count();
         assert!((2..=16).contains(&partial), "{partial} partial pixels");
         let b = region.bounds().expect("found");
-        assert!(b.x0 > 800 && b.x1 < 1300 && b.y0 > 300 && b.y1 < 750, "{b:?}");
+        assert!(
+            b.x0 > 800 && b.x1 < 1300 && b.y0 > 300 && b.y1 < 750,
+            "{b:?}"
+        );
         let area = region.marked_count() as f32;
         let expected = std::f32::consts::PI * 160.0 * 160.0;
         assert!((area / expected - 1.0).abs() < 0.03, "{area} vs {expected}");

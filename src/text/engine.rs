@@ -31,7 +31,6 @@ const DETECT_MIN_SIDE: u32 = 736;
 /// Detector input sides are padded up to a multiple of this, so few plans serve many sizes.
 const DETECT_STEP: u32 = 128;
 
-
 impl From<ModelError> for TextError {
     fn from(e: ModelError) -> Self {
         match e {

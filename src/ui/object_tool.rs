@@ -77,8 +77,16 @@ impl ObjectState {
 /// What the pointer asked of the Object tool.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ObjectInput {
-    Click { at: Pos2, alt: bool, shift: bool },
-    Box { from: Pos2, to: Pos2, alt: bool },
+    Click {
+        at: Pos2,
+        alt: bool,
+        shift: bool,
+    },
+    Box {
+        from: Pos2,
+        to: Pos2,
+        alt: bool,
+    },
     /// Enter: close the pending selection.
     Commit,
     /// Esc: take the pending selection back.
@@ -165,7 +173,12 @@ fn start_hover(app: &mut App) {
     };
     let state = &mut doc.object;
     let Some(at) = state.hover_wanted else { return };
-    if state.decoding || state.hover.as_ref().is_some_and(|(p, _)| p.distance(at) < 2.0) {
+    if state.decoding
+        || state
+            .hover
+            .as_ref()
+            .is_some_and(|(p, _)| p.distance(at) < 2.0)
+    {
         return;
     }
     let Some(embedding) = state.embedding().cloned() else {
@@ -196,7 +209,11 @@ pub(crate) fn outline(candidates: &Candidates, i: usize) -> Vec<[Pos2; 2]> {
     let sx = w as f32 / cw as f32;
     let sy = h as f32 / ch as f32;
     let on = |x: isize, y: isize| {
-        x >= 0 && y >= 0 && (x as usize) < cw && (y as usize) < ch && cells[y as usize * cw + x as usize]
+        x >= 0
+            && y >= 0
+            && (x as usize) < cw
+            && (y as usize) < ch
+            && cells[y as usize * cw + x as usize]
     };
     let mut out = Vec::new();
     // Horizontal edges: between rows y-1 and y.
@@ -325,10 +342,7 @@ pub(crate) fn input(app: &mut App, input: ObjectInput) {
             }
         }
     };
-    let Purpose::Select {
-        prompt, refine, ..
-    } = &purpose
-    else {
+    let Purpose::Select { prompt, refine, .. } = &purpose else {
         return;
     };
     let previous = if *refine {

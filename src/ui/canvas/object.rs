@@ -30,13 +30,8 @@ pub fn input(
     };
     let state = &doc.object;
     let to_image = |p: Pos2| view.screen_to_image(canvas, p);
-    let (alt, shift, press_origin) = ctx.input(|i| {
-        (
-            i.modifiers.alt,
-            i.modifiers.shift,
-            i.pointer.press_origin(),
-        )
-    });
+    let (alt, shift, press_origin) =
+        ctx.input(|i| (i.modifiers.alt, i.modifiers.shift, i.pointer.press_origin()));
     // The outline follows the pointer (throttled in `object_tool::hover`).
     let hover = response.hover_pos().map(to_image);
     let dragging = response.dragged() || drag_from.is_some();
@@ -50,12 +45,16 @@ pub fn input(
         actions.push(Action::ObjectHover(wanted));
     }
     if response.drag_started_by(egui::PointerButton::Primary) {
-        *drag_from = press_origin.or(response.interact_pointer_pos()).map(to_image);
+        *drag_from = press_origin
+            .or(response.interact_pointer_pos())
+            .map(to_image);
     }
     if response.drag_stopped() {
         if let (Some(from), Some(to)) = (drag_from.take(), response.interact_pointer_pos()) {
             let to = to_image(to);
-            if view.image_to_screen(canvas, from).distance(view.image_to_screen(canvas, to))
+            if view
+                .image_to_screen(canvas, from)
+                .distance(view.image_to_screen(canvas, to))
                 >= MIN_BOX
             {
                 actions.push(Action::Object(ObjectInput::Box { from, to, alt }));
@@ -99,7 +98,10 @@ fn segments(
 ) {
     for [a, b] in lines {
         let (a, b) = (to_screen(*a), to_screen(*b));
-        painter.line_segment([a, b], Stroke::new(width + 2.0, Color32::from_black_alpha(150)));
+        painter.line_segment(
+            [a, b],
+            Stroke::new(width + 2.0, Color32::from_black_alpha(150)),
+        );
     }
     for [a, b] in lines {
         let (a, b) = (to_screen(*a), to_screen(*b));
@@ -155,7 +157,13 @@ pub fn draw(
     if let Some((_, lines)) = &doc.object.hover
         && drag.is_none()
     {
-        segments(painter, lines, to_screen, 1.2, Color32::from_rgb(230, 250, 255));
+        segments(
+            painter,
+            lines,
+            to_screen,
+            1.2,
+            Color32::from_rgb(230, 250, 255),
+        );
     }
     if let Some(p) = &doc.object.pending
         && p.generation == document.generation
