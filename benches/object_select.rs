@@ -39,7 +39,7 @@ fn scene(seed: u32) -> RgbaImage {
             return Rgba([100, 100, 106, 255]);
         }
         let row = y / 170;
-        let shift = if row % 2 == 0 { 0 } else { 120 };
+        let shift = if row.is_multiple_of(2) { 0 } else { 120 };
         let (col, u, v) = ((x + shift) / 240, (x + shift) % 240, y % 170);
         if u < 16 || v < 16 {
             let g = (60 + grain / 2) as u8;

@@ -27,7 +27,7 @@ fn hash(mut v: u32) -> u32 {
 /// Cobblestones: staggered stones of varied brown-grey with dark joints and grain.
 fn ground(x: u32, y: u32) -> [u8; 3] {
     let row = y / 28;
-    let shift = if row % 2 == 0 { 0 } else { 19 };
+    let shift = if row.is_multiple_of(2) { 0 } else { 19 };
     let col = (x + shift) / 38;
     let (u, v) = ((x + shift) % 38, y % 28);
     let grain = (hash(x * 7919 + y * 104_729) % 31) as i32 - 15;
