@@ -89,7 +89,9 @@ fn click(h: &mut Harness<'static, App>, at: Pos2, modifiers: Modifiers) {
 }
 
 fn idle(app: &App) -> bool {
-    app.document.current().is_some_and(|d| !d.object.decoding)
+    app.document
+        .current()
+        .is_some_and(|d| d.object.decoding == 0)
 }
 
 /// The share of the drawn panel that is marked, and the share of the marked pixels that lie

@@ -55,8 +55,8 @@ pub struct ObjectState {
     pub pending: Option<PendingObject>,
     /// The outline of the object under the pointer, and where the pointer was.
     pub hover: Option<(Pos2, Vec<[Pos2; 2]>)>,
-    /// A decode runs in the background (hover decodes wait for it: throttling).
-    pub decoding: bool,
+    /// Decodes running in the background (a hover decode waits until none runs: throttling).
+    pub decoding: u32,
     /// Where the pointer is now (a hover decode for it is due when none runs).
     pub hover_wanted: Option<Pos2>,
 }
@@ -173,7 +173,7 @@ fn start_hover(app: &mut App) {
     };
     let state = &mut doc.object;
     let Some(at) = state.hover_wanted else { return };
-    if state.decoding
+    if state.decoding > 0
         || state
             .hover
             .as_ref()
@@ -189,7 +189,7 @@ fn start_hover(app: &mut App) {
         state.hover = None;
         return;
     }
-    state.decoding = true;
+    state.decoding += 1;
     let image = doc.image.clone();
     app.worker.thread(move || {
         let result = crate::segment::segmenter()
@@ -356,7 +356,7 @@ pub(crate) fn input(app: &mut App, input: ObjectInput) {
     let Some(doc) = app.document.current_mut() else {
         return;
     };
-    doc.object.decoding = true;
+    doc.object.decoding += 1;
     let image = doc.image.clone();
     app.worker.thread(move || {
         let result = crate::segment::segmenter()
@@ -390,7 +390,7 @@ pub(crate) fn decoded(
     if !Arc::ptr_eq(&doc.image, image) {
         return;
     }
-    doc.object.decoding = false;
+    doc.object.decoding = doc.object.decoding.saturating_sub(1);
     match (purpose, result) {
         (Purpose::Hover(at), Ok(c)) => {
             doc.object.hover = Some((at, outline(&c, c.preferred())));

@@ -184,7 +184,7 @@ pub fn draw(
         );
         painter.rect_stroke(r, 0.0, Stroke::new(1.5, cyan), egui::StrokeKind::Middle);
     }
-    if doc.object.decoding {
+    if doc.object.decoding > 0 {
         painter
             .ctx()
             .request_repaint_after(std::time::Duration::from_millis(50));
