@@ -111,6 +111,16 @@ fn main() {
                 t.elapsed().as_secs_f64()
             );
         }
+        // The same on one thread (tract's matrix products not split over the cores).
+        use tract_linalg::multithread::{Executor, multithread_tract_scope};
+        let third = scene(2);
+        let t = Instant::now();
+        if multithread_tract_scope(Executor::SingleThread, || s.encode(&third)).is_ok() {
+            println!(
+                "next photo's encode on one thread: {:.2} s",
+                t.elapsed().as_secs_f64()
+            );
+        }
     }
     let (cx, cy) = (w as f32 * 0.3, h as f32 * 0.22);
     let click = Prompt::click(cx, cy);
