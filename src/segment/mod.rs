@@ -182,6 +182,9 @@ pub struct Candidates {
     width: u32,
     height: u32,
     scaled: (u32, u32),
+    /// Each candidate at full size, made on first use (so that a worker thread can make the
+    /// one that will be shown).
+    regions: Vec<std::sync::OnceLock<ObjectRegion>>,
 }
 
 impl std::fmt::Debug for Candidates {
@@ -220,6 +223,7 @@ impl Candidates {
             by_area.sort_by_key(|&i| area(i));
         }
         Self {
+            regions: (0..n).map(|_| std::sync::OnceLock::new()).collect(),
             logits,
             scores,
             by_area,
@@ -261,15 +265,16 @@ impl Candidates {
         self.logits.get(i).map(Vec::as_slice)
     }
 
-    /// Candidate `i` at the photo's full size, with smooth edges.
+    /// Candidate `i` at the photo's full size, with smooth edges (made once, then copied).
     pub fn region(&self, i: usize) -> Option<ObjectRegion> {
         let logits = self.logits.get(i)?;
-        Some(ObjectRegion::from_logits(
-            logits,
-            self.width,
-            self.height,
-            self.scaled,
-        ))
+        let cell = self.regions.get(i)?;
+        Some(
+            cell.get_or_init(|| {
+                ObjectRegion::from_logits(logits, self.width, self.height, self.scaled)
+            })
+            .clone(),
+        )
     }
 
     /// Candidate `i` thresholded at the model's resolution (256x256, true = on the object),

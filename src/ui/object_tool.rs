@@ -361,6 +361,10 @@ pub(crate) fn input(app: &mut App, input: ObjectInput) {
     app.worker.thread(move || {
         let result = crate::segment::segmenter()
             .and_then(|s| s.decode(&embedding, &prompt, previous.as_deref()))
+            .inspect(|c| {
+                // The full-size region is made here, off the UI thread.
+                let _ = c.region(c.preferred());
+            })
             .map_err(|e| e.to_string());
         Msg::ObjectDecoded(image, purpose, Box::new(result))
     });
