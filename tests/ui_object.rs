@@ -228,4 +228,39 @@ fn the_object_tool_outlines_selects_cycles_and_removes_the_sign() {
             .is_some_and(|d| d.object.pending.is_none())
     );
     assert!(marked(h.state()) < whole / 20);
+
+    // A box dragged around the sign selects it again.
+    let (a, b) = (
+        screen(h.state(), 170.0, 80.0),
+        screen(h.state(), 470.0, 260.0),
+    );
+    h.hover_at(a);
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton {
+        pos: a,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::NONE,
+    });
+    h.run_steps(1);
+    for k in 1..=6 {
+        h.hover_at(a + (b - a) * (k as f32 / 6.0));
+        h.run_steps(1);
+    }
+    h.event(egui::Event::PointerButton {
+        pos: b,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.run_steps(1);
+    step_until(&mut h, "the box selection", |a| {
+        idle(a) && marked(a) > whole * 9 / 10
+    });
+    let (recall, precision) = coverage(h.state());
+    assert!(
+        recall > 0.9 && precision > 0.9,
+        "box: recall {recall:.3}, precision {precision:.3}"
+    );
+    assert_eq!(undo_steps(h.state()), steps + 3);
 }

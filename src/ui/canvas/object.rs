@@ -44,6 +44,10 @@ pub fn input(
     if changed {
         actions.push(Action::ObjectHover(wanted));
     }
+    // A drag that ended out of sight (another tool, a lost release) is forgotten.
+    if drag_from.is_some() && !response.drag_stopped() && !ctx.input(|i| i.pointer.primary_down()) {
+        *drag_from = None;
+    }
     if response.drag_started_by(egui::PointerButton::Primary) {
         *drag_from = press_origin
             .or(response.interact_pointer_pos())
