@@ -263,4 +263,56 @@ fn the_object_tool_outlines_selects_cycles_and_removes_the_sign() {
         "box: recall {recall:.3}, precision {precision:.3}"
     );
     assert_eq!(undo_steps(h.state()), steps + 3);
+
+    // A box around sign and post selects both; Alt+click on the post inside that pending
+    // selection refines it with a background point: the post goes, in the same undo step.
+    h.key_press(Key::Enter);
+    h.run_steps(2);
+    let post = |a: &App| {
+        a.document
+            .current()
+            .unwrap()
+            .editor
+            .mask()
+            .is_marked(320, 400)
+    };
+    let (a, b) = (
+        screen(h.state(), 170.0, 80.0),
+        screen(h.state(), 470.0, 479.0),
+    );
+    drag(&mut h, a, b);
+    step_until(&mut h, "sign and post", |a| idle(a) && post(a));
+    assert_eq!(undo_steps(h.state()), steps + 4);
+    let on_post = screen(h.state(), 320.5, 400.5);
+    click(&mut h, on_post, Modifiers::ALT);
+    step_until(&mut h, "the post left out", |a| idle(a) && !post(a));
+    assert_eq!(
+        undo_steps(h.state()),
+        steps + 4,
+        "the refinement replaced the step"
+    );
+    assert!(coverage(h.state()).0 > 0.9, "the sign stays");
+}
+
+fn drag(h: &mut Harness<'static, App>, a: Pos2, b: Pos2) {
+    h.hover_at(a);
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton {
+        pos: a,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::NONE,
+    });
+    h.run_steps(1);
+    for k in 1..=6 {
+        h.hover_at(a + (b - a) * (k as f32 / 6.0));
+        h.run_steps(1);
+    }
+    h.event(egui::Event::PointerButton {
+        pos: b,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.run_steps(1);
 }
