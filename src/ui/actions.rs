@@ -35,6 +35,10 @@ pub enum Action {
         lines: Vec<usize>,
         combine: Combine,
     },
+    /// The pointer is over this photo point with the Object tool (`None`: it left).
+    ObjectHover(Option<egui::Pos2>),
+    /// A click, box or key of the Object tool.
+    Object(super::object_tool::ObjectInput),
     /// Order the results by how well their lettering reads.
     SortByLettering,
     /// A button of the edit form.
@@ -100,6 +104,8 @@ pub(crate) fn run(app: &mut App, ctx: &egui::Context, action: Action) {
         Action::Picked(kind, path) => super::messages::picked(app, kind, path),
         Action::Select(op) => select(app, op),
         Action::MarkText { lines, combine } => super::text_tool::mark(app, &lines, combine),
+        Action::ObjectHover(at) => super::object_tool::hover(app, at),
+        Action::Object(input) => super::object_tool::input(app, input),
         Action::SortByLettering => app.results.sort_by_lettering(),
         Action::Form(form) => form_action(app, ctx, form),
         Action::SelectResult(i) => app.results.selected = Some(i),
@@ -271,6 +277,7 @@ fn run_command(app: &mut App, ctx: &egui::Context, command: Command) {
         Command::ToolLasso => app.canvas.select_tool(SelectionTool::Lasso),
         Command::ToolWand => app.canvas.select_tool(SelectionTool::Wand),
         Command::ToolText => super::text_tool::choose(app),
+        Command::ToolObject => super::object_tool::choose(app),
         Command::MaskAllText => super::text_tool::mark_all(app),
         Command::GrowMask => {
             let n = settings.grow_px;

@@ -32,6 +32,8 @@ pub struct Document {
     pub damage: Option<String>,
     /// The text lines found in the photo by the Text tool (searched on its first use).
     pub text: TextScan,
+    /// The Object tool's encoding of the photo and its pending selection.
+    pub object: super::object_tool::ObjectState,
 }
 
 /// The Text tool's search of the photo's text lines.
@@ -70,6 +72,7 @@ impl Document {
             split_answer: None,
             damage: None,
             text: TextScan::NotStarted,
+            object: Default::default(),
         }
     }
 

@@ -24,6 +24,14 @@ pub(crate) enum Msg {
     WandDone(Arc<RgbaImage>, Result<(WandRegion, Combine), String>),
     /// The Text tool's search of this photo's text lines.
     TextFound(Arc<RgbaImage>, Result<Vec<crate::text::TextLine>, String>),
+    /// The Object tool's encoding of this photo.
+    ObjectEncoded(Arc<RgbaImage>, Result<crate::segment::Embedding, String>),
+    /// A decode of the Object tool on this photo, and what it was for.
+    ObjectDecoded(
+        Arc<RgbaImage>,
+        super::object_tool::Purpose,
+        Box<Result<crate::segment::Candidates, String>>,
+    ),
     /// The lettering of result N of results batch B, read against the prompt's quoted strings.
     Lettering(
         u64,

@@ -4,6 +4,7 @@
 
 pub mod frame;
 pub mod gesture;
+pub mod object;
 pub mod text;
 pub mod textures;
 pub mod view;
@@ -25,6 +26,8 @@ pub enum Tool {
     Select(SelectionTool),
     /// Click a text line found in the photo to mask it.
     Text,
+    /// Click an object (MobileSAM) to mask it.
+    Object,
 }
 
 /// The canvas's own state: view, tool, gesture and where it was drawn.
@@ -42,6 +45,8 @@ pub struct Canvas {
     /// Space is held: the primary button pans instead of painting.
     panning: bool,
     pub hover_image_pos: Option<Pos2>,
+    /// Where the Object tool's box drag started (photo pixels).
+    object_drag: Option<Pos2>,
 }
 
 impl Default for Canvas {
@@ -56,6 +61,7 @@ impl Default for Canvas {
             rect: Rect::NOTHING,
             panning: false,
             hover_image_pos: None,
+            object_drag: None,
         }
     }
 }
@@ -142,6 +148,20 @@ impl Canvas {
                     let margin = settings.text_margin;
                     text::input(
                         &ctx, &response, self.view, canvas, document, margin, actions,
+                    );
+                }
+                None
+            }
+            Tool::Object => {
+                if !space_held(&ctx) && !self.panning {
+                    object::input(
+                        &ctx,
+                        &response,
+                        self.view,
+                        canvas,
+                        document,
+                        &mut self.object_drag,
+                        actions,
                     );
                 }
                 None
@@ -353,6 +373,9 @@ impl Canvas {
                 self.hover_image_pos,
                 margin,
             );
+        } else if self.tool == Tool::Object {
+            let drag = self.object_drag.zip(self.hover_image_pos);
+            object::draw(painter, view, canvas, document, drag);
         } else {
             draw_gesture(painter, self.tool_state.gesture(), |p| {
                 view.image_to_screen(canvas, Pos2::new(p.0, p.1))
