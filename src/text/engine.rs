@@ -109,30 +109,27 @@ pub struct TextReader {
     alphabet: Alphabet,
 }
 
-/// The folder with the text models: `$TOUCHUP_MODELS` if set, else `models/` beside the
-/// executable, else the repository's `assets/models`.
+/// The folder that has the text models: the first of [`crate::assets::model_dirs`] with the
+/// detector in it, else the first folder searched (where `TOUCHUP_MODELS` would point).
 pub fn model_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("TOUCHUP_MODELS") {
-        return PathBuf::from(dir);
+    let dirs = crate::assets::model_dirs();
+    match crate::assets::find_in(DETECTOR_FILE, &dirs) {
+        Ok(path) => path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        Err(_) => dirs.into_iter().next().unwrap_or_default(),
     }
-    if let Some(dir) = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|p| p.join("models")))
-        .filter(|d| d.join(DETECTOR_FILE).is_file())
-    {
-        return dir;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models")
 }
 
-fn load(dir: &Path, file: &'static str, keep: usize) -> Result<(Model, Vec<String>), TextError> {
-    let path = dir.join(file);
+fn load(path: &Path, file: &'static str, keep: usize) -> Result<(Model, Vec<String>), TextError> {
     if !path.is_file() {
-        return Err(TextError::ModelsMissing(dir.display().to_string(), file));
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        return Err(TextError::ModelsMissing(crate::assets::ModelMissing {
+            name: file.to_string(),
+            looked: vec![dir],
+        }));
     }
     let onnx = tract_onnx::onnx().with_ignore_value_info(true);
     let proto = onnx
-        .proto_model_for_path(&path)
+        .proto_model_for_path(path)
         .map_err(|e| TextError::Model(file, format!("{e:#}")))?;
     let characters = proto
         .metadata_props
@@ -154,20 +151,31 @@ fn load(dir: &Path, file: &'static str, keep: usize) -> Result<(Model, Vec<Strin
     ))
 }
 
-static READER: OnceLock<Result<TextReader, String>> = OnceLock::new();
+static READER: OnceLock<Result<TextReader, TextError>> = OnceLock::new();
 
-/// The process's text reader, loaded from [`model_dir`] on the first call (about a second;
-/// blocks: call it off the UI thread). Later calls return it at once; a failure is remembered.
+/// The process's text reader, loaded on the first call from the folders of
+/// [`crate::assets::model_path`] (about a second; blocks: call it off the UI thread). Later
+/// calls return it at once; a failure is remembered.
 pub fn reader() -> Result<&'static TextReader, TextError> {
     READER
-        .get_or_init(|| TextReader::load(&model_dir()).map_err(|e| e.to_string()))
+        .get_or_init(|| {
+            let find = |file| crate::assets::model_path(file).map_err(TextError::ModelsMissing);
+            find(DETECTOR_FILE)
+                .and_then(|detector| Ok((detector, find(RECOGNISER_FILE)?)))
+                .and_then(|(detector, recogniser)| TextReader::load_files(&detector, &recogniser))
+        })
         .as_ref()
-        .map_err(|e| TextError::Model("text models", e.clone()))
+        .map_err(Clone::clone)
 }
 
 impl TextReader {
     /// Loads both models from `dir` (normally use [`reader`]).
     pub fn load(dir: &Path) -> Result<Self, TextError> {
+        Self::load_files(&dir.join(DETECTOR_FILE), &dir.join(RECOGNISER_FILE))
+    }
+
+    /// Loads the detector and the recogniser from these two files.
+    pub fn load_files(detector: &Path, recogniser: &Path) -> Result<Self, TextError> {
         let started = std::time::Instant::now();
         // The detector's large matrix products are split over every core.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -181,8 +189,8 @@ impl TextReader {
                 Err(e) => tracing::warn!("text models run on one thread: {e}"),
             }
         }
-        let (detector, _) = load(dir, DETECTOR_FILE, 4)?;
-        let (recogniser, characters) = load(dir, RECOGNISER_FILE, 16)?;
+        let (detector, _) = load(detector, DETECTOR_FILE, 4)?;
+        let (recogniser, characters) = load(recogniser, RECOGNISER_FILE, 16)?;
         if characters.is_empty() {
             return Err(TextError::Model(
                 RECOGNISER_FILE,
