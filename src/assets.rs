@@ -36,7 +36,12 @@ pub struct ModelMissing {
 fn missing_message(name: &str, looked: &[PathBuf]) -> String {
     let mut message = format!("the model {name} is not installed; looked in ");
     for (i, dir) in looked.iter().enumerate() {
-        let _ = write!(message, "{}{}", if i > 0 { ", " } else { "" }, dir.display());
+        let _ = write!(
+            message,
+            "{}{}",
+            if i > 0 { ", " } else { "" },
+            dir.display()
+        );
     }
     message.push_str(" (TOUCHUP_MODELS names a folder to look in first)");
     message

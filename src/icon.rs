@@ -156,9 +156,15 @@ mod tests {
         assert_eq!(icon.get_pixel(32, 4)[3], 255, "top edge of the tile");
         // The board is cream in the middle between the two lines of lettering.
         let board = icon.get_pixel(32, 28);
-        assert!(board[0] > 200 && board[1] > 200 && board[2] > 170, "{board:?}");
+        assert!(
+            board[0] > 200 && board[1] > 200 && board[2] > 170,
+            "{board:?}"
+        );
         // The fresh lettering is orange-red.
         let fresh = icon.get_pixel(22, 33);
-        assert!(fresh[0] > 200 && fresh[1] < 120 && fresh[2] < 80, "{fresh:?}");
+        assert!(
+            fresh[0] > 200 && fresh[1] < 120 && fresh[2] < 80,
+            "{fresh:?}"
+        );
     }
 }

@@ -57,9 +57,12 @@ fn the_desktop_entry_opens_every_photo_type_with_the_app_id_and_icon() {
     for format in ["jpeg", "png", "webp", "bmp", "gif", "tiff"] {
         let m = format!("image/{format}");
         assert!(mime.contains(&m.as_str()), "{m} missing from {mime:?}");
-        let sample = image::ImageFormat::from_mime_type(&m)
-            .unwrap_or_else(|| panic!("image knows no {m}"));
-        assert!(sample.reading_enabled(), "{m}: the image crate cannot read it");
+        let sample =
+            image::ImageFormat::from_mime_type(&m).unwrap_or_else(|| panic!("image knows no {m}"));
+        assert!(
+            sample.reading_enabled(),
+            "{m}: the image crate cannot read it"
+        );
     }
 }
 
