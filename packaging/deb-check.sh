@@ -66,7 +66,11 @@ cleanup() {
     rm -rf "$scratch"
 }
 trap cleanup EXIT
-dpkg -i "$deb"
+if ! dpkg -i "$deb"; then
+    # The window's libraries (Depends) may be missing on a bare machine: let apt add them.
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --fix-broken --no-install-recommends
+fi
 for f in /usr/bin/touchup /usr/share/applications/touchup.desktop \
     /usr/share/metainfo/app.touchup.touchup.metainfo.xml \
     /usr/share/icons/hicolor/256x256/apps/touchup.png \
