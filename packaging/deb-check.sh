@@ -9,13 +9,13 @@
 # Needs root (dpkg -i, unshare -m). Installs what is missing: cargo-deb from crates.io,
 # desktop-file-utils and appstream from Debian.
 #
-#   packaging/deb-check.sh            # builds with the `dist` profile (LTO; see benches/README.md)
-#   DEB_PROFILE=release packaging/deb-check.sh
+#   packaging/deb-check.sh            # builds with the release profile (cargo-deb strips it)
+#   DEB_PROFILE=dist packaging/deb-check.sh   # fat LTO (Cargo.toml [profile.dist])
 #   DEB_FILE=target/debian/touchup_0.1.0-1_amd64.deb packaging/deb-check.sh   # no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd -P)
-profile=${DEB_PROFILE:-dist}
+profile=${DEB_PROFILE:-release}
 
 step() { printf '\n== %s\n' "$*"; }
 fail() {
