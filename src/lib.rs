@@ -2,10 +2,12 @@
 //! and inpaints offline lives here and is tested without a window. The GUI (`ui`) is a thin
 //! face over it; nothing outside `ui` imports `ui`.
 
+pub mod assets;
 pub mod compare;
 pub mod demo;
 pub mod edit;
 pub mod fonts;
+pub mod icon;
 pub mod imageio;
 pub mod jobs;
 pub mod local;

@@ -30,20 +30,18 @@ pub enum ModelError {
     Run { file: &'static str, why: String },
 }
 
-/// The folder with the models: `$TOUCHUP_MODELS` if set, else `models/` beside the executable
-/// when it holds `probe`, else the repository's `assets/models`.
+/// The folder with the models: the first folder of [`crate::assets::model_dirs`] (the
+/// documented search order, `$TOUCHUP_MODELS` first) that holds `probe`, else the first folder
+/// searched (what a "missing" message then names).
 pub fn model_dir(probe: &str) -> PathBuf {
-    if let Some(dir) = std::env::var_os("TOUCHUP_MODELS") {
-        return PathBuf::from(dir);
+    match crate::assets::model_path(probe) {
+        Ok(path) => path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        Err(missing) => missing
+            .looked
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models")),
     }
-    if let Some(dir) = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|p| p.join("models")))
-        .filter(|d| d.join(probe).is_file())
-    {
-        return dir;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models")
 }
 
 /// Splits tract's large matrix products over every core (once per process; later calls do

@@ -34,7 +34,12 @@ const DETECT_STEP: u32 = 128;
 impl From<ModelError> for TextError {
     fn from(e: ModelError) -> Self {
         match e {
-            ModelError::Missing { dir, file } => TextError::ModelsMissing(dir, file),
+            ModelError::Missing { dir, file } => {
+                TextError::ModelsMissing(crate::assets::ModelMissing {
+                    name: file.to_string(),
+                    looked: vec![PathBuf::from(dir)],
+                })
+            }
             ModelError::Damaged { file, why, .. } => TextError::Model(file, why),
             ModelError::Run { why, .. } => TextError::Run(why),
         }
@@ -73,25 +78,37 @@ pub fn model_dir() -> PathBuf {
     crate::models::model_dir(DETECTOR_FILE)
 }
 
-static READER: OnceLock<Result<TextReader, String>> = OnceLock::new();
+static READER: OnceLock<Result<TextReader, TextError>> = OnceLock::new();
 
-/// The process's text reader, loaded from [`model_dir`] on the first call (about a second;
-/// blocks: call it off the UI thread). Later calls return it at once; a failure is remembered.
+/// The process's text reader, loaded on the first call from the folders of
+/// [`crate::assets::model_path`] (about a second; blocks: call it off the UI thread). Later
+/// calls return it at once; a failure is remembered.
 pub fn reader() -> Result<&'static TextReader, TextError> {
     READER
-        .get_or_init(|| TextReader::load(&model_dir()).map_err(|e| e.to_string()))
+        .get_or_init(|| {
+            let find = |file| crate::assets::model_path(file).map_err(TextError::ModelsMissing);
+            find(DETECTOR_FILE)
+                .and_then(|detector| Ok((detector, find(RECOGNISER_FILE)?)))
+                .and_then(|(detector, recogniser)| TextReader::load_files(&detector, &recogniser))
+        })
         .as_ref()
-        .map_err(|e| TextError::Model("text models", e.clone()))
+        .map_err(Clone::clone)
 }
 
 impl TextReader {
     /// Loads both models from `dir` (normally use [`reader`]).
     pub fn load(dir: &Path) -> Result<Self, TextError> {
+        Self::load_files(&dir.join(DETECTOR_FILE), &dir.join(RECOGNISER_FILE))
+    }
+
+    /// Loads the detector and the recogniser from these two files.
+    pub fn load_files(detector: &Path, recogniser: &Path) -> Result<Self, TextError> {
         let started = std::time::Instant::now();
         // The detector's large matrix products are split over every core.
         crate::models::use_all_cores();
-        let (detector, _) = Model::load(dir, DETECTOR_FILE, 4)?;
-        let (recogniser, metadata) = Model::load(dir, RECOGNISER_FILE, 16)?;
+        let dir_of = |p: &Path| p.parent().map(Path::to_path_buf).unwrap_or_default();
+        let (detector, _) = Model::load(&dir_of(detector), DETECTOR_FILE, 4)?;
+        let (recogniser, metadata) = Model::load(&dir_of(recogniser), RECOGNISER_FILE, 16)?;
         let characters: Vec<String> = metadata
             .iter()
             .find(|(k, _)| k == "character")
