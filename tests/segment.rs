@@ -358,7 +358,9 @@ fn cli_object_points_exclusions_and_boxes_in_order() {
     );
     assert!(!bad.exists());
 
-    // No models where TOUCHUP_MODELS points: the folder and the file are named.
+    // TOUCHUP_MODELS is the first folder searched, not the only one (assets::model_dirs): an
+    // empty one falls through to the next folder that holds the models. (The message for a
+    // model found nowhere, naming every folder, is tested in assets and models.)
     let empty = tempfile::tempdir().expect("temp dir");
     let run = run_cli(
         &[
@@ -372,11 +374,10 @@ fn cli_object_points_exclusions_and_boxes_in_order() {
         ],
         Some(empty.path()),
     );
-    assert!(!run.status.success());
-    let err = String::from_utf8_lossy(&run.stderr);
     assert!(
-        err.contains(&empty.path().display().to_string()) && err.contains(segment::ENCODER_FILE),
-        "{err}"
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
     );
 }
 
