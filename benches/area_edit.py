@@ -172,6 +172,7 @@ def main():
               f"RUNWARE_API_KEY={KEY}", flush=True)
         server.serve_forever()
     folder = args.dir or tempfile.mkdtemp(prefix="area-edit-")
+    os.makedirs(folder, exist_ok=True)
     make_inputs(folder)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
