@@ -100,8 +100,8 @@ fn edge_step(original: &RgbaImage, result: &RgbaImage, marked: &Marked, mask: &M
                 result.get_pixel(x as u32, y as u32),
                 original.get_pixel(x as u32, y as u32),
             );
-            for c in 0..3 {
-                sum[c] += f64::from(d[c]);
+            for (s, v) in sum.iter_mut().zip(d) {
+                *s += f64::from(v);
             }
             n += 1;
         }
@@ -159,9 +159,9 @@ pub fn match_colours(
                 original.get_pixel(x as u32, y as u32),
             );
             let i = (y / cell) * gw + x / cell;
-            for c in 0..3 {
-                sums[i][c] += f64::from(d[c]);
-                total[c] += f64::from(d[c]);
+            for (c, v) in d.into_iter().enumerate() {
+                sums[i][c] += f64::from(v);
+                total[c] += f64::from(v);
             }
             counts[i] += 1;
             total_n += 1;
@@ -203,8 +203,8 @@ pub fn match_colours(
                 let mut acc = [0f32; 3];
                 let mut n = 0f32;
                 let mut add = |j: usize| {
-                    for c in 0..3 {
-                        acc[c] += field[j][c];
+                    for (a, v) in acc.iter_mut().zip(field[j]) {
+                        *a += v;
                     }
                     n += 1.0;
                 };
@@ -221,9 +221,8 @@ pub fn match_colours(
                     add(i + gw);
                 }
                 if n > 0.0 {
-                    for c in 0..3 {
-                        let target = acc[c] / n;
-                        field[i][c] += 1.8 * (target - field[i][c]);
+                    for (v, a) in field[i].iter_mut().zip(acc) {
+                        *v += 1.8 * (a / n - *v);
                     }
                 }
             }
@@ -257,8 +256,8 @@ pub fn match_colours(
                 (y as f32 + 0.5) / cell as f32 - 0.5,
             );
             let p = out.get_pixel_mut(x as u32, y as u32);
-            for c in 0..3 {
-                p[c] = (f32::from(p[c]) - f[c]).round().clamp(0.0, 255.0) as u8;
+            for (ch, fc) in p.0.iter_mut().zip(f) {
+                *ch = (f32::from(*ch) - fc).round().clamp(0.0, 255.0) as u8;
             }
         }
     }
