@@ -41,6 +41,10 @@ pub struct Canvas {
     /// Space is held: the primary button pans instead of painting.
     panning: bool,
     pub hover_image_pos: Option<Pos2>,
+    /// Wheel zooming, with its stop at 100 %.
+    wheel: view::WheelZoom,
+    /// A photo is being opened ("Opening big.jpg…"), set by the App each frame.
+    pub opening: Option<String>,
 }
 
 impl Default for Canvas {
@@ -55,6 +59,8 @@ impl Default for Canvas {
             rect: Rect::NOTHING,
             panning: false,
             hover_image_pos: None,
+            wheel: view::WheelZoom::default(),
+            opening: None,
         }
     }
 }
@@ -73,6 +79,21 @@ fn space_held(ctx: &egui::Context) -> bool {
 }
 
 impl Canvas {
+    /// Whether the view is set for the photo shown (it is fitted at the first frame that
+    /// draws the photo): until then the zoom is not worth a readout.
+    pub fn view_ready(&self) -> bool {
+        !self.fit_pending
+    }
+
+    /// Where `1` zooms to 100 %: the pointer when it is over the photo's canvas, else the
+    /// canvas centre.
+    pub fn zoom_anchor(&self) -> Pos2 {
+        self.hover_image_pos
+            .map(|p| self.view.image_to_screen(self.rect, p))
+            .filter(|p| self.rect.contains(*p))
+            .unwrap_or(self.rect.center())
+    }
+
     /// Where the canvas was drawn in the last frame (screen points).
     pub fn rect(&self) -> Rect {
         self.rect
@@ -102,13 +123,21 @@ impl Canvas {
         painter.rect_filled(canvas, 0.0, Color32::from_gray(38));
         let ctx = ui.ctx().clone();
         let Some(size) = document.current().map(|d| d.size()) else {
-            painter.text(
-                canvas.center(),
-                egui::Align2::CENTER_CENTER,
-                "Open an image (Ctrl+O) or drop one here",
-                egui::FontId::proportional(18.0),
-                Color32::GRAY,
-            );
+            // While a photo is being opened, say so (a large one takes a while), rather than
+            // invite opening one.
+            let text = match &self.opening {
+                Some(what) => what.clone(),
+                None => "Open an image (Ctrl+O) or drop one here".to_string(),
+            };
+            let at = egui::Rect::from_center_size(canvas.center(), egui::vec2(canvas.width(), 40.0));
+            let label = egui::RichText::new(text).size(18.0).color(Color32::GRAY);
+            ui.put(at, egui::Label::new(label).selectable(false));
+            if self.opening.is_some() {
+                ui.put(
+                    egui::Rect::from_center_size(canvas.center() + egui::vec2(0.0, 36.0), egui::vec2(24.0, 24.0)),
+                    egui::Spinner::new(),
+                );
+            }
             return;
         };
         document.ensure_textures(&ctx);
@@ -155,9 +184,9 @@ impl Canvas {
         if let Some(hover) = response.hover_pos() {
             let (scroll, zoom) = ctx.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
             let factor = zoom * (scroll / 200.0).exp();
-            if (factor - 1.0).abs() > 1e-4 {
-                self.view.zoom_at(canvas, hover, factor);
-            }
+            let ppp = ctx.pixels_per_point();
+            self.wheel
+                .apply(&mut self.view, canvas, hover, factor, ppp);
         }
         let space = space_held(ctx);
         if response.dragged_by(egui::PointerButton::Middle)
