@@ -454,7 +454,7 @@ fn a_refused_connection_says_where_nothing_answers_and_is_not_retried() {
         .port();
     let dir = folder_with_inputs();
     let url = format!("http://127.0.0.1:{port}/v1");
-    let o = touchup(dir.path(), Some(&url), Some(KEY), BASIC);
+    let o = touchup(dir.path(), Some(&url), Some(KEY), &BASIC);
     assert!(!o.status.success());
     let err = stderr(&o);
     assert!(

@@ -4,7 +4,7 @@
 
 use egui::{Color32, ColorImage, Key, Modifiers, TextureHandle, TextureOptions, Vec2};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use touchup::compare::OutsideFigures;
 use touchup::ui::results::compare::{
     CompareAction, CompareInputs, CompareMode, CompareView, ResultTextures,
@@ -379,6 +379,7 @@ fn one_goes_to_100_percent_at_the_pointer_and_the_wheel_stops_there() {
     let readout = h
         .query_by_label_contains("Zoom ")
         .expect("a zoom readout")
+        .accesskit_node()
         .label()
         .unwrap_or_default();
     assert_eq!(

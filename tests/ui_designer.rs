@@ -140,8 +140,12 @@ fn a_swipe_divider_drags_in_the_app_and_the_photo_stays_put() {
     let pane = h.state().results.compare_view.pane_rects()[0];
     let before = h.state().results.compare_view.swipe;
     let view_before = h.state().results.compare_view.view;
-    // Grab the handle's knob a little off the line, as a hand does.
-    let start = Pos2::new(pane.left() + before * pane.width() + 8.0, pane.center().y + 6.0);
+    // Grab the knob (drawn 11 points wide either side) 10 points off the line, as a hand
+    // does.
+    let start = Pos2::new(
+        pane.left() + before * pane.width() + 10.0,
+        pane.center().y + 5.0,
+    );
     h.drag_at(start);
     h.run_steps(1);
     for i in 1..=6 {

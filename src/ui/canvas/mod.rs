@@ -184,9 +184,9 @@ impl Canvas {
         if let Some(hover) = response.hover_pos() {
             let (scroll, zoom) = ctx.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
             let factor = zoom * (scroll / 200.0).exp();
-            let ppp = ctx.pixels_per_point();
+            let (ppp, now) = (ctx.pixels_per_point(), ctx.input(|i| i.time));
             self.wheel
-                .apply(&mut self.view, canvas, hover, factor, ppp);
+                .apply(&mut self.view, canvas, hover, factor, ppp, now);
         }
         let space = space_held(ctx);
         if response.dragged_by(egui::PointerButton::Middle)

@@ -111,21 +111,28 @@ pub fn zoom_readout(percent: f32) -> String {
     }
 }
 
-/// Turns wheel and pinch zooming into view changes with a detent at 100 %: a zoom that would
-/// cross actual size stops exactly on it, and the next bit of wheel in either direction is
-/// absorbed (about one wheel notch), so a designer can always land on 100 % with the wheel,
-/// whatever the wheel's step.
+/// Turns wheel and pinch zooming into view changes with a stop at 100 %: a zoom that would
+/// cross actual size stops exactly on it, and the rest of that wheel movement is absorbed
+/// (up to three wheel notches while the wheel keeps turning, one after a pause), so a designer
+/// can always land on 100 % with the wheel, whatever the wheel's step.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct WheelZoom {
     /// How much zoom (natural log of the factor) still to absorb while parked at 100 %.
     held: f32,
+    /// When the wheel last moved (egui's input time, seconds).
+    last: f64,
 }
 
 impl WheelZoom {
-    /// About one wheel notch (egui: 40 points per line, zoom e^(delta/200)).
-    const DETENT: f32 = 0.25;
+    /// egui turns a wheel notch into 40 points and the views zoom by e^(points/200): one
+    /// notch is 0.2 in these units.
+    const NOTCH: f32 = 0.2;
+    /// Absorbed at 100 % while the wheel keeps turning (a fast wheel's momentum).
+    const DETENT: f32 = 3.0 * Self::NOTCH;
+    /// After this long without wheel input, one notch leaves 100 %.
+    const PAUSE: f64 = 0.35;
 
-    /// Applies a wheel/pinch `factor` at `anchor` to `view`.
+    /// Applies a wheel/pinch `factor` at `anchor` to `view`; `now` is the input time.
     pub fn apply(
         &mut self,
         view: &mut View,
@@ -133,14 +140,19 @@ impl WheelZoom {
         anchor: Pos2,
         factor: f32,
         pixels_per_point: f32,
+        now: f64,
     ) {
         if !factor.is_finite() || factor <= 0.0 || (factor - 1.0).abs() <= 1e-4 {
             return;
         }
+        let paused = now - self.last > Self::PAUSE;
+        self.last = now;
         let actual = 1.0 / pixels_per_point.max(0.1);
         let at_actual = (view.zoom - actual).abs() <= actual * 1e-4;
         if !at_actual {
             self.held = 0.0;
+        } else if paused {
+            self.held = self.held.min(Self::NOTCH * 0.5);
         }
         let mut step = factor.ln();
         if at_actual && self.held > 0.0 {
@@ -154,7 +166,8 @@ impl WheelZoom {
             return;
         }
         let target = view.zoom * step.exp();
-        let crosses = (view.zoom < actual && target > actual) || (view.zoom > actual && target < actual);
+        let crosses =
+            (view.zoom < actual && target > actual) || (view.zoom > actual && target < actual);
         if crosses {
             view.set_zoom_at(canvas, anchor, actual);
             self.held = Self::DETENT;
@@ -198,8 +211,9 @@ mod tests {
                 let mut w = WheelZoom::default();
                 let anchor = Pos2::new(200.0, 150.0);
                 let mut seen = Vec::new();
-                for _ in 0..20 {
-                    w.apply(&mut v, canvas(), anchor, (dir * notch).exp(), 1.0);
+                // A wheel turned steadily, one step every 0.1 s.
+                for i in 0..30 {
+                    w.apply(&mut v, canvas(), anchor, (dir * notch).exp(), 1.0, i as f64 * 0.1);
                     seen.push(v.readout(1.0));
                 }
                 assert!(
@@ -211,6 +225,24 @@ mod tests {
                 assert!(if dir > 0.0 { last > 100.0 } else { last < 100.0 }, "{seen:?}");
             }
         }
+    }
+
+    #[test]
+    fn after_a_pause_one_notch_leaves_100_percent() {
+        let mut v = View {
+            zoom: 0.9,
+            offset: Vec2::ZERO,
+        };
+        let mut w = WheelZoom::default();
+        let anchor = Pos2::new(100.0, 100.0);
+        w.apply(&mut v, canvas(), anchor, 0.3f32.exp(), 1.0, 1.0);
+        assert_eq!(v.readout(1.0), "100 %");
+        // The rest of a fast wheel's movement is absorbed...
+        w.apply(&mut v, canvas(), anchor, 0.2f32.exp(), 1.0, 1.02);
+        assert_eq!(v.readout(1.0), "100 %");
+        // ...and after a pause, one notch goes on.
+        w.apply(&mut v, canvas(), anchor, 0.2f32.exp(), 1.0, 2.0);
+        assert!(v.percent(1.0) > 105.0, "{}", v.readout(1.0));
     }
 
     #[test]

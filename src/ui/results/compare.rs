@@ -156,6 +156,11 @@ impl Default for CompareView {
     }
 }
 
+/// How far either side of the swipe line a press grabs the divider (points), and the radius of
+/// its knob: the grab area is wider than the knob.
+const DIVIDER_GRAB: f32 = 14.0;
+const DIVIDER_KNOB: f32 = 11.0;
+
 /// Full texture coordinates.
 const FULL_UV: Rect = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
 
@@ -607,13 +612,19 @@ impl CompareView {
         }
     }
 
-    /// The swipe divider: a draggable handle over the line at `x`.
+    /// The swipe divider's id (its drag must never pan the picture under it).
+    fn divider_id(ui: &egui::Ui) -> egui::Id {
+        ui.scope_id().with("swipe-divider")
+    }
+
+    /// The swipe divider: a draggable handle over the line at `x`, as wide as its knob and
+    /// then some (a hand aiming at the knob lands a few pixels off the line).
     fn divider(&mut self, ui: &mut egui::Ui, pane: Rect, x: f32) {
         let handle = Rect::from_center_size(
             Pos2::new(x, pane.center().y),
-            Vec2::new(16.0, pane.height()),
+            Vec2::new(2.0 * DIVIDER_GRAB, pane.height()),
         );
-        let response = ui.interact(handle, ui.scope_id().with("swipe-divider"), Sense::drag());
+        let response = ui.interact(handle, Self::divider_id(ui), Sense::drag());
         let value = self.swipe as f64;
         response.widget_info(|| {
             let mut info = WidgetInfo::labeled(Role::Slider, true, "Swipe divider");
@@ -639,7 +650,7 @@ impl CompareView {
             [Pos2::new(x, pane.top()), Pos2::new(x, pane.bottom())],
             Stroke::new(if active { 3.0 } else { 2.0 }, colour),
         );
-        painter.circle_filled(Pos2::new(x, pane.center().y), 9.0, colour);
+        painter.circle_filled(Pos2::new(x, pane.center().y), DIVIDER_KNOB, colour);
         if active {
             ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
         }
@@ -651,10 +662,12 @@ impl CompareView {
         if let Some(hover) = response.hover_pos() {
             let (scroll, zoom) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
             let factor = zoom * (scroll / 200.0).exp();
-            let ppp = ui.ctx().pixels_per_point();
-            self.wheel.apply(&mut self.view, pane, hover, factor, ppp);
+            let (ppp, now) = (ui.ctx().pixels_per_point(), ui.input(|i| i.time));
+            self.wheel.apply(&mut self.view, pane, hover, factor, ppp, now);
         }
-        if response.dragged() {
+        // Not while the swipe divider is held: its drag moves the divider only.
+        let divider_held = ui.ctx().dragged_id() == Some(Self::divider_id(ui));
+        if response.dragged() && !divider_held {
             self.view.pan(response.drag_delta());
         }
         if self.view != before {

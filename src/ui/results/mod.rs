@@ -125,7 +125,9 @@ impl Results {
         self.batch += 1;
         self.edit_id = None;
         self.comparing = false;
-        self.compare_view = CompareView::new();
+        // The layout chosen stays; the next results are fitted afresh.
+        self.compare_view.selected = 0;
+        self.compare_view.request_fit();
         if self.recompositing > 0 {
             self.recompositing = 0;
             status.done();
