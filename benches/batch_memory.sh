@@ -4,7 +4,7 @@
 # Usage: bash benches/batch_memory.sh [N...]   (default: 1 5 20 100); needs a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=target/release/touchup
+bin=${TOUCHUP_BIN:-target/release/touchup}
 [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -290,7 +290,7 @@ fn mask_all_text_leaves_out_low_confidence_pictograms() {
 fn submit_with_no_prompt_and_no_mask_reports_both_beside_their_fields() {
     let mut h = editor();
     // A newcomer is told what to do first.
-    assert!(h.query_by_label_contains("Start here: paint over").is_some());
+    h.get_by_label(touchup::ui::edit_panel::form::START_HINT);
     h.get_by_label("Submit").click();
     h.run_steps(2);
     let errors = &h.state().edit.form.errors;
@@ -313,7 +313,10 @@ fn submit_with_no_prompt_and_no_mask_reports_both_beside_their_fields() {
         h.query_by_label(touchup::ui::edit_panel::form::EMPTY_MASK_PROBLEM)
             .is_none()
     );
-    assert!(h.query_by_label_contains("Start here: paint over").is_none());
+    assert!(
+        h.query_by_label(touchup::ui::edit_panel::form::START_HINT)
+            .is_none()
+    );
 }
 
 #[test]

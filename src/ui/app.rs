@@ -368,6 +368,16 @@ impl eframe::App for App {
                         .as_deref()
                         .filter(|b| b.starts_with("Opening ") || b.starts_with("Reading the clipboard"))
                         .map(str::to_string);
+                    let form = &self.edit.form;
+                    self.canvas.hint = form.mask_empty.then(|| {
+                        use super::edit_panel::form::{EMPTY_MASK_PROBLEM, START_HINT};
+                        let problem = form
+                            .errors
+                            .iter()
+                            .any(|e| e.field == crate::edit::Field::MaskImage);
+                        let text = if problem { EMPTY_MASK_PROBLEM } else { START_HINT };
+                        (text.to_string(), problem)
+                    });
                     self.canvas
                         .ui(ui, &mut self.document, &self.settings, &mut queue);
                 }

@@ -45,6 +45,9 @@ pub struct Canvas {
     wheel: view::WheelZoom,
     /// A photo is being opened ("Opening big.jpg…"), set by the App each frame.
     pub opening: Option<String>,
+    /// A line at the foot of the canvas, set by the App each frame: what to do first, or
+    /// (`true`) the problem Submit found with the mask.
+    pub hint: Option<(String, bool)>,
 }
 
 impl Default for Canvas {
@@ -61,6 +64,7 @@ impl Default for Canvas {
             hover_image_pos: None,
             wheel: view::WheelZoom::default(),
             opening: None,
+            hint: None,
         }
     }
 }
@@ -177,6 +181,41 @@ impl Canvas {
             }
         };
         self.draw(&ctx, &painter, &response, canvas, document, settings, brush);
+        self.hint_ui(ui, canvas);
+    }
+
+    /// The hint or mask problem at the foot of the canvas (hover-only: painting goes on
+    /// under it).
+    fn hint_ui(&self, ui: &mut egui::Ui, canvas: Rect) {
+        let Some((text, problem)) = &self.hint else {
+            return;
+        };
+        let width = (canvas.width() - 40.0).clamp(100.0, 640.0);
+        let (fg, bg) = if *problem {
+            (Color32::WHITE, Color32::from_rgba_unmultiplied(150, 30, 20, 225))
+        } else {
+            (Color32::WHITE, Color32::from_black_alpha(190))
+        };
+        let rect = Rect::from_center_size(
+            egui::pos2(canvas.center().x, canvas.bottom() - 44.0),
+            egui::vec2(width, 56.0),
+        );
+        let mut child = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(rect)
+                .layout(egui::Layout::bottom_up(egui::Align::Center)),
+        );
+        egui::Frame::new()
+            .fill(bg)
+            .corner_radius(4.0)
+            .inner_margin(6.0)
+            .show(&mut child, |ui| {
+                ui.add(
+                    egui::Label::new(egui::RichText::new(text.as_str()).color(fg))
+                        .wrap()
+                        .selectable(false),
+                );
+            });
     }
 
     /// Zoom at the pointer (wheel, pinch) and pan (Space+drag, middle-drag).

@@ -62,9 +62,14 @@ pub struct FormState {
     pub mask_empty: bool,
 }
 
-/// What Submit says about an empty mask, above the prompt.
+/// What Submit says about an empty mask (on the canvas, and in the form's message).
 pub const EMPTY_MASK_PROBLEM: &str =
     "Paint over the part of the photo to change first: the mask is empty.";
+
+/// What a newcomer is told to do first, on the canvas while nothing is masked.
+pub const START_HINT: &str = "Start here: paint over what to change (Brush, B), or choose the \
+     Text tool (T) and click a line of lettering; then describe the change on the right and \
+     press Submit.";
 
 /// Fields the App supplies from the editor rather than the form.
 fn from_editor(field: Field) -> bool {
@@ -199,23 +204,11 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
     // Before the prompt's text field sees the keys (it would take Enter as a new line).
     let submit_key = ui.input_mut(|i| i.consume_shortcut(&SHORTCUT_SUBMIT));
 
-    if state.mask_empty {
-        // What to do first, for someone who has never used the editor.
-        ui.add(
-            egui::Label::new(
-                RichText::new(
-                    "Start here: paint over what to change on the photo (Brush, B), or choose \
-                     the Text tool (T) and click a line of lettering. Then describe the change \
-                     below and press Submit.",
-                )
-                .weak(),
-            )
-            .wrap(),
-        );
-    } else {
+    // The empty mask is said on the canvas (where the mask is made), so the form never
+    // shifts under the pointer; painting clears it.
+    if !state.mask_empty {
         state.errors.retain(|e| e.field != Field::MaskImage);
     }
-    show_errors(ui, &state.errors, Field::MaskImage);
 
     // Prompt with a live count.
     let prompt_label = ui.label("Prompt");
