@@ -154,6 +154,24 @@ fn load(dir: &Path, file: &'static str, keep: usize) -> Result<(Model, Vec<Strin
     ))
 }
 
+/// How many optimised plans each model keeps (detector, recogniser), least recently used
+/// dropped first. `TOUCHUP_TEXT_PLANS=DET,REC` overrides it (for measuring).
+fn plan_cache_sizes() -> (usize, usize) {
+    let default = (DETECTOR_PLANS, RECOGNISER_PLANS);
+    std::env::var("TOUCHUP_TEXT_PLANS")
+        .ok()
+        .and_then(|v| {
+            let (d, r) = v.split_once(',')?;
+            Some((d.trim().parse().ok()?, r.trim().parse().ok()?))
+        })
+        .map(|(d, r): (usize, usize)| (d.max(1), r.max(1)))
+        .unwrap_or(default)
+}
+
+/// Plans kept per model (see benches/README.md, "Memory of local edits").
+const DETECTOR_PLANS: usize = 4;
+const RECOGNISER_PLANS: usize = 16;
+
 static READER: OnceLock<Result<TextReader, String>> = OnceLock::new();
 
 /// The process's text reader, loaded from [`model_dir`] on the first call (about a second;
@@ -181,8 +199,9 @@ impl TextReader {
                 Err(e) => tracing::warn!("text models run on one thread: {e}"),
             }
         }
-        let (detector, _) = load(dir, DETECTOR_FILE, 4)?;
-        let (recogniser, characters) = load(dir, RECOGNISER_FILE, 16)?;
+        let (keep_det, keep_rec) = plan_cache_sizes();
+        let (detector, _) = load(dir, DETECTOR_FILE, keep_det)?;
+        let (recogniser, characters) = load(dir, RECOGNISER_FILE, keep_rec)?;
         if characters.is_empty() {
             return Err(TextError::Model(
                 RECOGNISER_FILE,
