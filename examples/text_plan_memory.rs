@@ -36,15 +36,28 @@ fn main() -> anyhow::Result<()> {
     let start = rss_mib();
     let reader = touchup::text::reader()?;
     let loaded = rss_mib();
-    println!("start {start:.0} MiB; models loaded {loaded:.0} MiB (+{:.0})", loaded - start);
+    println!(
+        "start {start:.0} MiB; models loaded {loaded:.0} MiB (+{:.0})",
+        loaded - start
+    );
     let script = touchup::text::Script::Latin;
     // Detector sizes: pictures whose padded detector inputs differ.
     let mut last = rss_mib();
-    for (w, h) in [(600, 400), (900, 300), (1200, 800), (400, 1200), (1600, 1000), (300, 300)] {
+    for (w, h) in [
+        (600, 400),
+        (900, 300),
+        (1200, 800),
+        (400, 1200),
+        (1600, 1000),
+        (300, 300),
+    ] {
         let img = picture(w, h, "OPEN", 60.0);
         reader.detect(&img)?;
         let now = rss_mib();
-        println!("detector plan for a {w}x{h} picture: {now:.0} MiB (+{:.0})", now - last);
+        println!(
+            "detector plan for a {w}x{h} picture: {now:.0} MiB (+{:.0})",
+            now - last
+        );
         last = now;
     }
     // Recogniser widths: lines of growing length (each padded width is one plan).
@@ -65,6 +78,9 @@ fn main() -> anyhow::Result<()> {
         );
         last = now;
     }
-    println!("total held beyond the loaded models: {:.0} MiB", rss_mib() - loaded);
+    println!(
+        "total held beyond the loaded models: {:.0} MiB",
+        rss_mib() - loaded
+    );
     Ok(())
 }

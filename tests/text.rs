@@ -406,7 +406,12 @@ fn cli_check_text_prints_the_lettering_and_lines_as_json() {
     ]);
     // Not every string reads exactly: exit 1, with the JSON still on stdout and the
     // misreadings on stderr, so scripts can gate on it.
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("7AN-3PM"));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
     assert_eq!(v["total"], 2);
@@ -485,7 +490,12 @@ fn cli_check_text_exits_0_only_when_every_string_is_exact() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
     assert_eq!(v["exact"], 1);
     let o = check("OPEN 7AM-4PM");
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
     assert_eq!(v["exact"], 0);
 }

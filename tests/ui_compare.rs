@@ -375,7 +375,10 @@ fn one_goes_to_100_percent_at_the_pointer_and_the_wheel_stops_there() {
     h.hover_at(pointer);
     h.run_steps(2);
     let fitted = h.state().compare.view.percent(ppp);
-    assert!(fitted > 100.0, "the small test picture is shown enlarged: {fitted}");
+    assert!(
+        fitted > 100.0,
+        "the small test picture is shown enlarged: {fitted}"
+    );
     // The readout says the zoom the view has.
     h.get_by_label(&format!("Zoom {}", h.state().compare.view.readout(ppp)));
     // Wheel towards 100 % in big steps (a fast wheel): it stops at exactly 100 %.

@@ -121,7 +121,11 @@ fn one_zooms_the_editor_to_100_percent_at_the_pointer() {
     h.key_press(Key::Num1);
     h.run_steps(2);
     let view = h.state().canvas.view;
-    assert!((view.zoom * ppp(&h) - 1.0).abs() < 1e-4, "zoom {}", view.zoom);
+    assert!(
+        (view.zoom * ppp(&h) - 1.0).abs() < 1e-4,
+        "zoom {}",
+        view.zoom
+    );
     let after = view.image_to_screen(canvas, under);
     assert!(
         (after - pointer).length() < 0.5,
@@ -187,7 +191,11 @@ fn one_zooms_the_compare_view_to_100_percent_at_the_pointer_with_a_readout() {
     h.key_press(Key::Num1);
     h.run_steps(2);
     let view = h.state().results.compare_view.view;
-    assert!((view.zoom * ppp(&h) - 1.0).abs() < 1e-4, "zoom {}", view.zoom);
+    assert!(
+        (view.zoom * ppp(&h) - 1.0).abs() < 1e-4,
+        "zoom {}",
+        view.zoom
+    );
     assert!((view.image_to_screen(pane, under) - pointer).length() < 0.5);
     h.get_by_label("Zoom 100 %");
     // F fits again, as on the mask canvas.
@@ -283,7 +291,16 @@ fn mask_all_text_leaves_out_low_confidence_pictograms() {
         combine: touchup::mask::Combine::Add,
     });
     h.run_steps(2);
-    assert!(h.state().document.current().unwrap().editor.mask().get(700, 120) > 0);
+    assert!(
+        h.state()
+            .document
+            .current()
+            .unwrap()
+            .editor
+            .mask()
+            .get(700, 120)
+            > 0
+    );
 }
 
 #[test]
@@ -395,7 +412,9 @@ fn a_photo_being_opened_says_so_on_the_canvas() {
         h.query_by_label_contains("Open an image").is_none(),
         "no invitation to open a photo while one opens"
     );
-    step_until(&mut h, "the photo to open", |a| a.document.current().is_some());
+    step_until(&mut h, "the photo to open", |a| {
+        a.document.current().is_some()
+    });
     assert!(h.query_by_label_contains("Opening large-street").is_none());
 }
 
@@ -451,7 +470,9 @@ fn the_jobs_time_column_is_in_view_and_a_reopened_photo_keeps_its_name() {
     );
 
     // Reopen it from the history: the photo keeps its name, the status keeps whole words.
-    step_until(&mut h, "the edit to be recorded", |a| a.history.edits.len() == 1);
+    step_until(&mut h, "the edit to be recorded", |a| {
+        a.history.edits.len() == 1
+    });
     let id = h.state().history.edits[0].id.clone();
     h.state_mut().command(Command::OpenDemo);
     h.run_steps(2);

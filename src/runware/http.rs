@@ -85,7 +85,10 @@ pub(super) fn classify(e: reqwest::Error) -> Failure {
     let (timeout, connect, redirect) = (e.is_timeout(), e.is_connect(), e.is_redirect());
     if connect && !timeout && is_refused(&e) {
         // Nothing listens there: retrying cannot help and nothing was sent.
-        let place = e.url().map(host_and_port).unwrap_or_else(|| "that address".into());
+        let place = e
+            .url()
+            .map(host_and_port)
+            .unwrap_or_else(|| "that address".into());
         return Failure {
             error: RunwareError::NothingAnswers(place),
             reach: Reach::NotSent,

@@ -287,7 +287,9 @@ fn run_command(app: &mut App, ctx: &egui::Context, command: Command) {
         Command::ZoomActual => {
             let rect = app.canvas.rect();
             let anchor = app.canvas.zoom_anchor();
-            app.canvas.view.actual_size(rect, anchor, ctx.pixels_per_point());
+            app.canvas
+                .view
+                .actual_size(rect, anchor, ctx.pixels_per_point());
         }
         Command::ZoomIn | Command::ZoomOut => {
             let rect = app.canvas.rect();
@@ -479,7 +481,12 @@ pub(crate) fn restore_edit(app: &mut App, ctx: &egui::Context, edit: crate::sess
     let name = record.settings[super::history_panel::PHOTO_NAME_KEY]
         .as_str()
         .map(str::to_string)
-        .unwrap_or_else(|| format!("photo of \u{201c}{}\u{201d}", super::status::short_prompt(&record.prompt, 30)));
+        .unwrap_or_else(|| {
+            format!(
+                "photo of \u{201c}{}\u{201d}",
+                super::status::short_prompt(&record.prompt, 30)
+            )
+        });
     load_work(
         app,
         Document::new(Arc::unwrap_or_clone(seed), name, None),

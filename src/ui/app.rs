@@ -366,7 +366,9 @@ impl eframe::App for App {
                         .status
                         .busy
                         .as_deref()
-                        .filter(|b| b.starts_with("Opening ") || b.starts_with("Reading the clipboard"))
+                        .filter(|b| {
+                            b.starts_with("Opening ") || b.starts_with("Reading the clipboard")
+                        })
                         .map(str::to_string);
                     let form = &self.edit.form;
                     self.canvas.hint = form.mask_empty.then(|| {
@@ -375,7 +377,11 @@ impl eframe::App for App {
                             .errors
                             .iter()
                             .any(|e| e.field == crate::edit::Field::MaskImage);
-                        let text = if problem { EMPTY_MASK_PROBLEM } else { START_HINT };
+                        let text = if problem {
+                            EMPTY_MASK_PROBLEM
+                        } else {
+                            START_HINT
+                        };
                         (text.to_string(), problem)
                     });
                     self.canvas

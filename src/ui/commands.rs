@@ -275,7 +275,10 @@ pub fn shortcut_sheet() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         Command::ZoomOut,
     ]);
     view.push(("Pan", "Space+drag, middle-drag".into()));
-    view.push(("Zoom at the pointer (stops at 100 %)", "Wheel, pinch".into()));
+    view.push((
+        "Zoom at the pointer (stops at 100 %)",
+        "Wheel, pinch".into(),
+    ));
     let key = |k: egui::Key| key_text(k).to_string();
     let mut compare = rows(&[Command::ToggleCompare]);
     for mode in CompareMode::ALL {

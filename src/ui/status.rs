@@ -79,10 +79,7 @@ impl StatusLine {
                     Some(z) => super::canvas::view::zoom_readout(z * 100.0),
                     None => "fitting…".to_string(),
                 };
-                ui.label(format!(
-                    "{} · {w}x{h} · {zoom} · mask {pct:.1} %",
-                    p.name
-                ));
+                ui.label(format!("{} · {w}x{h} · {zoom} · mask {pct:.1} %", p.name));
                 if let Some(pos) = p.pointer {
                     ui.label(format!("x {} y {}", pos.x.floor(), pos.y.floor()));
                 }

@@ -133,12 +133,16 @@ impl Canvas {
                 Some(what) => what.clone(),
                 None => "Open an image (Ctrl+O) or drop one here".to_string(),
             };
-            let at = egui::Rect::from_center_size(canvas.center(), egui::vec2(canvas.width(), 40.0));
+            let at =
+                egui::Rect::from_center_size(canvas.center(), egui::vec2(canvas.width(), 40.0));
             let label = egui::RichText::new(text).size(18.0).color(Color32::GRAY);
             ui.put(at, egui::Label::new(label).selectable(false));
             if self.opening.is_some() {
                 ui.put(
-                    egui::Rect::from_center_size(canvas.center() + egui::vec2(0.0, 36.0), egui::vec2(24.0, 24.0)),
+                    egui::Rect::from_center_size(
+                        canvas.center() + egui::vec2(0.0, 36.0),
+                        egui::vec2(24.0, 24.0),
+                    ),
                     egui::Spinner::new(),
                 );
             }
@@ -192,7 +196,10 @@ impl Canvas {
         };
         let width = (canvas.width() - 40.0).clamp(100.0, 640.0);
         let (fg, bg) = if *problem {
-            (Color32::WHITE, Color32::from_rgba_unmultiplied(150, 30, 20, 225))
+            (
+                Color32::WHITE,
+                Color32::from_rgba_unmultiplied(150, 30, 20, 225),
+            )
         } else {
             (Color32::WHITE, Color32::from_black_alpha(190))
         };

@@ -213,7 +213,14 @@ mod tests {
                 let mut seen = Vec::new();
                 // A wheel turned steadily, one step every 0.1 s.
                 for i in 0..30 {
-                    w.apply(&mut v, canvas(), anchor, (dir * notch).exp(), 1.0, i as f64 * 0.1);
+                    w.apply(
+                        &mut v,
+                        canvas(),
+                        anchor,
+                        (dir * notch).exp(),
+                        1.0,
+                        i as f64 * 0.1,
+                    );
                     seen.push(v.readout(1.0));
                 }
                 assert!(
@@ -222,7 +229,14 @@ mod tests {
                 );
                 // It does not stay there: the wheel goes on past 100 %.
                 let last = v.percent(1.0);
-                assert!(if dir > 0.0 { last > 100.0 } else { last < 100.0 }, "{seen:?}");
+                assert!(
+                    if dir > 0.0 {
+                        last > 100.0
+                    } else {
+                        last < 100.0
+                    },
+                    "{seen:?}"
+                );
             }
         }
     }

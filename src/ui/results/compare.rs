@@ -240,9 +240,8 @@ impl CompareView {
                 // At the pointer when it is over a pane (each pane shares the view), else at
                 // the first pane's centre.
                 let pointer = i.pointer.hover_pos();
-                let hovered = pointer.and_then(|p| {
-                    self.panes.iter().find(|r| r.contains(p)).map(|r| (*r, p))
-                });
+                let hovered = pointer
+                    .and_then(|p| self.panes.iter().find(|r| r.contains(p)).map(|r| (*r, p)));
                 if let Some((pane, anchor)) =
                     hovered.or(self.panes.first().map(|r| (*r, r.center())))
                 {
@@ -663,7 +662,8 @@ impl CompareView {
             let (scroll, zoom) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
             let factor = zoom * (scroll / 200.0).exp();
             let (ppp, now) = (ui.ctx().pixels_per_point(), ui.input(|i| i.time));
-            self.wheel.apply(&mut self.view, pane, hover, factor, ppp, now);
+            self.wheel
+                .apply(&mut self.view, pane, hover, factor, ppp, now);
         }
         // Not while the swipe divider is held: its drag moves the divider only.
         let divider_held = ui.ctx().dragged_id() == Some(Self::divider_id(ui));

@@ -543,7 +543,10 @@ impl Results {
             if let Some(f) = &entry.figures {
                 // Says which picture the figure is about; the warning colour only when the
                 // shown (and saved) picture itself changed outside the mask.
-                let text = format!("Outside the mask: {}", compare::figures_caption(f, outside_kept));
+                let text = format!(
+                    "Outside the mask: {}",
+                    compare::figures_caption(f, outside_kept)
+                );
                 let rich = if compare::outside_changed(f, outside_kept) {
                     egui::RichText::new(&text).color(ui.visuals().warn_fg_color)
                 } else {
