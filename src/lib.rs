@@ -10,6 +10,7 @@ pub mod imageio;
 pub mod jobs;
 pub mod local;
 pub mod mask;
+pub mod memory;
 pub mod output;
 pub mod runware;
 pub mod session;
