@@ -123,9 +123,6 @@ fn the_editor_never_writes_logs_shows_or_copies_the_key() {
         .apply("Rectangle", None, |m| m.fill_rect(308, 96, 920, 170, 255));
     h.state_mut().edit.form.request.prompt = "Replace the sign text with \"OPEN LATE\"".into();
     h.run_steps(2);
-    step_until(&mut h, "the seed to be prepared", |a| {
-        a.document.current().is_some_and(|d| d.seed_png.is_some())
-    });
     let mut shown = Vec::<String>::new();
 
     // A success: results saved, the edit recorded in the history.

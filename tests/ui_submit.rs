@@ -116,10 +116,6 @@ fn prepare(h: &mut Harness<'static, App>, prompt: &str) {
     h.run_steps(1);
     h.get_by_label("Prompt").type_text(prompt);
     h.run_steps(2);
-    // The seed PNG is encoded in the background when the photo opens.
-    step_until(h, "the seed to be prepared", |a| {
-        a.document.current().is_some_and(|d| d.seed_png.is_some())
-    });
 }
 
 /// Clicks Submit and steps until the edit has finished with results.
@@ -172,14 +168,24 @@ fn switching_keep_outside_pixels_reshows_the_results_already_received() {
     let mut h = app_against(&standin, out.path());
     prepare(&mut h, "A sign reading 'NORTH HALL' in gold");
     submit_and_wait(&mut h);
-    // (10, 10) is far outside the mask; the stand-in's pictures differ from the photo there.
-    let outside = |a: &App| {
-        let original = *a.document.current().unwrap().image.get_pixel(10, 10);
+    // A pixel outside the mask but inside the edit area (what was sent): the stand-in's
+    // pictures differ from the photo there.
+    let area = {
+        let a = h.state();
+        a.document
+            .edit_area(&a.settings.area)
+            .unwrap()
+            .unwrap()
+            .area
+    };
+    let (px, py) = (area.x + 2, area.y + 2);
+    let outside = move |a: &App| {
+        let original = *a.document.current().unwrap().image.get_pixel(px, py);
         let r = &a.results.entries[0];
         (
             original,
-            *r.shown.get_pixel(10, 10),
-            *r.image.get_pixel(10, 10),
+            *r.shown.get_pixel(px, py),
+            *r.image.get_pixel(px, py),
         )
     };
     let (original, shown, raw) = outside(h.state());
@@ -349,9 +355,14 @@ fn results_open_in_the_compare_view_with_their_outside_mask_figures() {
         );
         assert!(entry.heatmap.is_some());
     }
-    // A composited copy is saved beside the raw result.
+    // The result pasted into the photo is saved, with the engine's output beside it.
     let folder = result_folder(out.path());
-    assert!(folder.join("result-1-composited.png").exists());
+    assert!(folder.join("result-1.png").exists());
+    assert!(folder.join("result-1.raw.png").exists());
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("results.json")).unwrap())
+            .unwrap();
+    assert_eq!(index["engine"], "local");
     // "Save kept" needs a star first; Keep beside the result gives it one.
     h.state_mut().command(Command::SaveKept);
     h.run_steps(2);
@@ -414,7 +425,7 @@ fn results_open_in_the_compare_view_with_their_outside_mask_figures() {
 }
 
 #[test]
-fn a_photo_over_2048_px_is_offered_a_downscale_of_photo_and_mask_together() {
+fn a_photo_over_2048_px_is_sent_around_its_mask_at_full_resolution() {
     let standin = StandIn::start();
     let out = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -438,15 +449,8 @@ fn a_photo_over_2048_px_is_offered_a_downscale_of_photo_and_mask_together() {
     });
     prepare(&mut h, "A sign reading 'EXIT'");
     h.get_by_label("Submit").click();
-    // Submit runs on the next frame; the question is laid out on the one after.
     h.run_steps(3);
-    assert!(
-        h.state().dialogs.asking_downscale,
-        "the question is asked before sending"
-    );
-    assert_eq!(standin.with(|s| s.bodies.len()), 0);
-    h.get_by_label("Downscale and send").click();
-    h.run_steps(2);
+    // Nothing to ask: only the area around the sign goes out, at the photo's resolution.
     step_until(&mut h, "the results", |a| {
         !a.edit.form.busy && !a.results.entries.is_empty()
     });
@@ -455,10 +459,12 @@ fn a_photo_over_2048_px_is_offered_a_downscale_of_photo_and_mask_together() {
             s.rejections.is_empty(),
             "seed and mask were the same size: {:?}",
             s.rejections
-        )
+        );
+        let (w, hh) = s.seed_sizes[0];
+        assert!(w <= 2048 && hh <= 2048 && w >= 920 && hh >= 170, "{w}x{hh}");
     });
     let app = h.state();
-    // The photo being edited keeps its full size; the result is compared at that size.
+    // The photo being edited keeps its full size; the result is pasted back at that size.
     assert_eq!(
         app.document.current().unwrap().image.dimensions(),
         (3000, 1500)

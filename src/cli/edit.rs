@@ -9,8 +9,8 @@ use clap::{Args, ValueEnum};
 use image::RgbaImage;
 use touchup::compare::MAX_FEATHER_PX;
 use touchup::edit::{
-    Delivery, EditRequest, Field, FieldError, ImageInput, MagicPrompt, OutputFormat,
-    RenderingSpeed, StyleType, find_style_preset,
+    AreaMode, AreaSettings, Delivery, EditRequest, Field, FieldError, ImageInput, MagicPrompt,
+    OutputFormat, RenderingSpeed, StyleType, find_style_preset,
 };
 use touchup::jobs::{
     EditRunner, Engine, JobFailure, JobRunner, JobSpec, JobState, JobStatus, Queue, QueueConfig,
@@ -28,6 +28,27 @@ pub(crate) enum Backend {
     Runware,
     /// The offline engine.
     Local,
+}
+
+/// What an edit sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AreaArg {
+    /// The area around the mask, at the photo's resolution.
+    Mask,
+    /// The whole photo, downscaled to 2048 px.
+    Whole,
+}
+
+impl AreaArg {
+    pub(crate) fn settings(self, context: Option<u32>) -> AreaSettings {
+        AreaSettings {
+            mode: match self {
+                AreaArg::Mask => AreaMode::Mask,
+                AreaArg::Whole => AreaMode::Whole,
+            },
+            context,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +117,18 @@ pub struct EditArgs {
     /// Save the model's output as returned instead of composited over the original.
     #[arg(long)]
     pub(crate) no_keep_outside: bool,
+    /// What is sent: `mask`, the area around the mask at the photo's resolution (downscaled
+    /// only as far as 2048 px requires), or `whole`, the whole photo downscaled to 2048 px.
+    #[arg(long, value_enum, default_value = "mask", value_name = "mask|whole")]
+    pub(crate) area: AreaArg,
+    /// Context around the mask, in photo pixels on each side (default: a quarter of the
+    /// masked box's longer side, at least 128).
+    #[arg(long, value_name = "PX")]
+    pub(crate) context: Option<u32>,
+    /// Keep each result's colours as the model made them (no correction of the drift measured
+    /// just outside the mask).
+    #[arg(long)]
+    pub(crate) no_colour_match: bool,
     /// Where to write result-1.<ext>, ..., compare.png and results.json.
     #[arg(long, value_name = "DIR")]
     pub(crate) out: PathBuf,
@@ -295,12 +328,6 @@ fn build_request(
     if let Some(path) = &args.image {
         let (bytes, original) = seed_bytes(path)?;
         let (w, h) = original.dimensions();
-        if w.max(h) > 2048 {
-            notes.push(format!(
-                "{} is {w}x{h}; Runware stores images at most 2048 px on the long side",
-                path.display()
-            ));
-        }
         request.seed_image = Some(ImageInput::bytes(bytes));
         if let Some(make) = mask_maker {
             let mask = make(&original)?;
@@ -470,14 +497,46 @@ pub(crate) fn prepare(
             "the photo and mask are not on this machine, so results are saved as returned (no compositing, no compare.png)".into(),
         );
     }
+    if let Some(c) = args.context
+        && c > touchup::edit::MAX_CONTEXT_PX
+    {
+        bail!(
+            "--context {c} is too wide; use 0 to {} pixels",
+            touchup::edit::MAX_CONTEXT_PX
+        );
+    }
+    let area = match &inputs {
+        Some(inputs) => {
+            let settings = args.area.settings(args.context);
+            let plan = touchup::edit::plan(&inputs.mask, &settings)?;
+            let size = inputs.original.dimensions();
+            if engine == Engine::Runware {
+                notes.push(plan.area.label(size).replacen("Sends", "sends", 1));
+            }
+            if plan.split_advised {
+                notes.push(format!(
+                    "the mask has {} groups far apart: one area holds them only at {:.0} %; \
+                     mask each group in its own edit for full resolution",
+                    plan.groups.len(),
+                    plan.area.scale() * 100.0
+                ));
+            }
+            Some(plan.area)
+        }
+        None => None,
+    };
     let mut spec = JobSpec::new(name, engine, request);
     spec.inputs = inputs;
     spec.local = LocalOptions::default();
     spec.first_seed = args.seed;
+    spec.area = area;
+    spec.polarity = args.polarity;
     spec.output = Some(OutputOptions {
         dir: args.out.clone(),
         feather: args.feather,
         keep_outside: !args.no_keep_outside,
+        colour_match: !args.no_colour_match,
+        check_lettering: true,
     });
     Ok(Prepared { spec, notes })
 }

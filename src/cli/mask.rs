@@ -1,5 +1,5 @@
-//! `touchup mask`: a mask from shapes, the magic wand, grow/shrink and the photo's text lines,
-//! applied in the order given on the command line.
+//! `touchup mask`: a mask from shapes, the magic wand, grow/shrink, the photo's text lines and
+//! objects selected with a click (MobileSAM), applied in the order given on the command line.
 
 use std::path::PathBuf;
 
@@ -49,6 +49,18 @@ pub struct MaskArgs {
     /// small edit distance allowed; neighbouring boxes may be joined). Repeatable.
     #[arg(long, value_name = "STRING")]
     text_match: Vec<String>,
+    /// Select the object under pixel X,Y (MobileSAM, offline; the first use encodes the photo,
+    /// a few seconds). Consecutive --object, --object-exclude and --object-box flags are one
+    /// prompt, added to the mask as one object; another operation in between starts a new one.
+    #[arg(long, value_name = "X,Y", allow_hyphen_values = true)]
+    object: Vec<String>,
+    /// A background point for the object prompt it belongs to: pixel X,Y is not part of it.
+    #[arg(long, value_name = "X,Y", allow_hyphen_values = true)]
+    object_exclude: Vec<String>,
+    /// A box around the object (columns X..X+W-1, rows Y..Y+H-1); one per prompt (a second box
+    /// starts another object).
+    #[arg(long, value_name = "X,Y,W,H", allow_hyphen_values = true)]
+    object_box: Vec<String>,
     /// Pixels added around each text line marked by --text and --text-match.
     #[arg(long, value_name = "PX", default_value_t = 2.0)]
     text_margin: f32,
@@ -92,6 +104,15 @@ pub(crate) enum Op {
     Text(f32),
     /// The lines reading the string, grown by the margin (px).
     TextMatch(String, f32),
+    /// A point of an object prompt: on the object (`foreground`) or not.
+    ObjectPoint {
+        x: u32,
+        y: u32,
+        foreground: bool,
+        text: String,
+    },
+    /// A box of an object prompt (x, y, w, h).
+    ObjectBox(i64, i64, i64, i64),
 }
 
 fn numbers(text: &str, what: &str) -> anyhow::Result<Vec<f64>> {
@@ -190,6 +211,44 @@ fn parse_wand(text: &str) -> anyhow::Result<Op> {
     })
 }
 
+fn parse_object_point(text: &str, flag: &str, foreground: bool) -> anyhow::Result<Op> {
+    let v = numbers(text, flag)?;
+    let [x, y] = v[..] else {
+        bail!("{flag} '{text}': expected X,Y (two numbers)");
+    };
+    if x < 0.0
+        || y < 0.0
+        || x.fract() != 0.0
+        || y.fract() != 0.0
+        || x > u32::MAX as f64
+        || y > u32::MAX as f64
+    {
+        bail!("{flag} '{text}': X and Y must be whole pixel positions inside the image");
+    }
+    Ok(Op::ObjectPoint {
+        x: x as u32,
+        y: y as u32,
+        foreground,
+        text: text.to_string(),
+    })
+}
+
+fn parse_object_box(text: &str) -> anyhow::Result<Op> {
+    let v = numbers(text, "--object-box")?;
+    let [x, y, w, h] = v[..] else {
+        bail!("--object-box '{text}': expected X,Y,W,H (four numbers)");
+    };
+    if v.iter()
+        .any(|n| n.fract() != 0.0 || n.abs() > u32::MAX as f64)
+    {
+        bail!("--object-box '{text}': use whole pixels");
+    }
+    if w <= 0.0 || h <= 0.0 {
+        bail!("--object-box '{text}': width and height must be at least 1");
+    }
+    Ok(Op::ObjectBox(x as i64, y as i64, w as i64, h as i64))
+}
+
 /// A grow or shrink radius: a whole number of pixels from 1 to the largest image side.
 fn parse_radius(text: &str, flag: &str) -> anyhow::Result<u32> {
     text.trim()
@@ -205,7 +264,7 @@ fn parse_radius(text: &str, flag: &str) -> anyhow::Result<u32> {
 }
 
 /// The operations a `touchup batch` manifest may name, under their flag's name.
-pub(crate) const OPERATIONS: [&str; 10] = [
+pub(crate) const OPERATIONS: [&str; 13] = [
     "rect",
     "polygon",
     "stroke",
@@ -216,6 +275,9 @@ pub(crate) const OPERATIONS: [&str; 10] = [
     "invert",
     "text",
     "text-match",
+    "object",
+    "object-exclude",
+    "object-box",
 ];
 
 /// One operation written as on the command line (`rect` and `"10,10,40,20"`); the switches
@@ -238,6 +300,9 @@ pub(crate) fn parse_op(name: &str, text: &str, text_margin: f32) -> anyhow::Resu
         "shrink" => Ok(Op::Shrink(parse_radius(text, "--shrink")?)),
         "fill-holes" => Ok(Op::FillHoles),
         "invert" => Ok(Op::Invert),
+        "object" => parse_object_point(text, "object", true),
+        "object-exclude" => parse_object_point(text, "object-exclude", false),
+        "object-box" => parse_object_box(text),
         other => bail!(
             "'{other}' is not a mask operation; use one of {}",
             OPERATIONS.join(", ")
@@ -260,8 +325,24 @@ pub(crate) fn draw(image: &RgbaImage, ops: &[Op]) -> anyhow::Result<Mask> {
         boxes: None,
         lines: None,
     };
+    let mut object: Vec<&Op> = Vec::new();
     for op in ops {
-        apply(&mut mask, image, op, &mut text)?;
+        let is_object = matches!(op, Op::ObjectPoint { .. } | Op::ObjectBox(..));
+        // A second box cannot join a prompt (the model takes one): it starts the next one.
+        let second_box = matches!(op, Op::ObjectBox(..))
+            && object.iter().any(|o| matches!(o, Op::ObjectBox(..)));
+        if !object.is_empty() && (!is_object || second_box) {
+            select_object(&mut mask, image, &object)?;
+            object.clear();
+        }
+        if is_object {
+            object.push(op);
+        } else {
+            apply(&mut mask, image, op, &mut text)?;
+        }
+    }
+    if !object.is_empty() {
+        select_object(&mut mask, image, &object)?;
     }
     Ok(mask)
 }
@@ -303,6 +384,15 @@ fn ops_in_order(args: &MaskArgs, m: &ArgMatches) -> anyhow::Result<Vec<Op>> {
             bail!("--text-match '{t}': give the text to look for");
         }
         ops.push((i, Op::TextMatch(t, text_margin(args)?)));
+    }
+    for (i, t) in super::indexed::<String>(m, "object") {
+        ops.push((i, parse_object_point(&t, "--object", true)?));
+    }
+    for (i, t) in super::indexed::<String>(m, "object_exclude") {
+        ops.push((i, parse_object_point(&t, "--object-exclude", false)?));
+    }
+    for (i, t) in super::indexed::<String>(m, "object_box") {
+        ops.push((i, parse_object_box(&t)?));
     }
     ops.sort_by_key(|(i, _)| *i);
     Ok(ops.into_iter().map(|(_, op)| op).collect())
@@ -350,6 +440,88 @@ impl FoundText {
         }
         Ok(self.lines.as_deref().unwrap_or_default())
     }
+}
+
+/// How a prompt's flags are written back in messages.
+fn describe(ops: &[&Op]) -> String {
+    ops.iter()
+        .map(|op| match op {
+            Op::ObjectPoint {
+                foreground: true,
+                text,
+                ..
+            } => format!("--object {text}"),
+            Op::ObjectPoint { text, .. } => format!("--object-exclude {text}"),
+            Op::ObjectBox(x, y, w, h) => format!("--object-box {x},{y},{w},{h}"),
+            _ => String::new(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Adds the object a prompt (consecutive object points and at most one box) selects.
+fn select_object(mask: &mut Mask, image: &RgbaImage, ops: &[&Op]) -> anyhow::Result<()> {
+    use touchup::segment::Prompt;
+    let what = describe(ops);
+    let mut prompt = Prompt::default();
+    for op in ops {
+        match op {
+            Op::ObjectPoint {
+                x,
+                y,
+                foreground,
+                text,
+            } => {
+                if *x >= image.width() || *y >= image.height() {
+                    let flag = if *foreground {
+                        "--object"
+                    } else {
+                        "--object-exclude"
+                    };
+                    bail!(
+                        "{flag} {text}: the point is outside the {}x{} photo; give a pixel inside it (0 ≤ X < {}, 0 ≤ Y < {})",
+                        image.width(),
+                        image.height(),
+                        image.width(),
+                        image.height()
+                    );
+                }
+                // A pixel's centre.
+                prompt = prompt.with_point(*x as f32 + 0.5, *y as f32 + 0.5, *foreground);
+            }
+            Op::ObjectBox(x, y, w, h) => {
+                prompt = prompt.with_box(*x as f32, *y as f32, (x + w) as f32, (y + h) as f32);
+            }
+            _ => {}
+        }
+    }
+    // Check before loading the models or encoding: a wrong point fails at once.
+    prompt
+        .check(image.width(), image.height())
+        .with_context(|| what.clone())?;
+    let segmenter = touchup::segment::segmenter().context("could not load the object models")?;
+    let embedding = segmenter
+        .encode(image)
+        .with_context(|| format!("{what}: could not encode the photo"))?;
+    let candidates = segmenter
+        .decode(&embedding, &prompt, None)
+        .with_context(|| what.clone())?;
+    let region = candidates
+        .region(candidates.preferred())
+        .filter(|r| !r.is_empty());
+    match region {
+        Some(region) => {
+            tracing::info!(
+                prompt = %what,
+                pixels = region.marked_count(),
+                score = candidates.scores()[candidates.preferred()],
+                "object selected"
+            );
+            region.apply(mask, Combine::Add);
+        }
+        None => eprintln!("{what}: no object found there"),
+    }
+    Ok(())
 }
 
 fn apply(mask: &mut Mask, image: &RgbaImage, op: &Op, text: &mut FoundText) -> anyhow::Result<()> {
@@ -417,6 +589,10 @@ fn apply(mask: &mut Mask, image: &RgbaImage, op: &Op, text: &mut FoundText) -> a
             }
             let boxes = hits.iter().map(|&i| &lines[i].area);
             touchup::text::mark_boxes(mask, boxes, *margin, Combine::Add);
+        }
+        // Grouped into prompts by `draw`.
+        Op::ObjectPoint { .. } | Op::ObjectBox(..) => {
+            select_object(mask, image, &[op])?;
         }
     }
     Ok(())

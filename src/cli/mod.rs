@@ -29,9 +29,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Make a mask for an image from rectangles, polygons, strokes, the magic wand and
-    /// grow/shrink, headless.
-    Mask(mask::MaskArgs),
+    /// Make a mask for an image from rectangles, polygons, strokes, the magic wand,
+    /// grow/shrink, text lines and objects, headless.
+    Mask(Box<mask::MaskArgs>),
     /// Edit the masked area of a photo with Ideogram 3.0 Edit on Runware or the offline engine,
     /// headless.
     Edit(Box<edit::EditArgs>),

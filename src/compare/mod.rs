@@ -17,22 +17,28 @@
 //! mask weights), `composite` (the result over the original), `outside` (the outside-mask
 //! figures and heatmap), `comparison` (one or all results: composite and check together),
 //! `region` (the changed rectangle and [`Patch`]: crop + offset over the original),
-//! `sheet` (the labelled before/after sheet) and `bands` (splitting row passes over threads).
+//! `sheet` (the labelled before/after sheet), `colour` (the colour match at the mask's edge), `paste`
+//! (a result made for an edit area, fitted, matched and composited back into the photo)
+//! and `bands` (splitting row passes over threads).
 
 mod bands;
+mod colour;
 mod comparison;
 mod composite;
 mod feather;
 mod fit;
 mod outside;
+mod paste;
 mod region;
 mod sheet;
 
+pub use colour::*;
 pub use comparison::*;
 pub use composite::*;
 pub use feather::*;
 pub use fit::*;
 pub use outside::*;
+pub use paste::*;
 pub use region::*;
 pub use sheet::*;
 

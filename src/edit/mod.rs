@@ -11,8 +11,10 @@
 //! - `validate`: per-field validation ([`Field`], [`FieldError`], [`EditRequest::validate`]);
 //! - `task`: the Runware wire task ([`InferenceTask`]), built from a request and imported back;
 //! - `view`: "View request" and "Copy as cURL" text, and image payload abbreviation;
-//! - `results`: the downscale offered before sending and the folder results are saved into.
+//! - `results`: the downscale offered before sending and the folder results are saved into;
+//! - `area`: the edit area, the part of the photo an edit sends ([`EditArea`]).
 
+mod area;
 mod options;
 mod request;
 mod results;
@@ -20,6 +22,7 @@ mod task;
 mod validate;
 mod view;
 
+pub use area::*;
 pub use options::*;
 pub use request::*;
 pub use results::*;

@@ -1,12 +1,12 @@
-//! Many edits at once: a queue of jobs, each carrying the photo, mask and settings it was
-//! submitted with, run with a concurrency limit by either engine. `touchup batch` (and `touchup
-//! edit`, as a queue of one) drive [`Queue`].
+//! The one edit pipeline: a queue of jobs, each carrying the photo, mask and settings it was
+//! submitted with, run with a concurrency limit by either engine. The editor's Jobs list,
+//! `touchup batch` and `touchup edit` (a queue of one) all drive [`Queue`].
 //!
-//! The editor's Jobs list (`ui::edit_panel::jobs`) does not use it yet: it runs each job through
-//! the editor's own submission path, which decodes, composites and saves every result the moment
-//! it arrives and hands it to the compare view. Moving the editor onto [`Queue`] means giving
-//! [`JobRunner`] events for a result's picture and comparison; until then the two queues use
-//! the same engines, the same Runware client (retries, 429 gate) and the same results folder.
+//! Each job runs the same steps ([`EditRunner`]): the edit area (the crop around the mask that
+//! is sent, [`crate::edit::EditArea`]) -> the engine -> each picture fitted to its area, colour
+//! matched at the mask's edge and pasted into the photo ([`crate::compare::paste_result`]) ->
+//! saved ([`crate::output::OutputFolder`]) -> reported as a [`QueueEvent::Result`] carrying the
+//! pasted picture and its figures, which the editor shows as they are.
 
 mod queue;
 mod runner;
@@ -21,7 +21,7 @@ use crate::local::LocalOptions;
 use crate::output::{EditInputs, OutputOptions, SavedResult};
 
 pub use queue::{JobContext, JobRunner, Queue, QueueConfig, QueueError};
-pub use runner::EditRunner;
+pub use runner::{EditRunner, sent_request};
 
 /// Which engine edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -68,8 +68,14 @@ pub struct JobSpec {
     pub first_seed: Option<u64>,
     /// Runware: the taskUUID to send (kept by every retry); a fresh one when `None`.
     pub task_uuid: Option<Uuid>,
-    /// Where to save results (`None`: only reported through events, e.g. for the editor).
+    /// Where to save results (`None`: only reported through events).
     pub output: Option<OutputOptions>,
+    /// The part of the photo that is sent and pasted back (with `inputs`); `None`: the whole
+    /// photo (downscaled to 2048 px for Runware, as the request's own pictures for a task
+    /// whose photo is not on this machine).
+    pub area: Option<crate::edit::EditArea>,
+    /// Which colour marks the edit in the mask sent to Runware.
+    pub polarity: crate::mask::Polarity,
 }
 
 impl JobSpec {
@@ -84,6 +90,8 @@ impl JobSpec {
             first_seed: None,
             task_uuid: None,
             output: None,
+            area: None,
+            polarity: crate::mask::Polarity::WhiteEdits,
         }
     }
 }
@@ -162,13 +170,18 @@ impl JobState {
 }
 
 /// One picture a job received.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct JobResult {
     /// 1-based.
     pub index: usize,
     pub image: ResultImage,
     /// How it was saved, when the job has an output folder.
     pub saved: Option<SavedResult>,
+    /// The picture fitted to its area, colour matched and composited (when the photo and mask
+    /// are on this machine and it could be decoded).
+    pub pasted: Option<Arc<crate::compare::Pasted>>,
+    /// Why it could not be pasted (it could not be decoded), or that it was resampled.
+    pub note: Option<String>,
 }
 
 /// A job as the queue sees it now.

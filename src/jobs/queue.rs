@@ -589,6 +589,8 @@ mod tests {
                         cost: Some(0.25),
                     },
                     saved: None,
+                    pasted: None,
+                    note: None,
                 });
                 ctx.set_state(JobState::Receiving {
                     received: i,

@@ -1,5 +1,6 @@
-//! The one-edit pipeline both engines share: run the edit, report each picture as it comes,
-//! and (with an output folder) save what `touchup edit` writes.
+//! The one-edit pipeline both engines share: the edit area, the engine, each picture pasted
+//! into the photo as it comes (fitted, colour matched, composited), saved (with an output
+//! folder) and reported.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -8,9 +9,10 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::{JobContext, JobFailure, JobResult, JobRunner, JobSpec, JobState};
-use crate::edit::{OutputFormat, ResultImage};
+use crate::compare::{AreaBase, PasteOptions, paste_result};
+use crate::edit::{EditArea, EditRequest, OutputFormat, ResultImage};
 use crate::imageio::Format;
-use crate::output::{OutputError, OutputFolder};
+use crate::output::{OutputError, OutputFolder, OutputOptions};
 use crate::runware::{Client, RunwareError, SubmitEvent};
 
 /// How many times a job is sent again when Runware still answers 429 after the client's own
@@ -21,13 +23,14 @@ const BUSY_ROUNDS: u32 = 8;
 /// Runs jobs with the Runware client (when there is a key) or the local engine.
 pub struct EditRunner {
     runtime: tokio::runtime::Handle,
-    client: Option<Arc<Client>>,
+    /// Replaced when the key changes (the editor); each job takes the one set when it starts.
+    client: std::sync::Mutex<Option<Arc<Client>>>,
 }
 
 impl std::fmt::Debug for EditRunner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EditRunner")
-            .field("client", &self.client)
+            .field("client", &self.client())
             .finish()
     }
 }
@@ -38,7 +41,22 @@ impl EditRunner {
     /// thread waits on it with `Handle::block_on`. Give the client a shared
     /// [`crate::runware::RateGate`] ([`Client::with_gate`]) so a 429 slows every job.
     pub fn new(runtime: tokio::runtime::Handle, client: Option<Arc<Client>>) -> EditRunner {
-        EditRunner { runtime, client }
+        EditRunner {
+            runtime,
+            client: std::sync::Mutex::new(client),
+        }
+    }
+
+    /// The client the next Runware jobs use (the editor's key changed).
+    pub fn set_client(&self, client: Option<Arc<Client>>) {
+        *self.client.lock().unwrap_or_else(|p| p.into_inner()) = client;
+    }
+
+    fn client(&self) -> Option<Arc<Client>> {
+        self.client
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 
@@ -46,10 +64,10 @@ impl JobRunner for EditRunner {
     fn run(&self, spec: &JobSpec, ctx: &JobContext) -> Result<(), JobFailure> {
         match spec.engine {
             super::Engine::Runware => {
-                let Some(client) = &self.client else {
+                let Some(client) = self.client() else {
                     return Err(JobFailure::new(RunwareError::NoKey.to_string()));
                 };
-                run_runware(&self.runtime, client, spec, ctx)
+                run_runware(&self.runtime, &client, spec, ctx)
             }
             super::Engine::Local => run_local(spec, ctx),
         }
@@ -64,52 +82,142 @@ fn plural(n: u32) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn open_folder(
-    spec: &JobSpec,
-    task: serde_json::Value,
-) -> Result<Option<OutputFolder>, JobFailure> {
-    let Some(options) = &spec.output else {
-        return Ok(None);
-    };
-    OutputFolder::create(options, task, spec.inputs.as_ref())
-        .map(Some)
-        .map_err(output_failure)
+/// Where a job's pictures go: pasted into the photo's area (with the photo and mask on this
+/// machine), saved (with an output folder), then reported.
+struct Delivery {
+    folder: Option<OutputFolder>,
+    base: Option<AreaBase>,
+    paste: PasteOptions,
 }
 
-/// Saves a picture (when there is a folder) and reports it.
-fn deliver(
-    folder: &mut Option<OutputFolder>,
-    ctx: &JobContext,
-    index: usize,
-    image: ResultImage,
-) -> Result<(), OutputError> {
-    let saved = match folder.as_mut() {
-        Some(f) => {
-            let saved = f.add(&image)?;
-            if let Some(note) = &saved.note {
-                ctx.note(note.clone());
-            }
-            Some(saved)
-        }
-        None => None,
-    };
-    ctx.result(JobResult {
-        index,
-        image,
-        saved,
-    });
-    Ok(())
+/// The area a job edits: the spec's, else the whole photo (`None` without the photo).
+fn job_area(spec: &JobSpec) -> Option<EditArea> {
+    let inputs = spec.inputs.as_ref()?;
+    let (w, h) = inputs.original.dimensions();
+    Some(spec.area.unwrap_or_else(|| EditArea::whole(w, h)))
 }
 
-fn finish_folder(folder: &Option<OutputFolder>, ctx: &JobContext) -> Result<(), JobFailure> {
-    if let Some(f) = folder {
-        f.write_index().map_err(output_failure)?;
-        if let Some(sheet) = f.write_sheet().map_err(output_failure)? {
-            ctx.progress(format!("wrote {}", sheet.display()));
-            ctx.set_sheet(sheet);
-        }
+impl Delivery {
+    fn new(
+        spec: &JobSpec,
+        task: serde_json::Value,
+        area: Option<EditArea>,
+    ) -> Result<Delivery, JobFailure> {
+        let paste = spec
+            .output
+            .as_ref()
+            .map(OutputOptions::paste)
+            .unwrap_or_default();
+        let base = match (&spec.inputs, area) {
+            (Some(inputs), Some(area)) => Some(
+                AreaBase::new(&inputs.original, &inputs.mask, area, paste.feather)
+                    .map_err(|e| JobFailure::new(format!("the edit area does not fit: {e}")))?,
+            ),
+            _ => None,
+        };
+        let folder = match &spec.output {
+            Some(options) => Some(
+                OutputFolder::create(
+                    options,
+                    task,
+                    spec.engine.label(),
+                    spec.inputs.as_ref(),
+                    area,
+                )
+                .map_err(output_failure)?,
+            ),
+            None => None,
+        };
+        Ok(Delivery {
+            folder,
+            base,
+            paste,
+        })
     }
-    Ok(())
+
+    /// Pastes, saves and reports picture number `index`.
+    fn deliver(
+        &mut self,
+        ctx: &JobContext,
+        index: usize,
+        image: ResultImage,
+    ) -> Result<(), OutputError> {
+        let mut note = None;
+        let pasted = match &self.base {
+            Some(base) => match crate::imageio::decode(&image.bytes) {
+                Ok(raw) => match paste_result(base, &raw, &self.paste) {
+                    Ok(p) => Some(Arc::new(p)),
+                    Err(e) => {
+                        note = Some(format!(
+                            "result {index} could not be pasted ({e}); saved as returned"
+                        ));
+                        None
+                    }
+                },
+                Err(e) => {
+                    note = Some(format!(
+                        "result {index} could not be decoded ({e}); saved as returned"
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+        let saved = match self.folder.as_mut() {
+            Some(f) => Some(f.add(index, &image, pasted.as_deref(), note.clone())?),
+            None => None,
+        };
+        let shown_note = saved.as_ref().and_then(|s| s.note.clone()).or(note);
+        if let Some(n) = &shown_note {
+            ctx.note(n.clone());
+        }
+        ctx.result(JobResult {
+            index,
+            image,
+            saved,
+            pasted,
+            note: shown_note,
+        });
+        Ok(())
+    }
+
+    fn finish(&self, ctx: &JobContext) -> Result<(), JobFailure> {
+        if let Some(f) = &self.folder {
+            f.write_index().map_err(output_failure)?;
+            if let Some(sheet) = f.write_sheet().map_err(output_failure)? {
+                ctx.progress(format!("wrote {}", sheet.display()));
+                ctx.set_sheet(sheet);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The request as it is sent: with the photo and mask on this machine, the seed image and mask
+/// are the edit area's crop (see [`crate::edit::area_request`]); otherwise the request's own.
+pub fn sent_request(spec: &JobSpec) -> Result<EditRequest, JobFailure> {
+    match (&spec.inputs, job_area(spec)) {
+        (Some(inputs), Some(area)) => crate::edit::area_request(
+            &spec.request,
+            &inputs.original,
+            &inputs.mask,
+            &area,
+            spec.polarity,
+        )
+        .map_err(|e| JobFailure::new(format!("could not prepare what is sent: {e}"))),
+        _ => Ok(spec.request.clone()),
+    }
+}
+
+/// What results.json records as the request of a local edit: the engine and what it was
+/// asked, no model, no taskUUID (nothing was sent anywhere).
+fn local_record(spec: &JobSpec, first_seed: u64) -> serde_json::Value {
+    serde_json::json!({
+        "backend": "local",
+        "positivePrompt": spec.request.prompt,
+        "numberResults": spec.request.settings.results_wanted(),
+        "firstSeed": first_seed,
+    })
 }
 
 /// The encoding of a local result: PNG unless the edit asks for JPG or WebP.
@@ -134,7 +242,18 @@ fn run_local(spec: &JobSpec, ctx: &JobContext) -> Result<(), JobFailure> {
     let first_seed = spec
         .first_seed
         .unwrap_or_else(|| Uuid::new_v4().as_u64_pair().0 % (1 << 31));
-    let mut folder = open_folder(spec, spec.request.to_task_json(Uuid::new_v4()))?;
+    // The local engine edits the area at the photo's own resolution (nothing is uploaded).
+    let area = job_area(spec).map(|a| EditArea {
+        sent_width: a.width,
+        sent_height: a.height,
+        ..a
+    });
+    let mut delivery = Delivery::new(spec, local_record(spec, first_seed), area)?;
+    let (photo, mask) = match &delivery.base {
+        Some(base) => (&base.original, &base.mask),
+        None => (inputs.original.as_ref(), inputs.mask.as_ref()),
+    };
+    let (photo, mask) = (photo.clone(), mask.clone());
     ctx.progress(format!(
         "editing with the local engine ({wanted} picture{}, first seed {first_seed})",
         plural(wanted)
@@ -154,8 +273,8 @@ fn run_local(spec: &JobSpec, ctx: &JobContext) -> Result<(), JobFailure> {
             }
         };
         let out = crate::local::edit(
-            &inputs.original,
-            &inputs.mask,
+            &photo,
+            &mask,
             &spec.request.prompt,
             &spec.local,
             seed,
@@ -175,13 +294,15 @@ fn run_local(spec: &JobSpec, ctx: &JobContext) -> Result<(), JobFailure> {
             seed: i64::try_from(seed).ok(),
             cost: None,
         };
-        deliver(&mut folder, ctx, i as usize + 1, image).map_err(output_failure)?;
+        delivery
+            .deliver(ctx, i as usize + 1, image)
+            .map_err(output_failure)?;
         ctx.set_state(JobState::Receiving {
             received: i + 1,
             wanted,
         });
     }
-    finish_folder(&folder, ctx)
+    delivery.finish(ctx)
 }
 
 /// What the Runware submission has seen so far.
@@ -199,7 +320,7 @@ fn on_submit_event(
     event: SubmitEvent,
     wanted: u32,
     seen: &mut Seen,
-    folder: &mut Option<OutputFolder>,
+    delivery: &mut Delivery,
     ctx: &JobContext,
 ) {
     match event {
@@ -251,7 +372,7 @@ fn on_submit_event(
             seen.accepted = true;
             seen.received += 1;
             if seen.save_error.is_none()
-                && let Err(e) = deliver(folder, ctx, result.index, result.to_result_image())
+                && let Err(e) = delivery.deliver(ctx, result.index, result.to_result_image())
             {
                 seen.save_error = Some(e);
             }
@@ -270,10 +391,19 @@ fn run_runware(
     ctx: &JobContext,
 ) -> Result<(), JobFailure> {
     let task_uuid = spec.task_uuid.unwrap_or_else(Uuid::new_v4);
-    let mut folder = open_folder(spec, spec.request.to_task_json(task_uuid))?;
-    let wanted = spec.request.settings.results_wanted();
+    let area = job_area(spec);
+    let request = sent_request(spec)?;
+    let mut delivery = Delivery::new(spec, request.to_task_json(task_uuid), area)?;
+    let wanted = request.settings.results_wanted();
+    let what = match area {
+        Some(a) => format!(
+            ", {}x{} of the photo at {}x{}",
+            a.width, a.height, a.sent_width, a.sent_height
+        ),
+        None => String::new(),
+    };
     ctx.progress(format!(
-        "sending the edit to Runware ({wanted} picture{}, taskUUID {task_uuid})",
+        "sending the edit to Runware ({wanted} picture{}{what}, taskUUID {task_uuid})",
         plural(wanted)
     ));
     let mut seen = Seen::default();
@@ -281,13 +411,8 @@ fn run_runware(
     let outcome = loop {
         let outcome = {
             let mut on_event =
-                |event: SubmitEvent| on_submit_event(event, wanted, &mut seen, &mut folder, ctx);
-            runtime.block_on(client.submit(
-                &spec.request,
-                task_uuid,
-                ctx.cancel_token(),
-                &mut on_event,
-            ))
+                |event: SubmitEvent| on_submit_event(event, wanted, &mut seen, &mut delivery, ctx);
+            runtime.block_on(client.submit(&request, task_uuid, ctx.cancel_token(), &mut on_event))
         };
         match outcome {
             Err(e) if e.status() == Some(429) && !seen.accepted && busy_rounds < BUSY_ROUNDS => {
@@ -312,7 +437,7 @@ fn run_runware(
     if let Some(e) = seen.save_error.take() {
         return Err(output_failure(e));
     }
-    finish_folder(&folder, ctx)?;
+    delivery.finish(ctx)?;
     match outcome {
         Ok(_) => Ok(()),
         Err(RunwareError::Cancelled) => Err(JobFailure {

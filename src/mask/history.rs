@@ -250,6 +250,9 @@ pub struct History {
     /// The marked pixels added by every step committed, undone or redone so far (see
     /// [`History::marked_drift`]).
     drift: i64,
+    /// Bumped by every step committed, undone or redone: two equal readings mean the mask has
+    /// not changed through this history in between.
+    version: u64,
 }
 
 impl Default for History {
@@ -270,6 +273,7 @@ impl History {
             max_steps: max_steps.max(1),
             budget_bytes,
             drift: 0,
+            version: 0,
         }
     }
 
@@ -279,6 +283,11 @@ impl History {
     /// this history: counting a huge mask once is enough.
     pub fn marked_drift(&self) -> i64 {
         self.drift
+    }
+
+    /// Changes with every step committed, undone or redone (see the field's note).
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     pub fn stats(&self) -> HistoryStats {
@@ -341,6 +350,7 @@ impl History {
             return false;
         }
         self.drift += marked_delta;
+        self.version += 1;
         let bytes = tiles.iter().map(|t| t.packed.len() + 16).sum::<usize>() + 64;
         for step in self.redo.drain(..) {
             self.bytes -= step.bytes;
@@ -479,6 +489,7 @@ impl History {
         let dirty = Self::swap(mask, &mut step);
         self.bytes += step.bytes;
         self.drift -= step.marked_delta;
+        self.version += 1;
         self.redo.push(step);
         dirty
     }
@@ -490,6 +501,7 @@ impl History {
         let dirty = Self::swap(mask, &mut step);
         self.bytes += step.bytes;
         self.drift += step.marked_delta;
+        self.version += 1;
         self.undo.push_back(step);
         self.enforce_limits();
         dirty

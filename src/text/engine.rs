@@ -3,19 +3,20 @@
 //! cache of optimised plans, one per padded input size (a plan takes about 0.1-0.3 s to build).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use image::RgbaImage;
 use tract_onnx::prelude::*;
 
 use rayon::prelude::*;
-use tract_linalg::multithread::{Executor, multithread_tract_scope, set_default_executor};
+use tract_linalg::multithread::{Executor, multithread_tract_scope};
 
 use super::geometry::{BoxOptions, boxes_from_map};
 use super::recognise::{Alphabet, LineSamples, line_tensor, padded_width, sample_line};
 use super::resample::shrink_into_planes;
 use super::{Script, TextBox, TextError, TextLine};
 use crate::mask::Mask;
+use crate::models::{Model, ModelError};
 
 /// The detector's file in the model folder.
 pub const DETECTOR_FILE: &str = "PP-OCRv6_det_small.onnx";
@@ -30,75 +31,37 @@ const DETECT_MIN_SIDE: u32 = 736;
 /// Detector input sides are padded up to a multiple of this, so few plans serve many sizes.
 const DETECT_STEP: u32 = 128;
 
-type Plan = TypedRunnableModel;
-type SharedPlan = Arc<Plan>;
-
-/// One ONNX model: its parsed graph and the optimised plans built so far (most recent last).
-struct Model {
-    name: &'static str,
-    graph: InferenceModel,
-    plans: Mutex<Vec<((usize, usize), SharedPlan)>>,
-    keep: usize,
+impl From<ModelError> for TextError {
+    fn from(e: ModelError) -> Self {
+        match e {
+            ModelError::Missing { dir, file } => {
+                TextError::ModelsMissing(crate::assets::ModelMissing {
+                    name: file.to_string(),
+                    looked: vec![PathBuf::from(dir)],
+                })
+            }
+            ModelError::Damaged { file, why, .. } => TextError::Model(file, why),
+            ModelError::Run { why, .. } => TextError::Run(why),
+        }
+    }
 }
 
-impl Model {
-    /// The plan for input `[1, 3, height, width]`, built on first use.
-    fn plan(&self, height: usize, width: usize) -> Result<SharedPlan, TextError> {
-        let key = (height, width);
-        if let Ok(mut plans) = self.plans.lock()
-            && let Some(i) = plans.iter().position(|(k, _)| *k == key)
-        {
-            let entry = plans.remove(i);
-            let plan = entry.1.clone();
-            plans.push(entry);
-            return Ok(plan);
-        }
-        let started = std::time::Instant::now();
-        let plan = self
-            .graph
-            .clone()
-            .with_input_fact(0, f32::fact([1, 3, height, width]).into())
-            .and_then(|m| m.into_optimized())
-            .and_then(|m| m.into_runnable())
-            .map_err(|e| TextError::Model(self.name, format!("{e:#}")))?;
-        tracing::debug!(
-            model = self.name,
-            height,
-            width,
-            ms = started.elapsed().as_millis() as u64,
-            "built a text model plan"
-        );
-        if let Ok(mut plans) = self.plans.lock() {
-            if plans.len() >= self.keep {
-                plans.remove(0);
-            }
-            plans.push((key, plan.clone()));
-        }
-        Ok(plan)
-    }
-
-    /// Runs the model on an NCHW input and hands the first output's shape and values to `read`.
-    fn run_with<T>(
-        &self,
-        input: Tensor,
-        read: impl FnOnce(&[usize], &[f32]) -> Result<T, TextError>,
-    ) -> Result<T, TextError> {
-        let shape = input.shape().to_vec();
-        let plan = self.plan(shape[2], shape[3])?;
-        let out = plan
-            .run(tvec!(input.into()))
-            .map_err(|e| TextError::Run(format!("{e:#}")))?;
-        let first = out
-            .first()
-            .ok_or_else(|| TextError::Run("no output".into()))?;
-        let plain = first
-            .try_as_plain_ram()
-            .map_err(|e| TextError::Run(format!("{e:#}")))?;
-        let values = plain
-            .as_slice::<f32>()
-            .map_err(|e| TextError::Run(format!("{e:#}")))?;
-        read(first.shape(), values)
-    }
+/// Runs `model` on one NCHW input and hands the first output's shape and values to `read`.
+fn run_first<T>(
+    model: &Model,
+    input: Tensor,
+    read: impl FnOnce(&[usize], &[f32]) -> Result<T, TextError>,
+) -> Result<T, TextError> {
+    let mut result = None;
+    model.run_with(vec![input], |outputs| {
+        let (shape, values) = outputs.first().ok_or_else(|| ModelError::Run {
+            file: model.file(),
+            why: "no output".into(),
+        })?;
+        result = Some(read(shape, values));
+        Ok(())
+    })?;
+    result.unwrap_or_else(|| Err(TextError::Run("no output".into())))
 }
 
 /// The detector and the recogniser, ready to read text. `Send + Sync`: share the one from
@@ -110,98 +73,47 @@ pub struct TextReader {
 }
 
 /// The folder with the text models: `$TOUCHUP_MODELS` if set, else `models/` beside the
-/// executable, else the repository's `assets/models`.
+/// executable, else the repository's `assets/models` (see [`crate::models::model_dir`]).
 pub fn model_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("TOUCHUP_MODELS") {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|p| p.join("models")))
-        .filter(|d| d.join(DETECTOR_FILE).is_file())
-    {
-        return dir;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models")
+    crate::models::model_dir(DETECTOR_FILE)
 }
 
-fn load(dir: &Path, file: &'static str, keep: usize) -> Result<(Model, Vec<String>), TextError> {
-    let path = dir.join(file);
-    if !path.is_file() {
-        return Err(TextError::ModelsMissing(dir.display().to_string(), file));
-    }
-    let onnx = tract_onnx::onnx().with_ignore_value_info(true);
-    let proto = onnx
-        .proto_model_for_path(&path)
-        .map_err(|e| TextError::Model(file, format!("{e:#}")))?;
-    let characters = proto
-        .metadata_props
-        .iter()
-        .find(|p| p.key == "character")
-        .map(|p| p.value.lines().map(str::to_string).collect())
-        .unwrap_or_default();
-    let graph = onnx
-        .model_for_proto_model(&proto)
-        .map_err(|e| TextError::Model(file, format!("{e:#}")))?;
-    Ok((
-        Model {
-            name: file,
-            graph,
-            plans: Mutex::new(Vec::new()),
-            keep,
-        },
-        characters,
-    ))
-}
+static READER: OnceLock<Result<TextReader, TextError>> = OnceLock::new();
 
-/// How many optimised plans each model keeps (detector, recogniser), least recently used
-/// dropped first. `TOUCHUP_TEXT_PLANS=DET,REC` overrides it (for measuring).
-fn plan_cache_sizes() -> (usize, usize) {
-    let default = (DETECTOR_PLANS, RECOGNISER_PLANS);
-    std::env::var("TOUCHUP_TEXT_PLANS")
-        .ok()
-        .and_then(|v| {
-            let (d, r) = v.split_once(',')?;
-            Some((d.trim().parse().ok()?, r.trim().parse().ok()?))
-        })
-        .map(|(d, r): (usize, usize)| (d.max(1), r.max(1)))
-        .unwrap_or(default)
-}
-
-/// Plans kept per model (see benches/README.md, "Memory of local edits").
-const DETECTOR_PLANS: usize = 4;
-const RECOGNISER_PLANS: usize = 16;
-
-static READER: OnceLock<Result<TextReader, String>> = OnceLock::new();
-
-/// The process's text reader, loaded from [`model_dir`] on the first call (about a second;
-/// blocks: call it off the UI thread). Later calls return it at once; a failure is remembered.
+/// The process's text reader, loaded on the first call from the folders of
+/// [`crate::assets::model_path`] (about a second; blocks: call it off the UI thread). Later
+/// calls return it at once; a failure is remembered.
 pub fn reader() -> Result<&'static TextReader, TextError> {
     READER
-        .get_or_init(|| TextReader::load(&model_dir()).map_err(|e| e.to_string()))
+        .get_or_init(|| {
+            let find = |file| crate::assets::model_path(file).map_err(TextError::ModelsMissing);
+            find(DETECTOR_FILE)
+                .and_then(|detector| Ok((detector, find(RECOGNISER_FILE)?)))
+                .and_then(|(detector, recogniser)| TextReader::load_files(&detector, &recogniser))
+        })
         .as_ref()
-        .map_err(|e| TextError::Model("text models", e.clone()))
+        .map_err(Clone::clone)
 }
 
 impl TextReader {
     /// Loads both models from `dir` (normally use [`reader`]).
     pub fn load(dir: &Path) -> Result<Self, TextError> {
+        Self::load_files(&dir.join(DETECTOR_FILE), &dir.join(RECOGNISER_FILE))
+    }
+
+    /// Loads the detector and the recogniser from these two files.
+    pub fn load_files(detector: &Path, recogniser: &Path) -> Result<Self, TextError> {
         let started = std::time::Instant::now();
         // The detector's large matrix products are split over every core.
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if cores > 1 {
-            match rayon::ThreadPoolBuilder::new()
-                .thread_name(|i| format!("touchup-text-{i}"))
-                .num_threads(cores)
-                .build()
-            {
-                Ok(pool) => set_default_executor(Executor::MultiThread(Arc::new(pool))),
-                Err(e) => tracing::warn!("text models run on one thread: {e}"),
-            }
-        }
-        let (keep_det, keep_rec) = plan_cache_sizes();
-        let (detector, _) = load(dir, DETECTOR_FILE, keep_det)?;
-        let (recogniser, characters) = load(dir, RECOGNISER_FILE, keep_rec)?;
+        crate::models::use_all_cores();
+        let dir_of = |p: &Path| p.parent().map(Path::to_path_buf).unwrap_or_default();
+        let (detector, _) = Model::load(&dir_of(detector), DETECTOR_FILE, 4)?;
+        let (recogniser, metadata) = Model::load(&dir_of(recogniser), RECOGNISER_FILE, 16)?;
+        let characters: Vec<String> = metadata
+            .iter()
+            .find(|(k, _)| k == "character")
+            .map(|(_, v)| v.lines().map(str::to_string).collect())
+            .unwrap_or_default();
         if characters.is_empty() {
             return Err(TextError::Model(
                 RECOGNISER_FILE,
@@ -262,7 +174,7 @@ impl TextReader {
         };
         let tensor = Tensor::from_shape(&[1, 3, ph, pw], &input)
             .map_err(|e| TextError::Run(format!("{e:#}")))?;
-        let (mut boxes, mw, mh) = self.detector.run_with(tensor, |shape, map| {
+        let (mut boxes, mw, mh) = run_first(&self.detector, tensor, |shape, map| {
             let [.., mh, mw] = *shape else {
                 return Err(TextError::Run(format!(
                     "unexpected detector output {shape:?}"
@@ -307,7 +219,7 @@ impl TextReader {
                         .iter()
                         .map(|&i| {
                             let input = line_tensor(&samples[i], widths[i])?;
-                            let reading = self.recogniser.run_with(input, |shape, scores| {
+                            let reading = run_first(&self.recogniser, input, |shape, scores| {
                                 let classes = shape.last().copied().unwrap_or(0);
                                 if classes == 0 {
                                     return Err(TextError::Run(

@@ -34,10 +34,10 @@ pub use matching::{
 pub type Quad = [[f32; 2]; 4];
 
 /// Why text could not be read.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum TextError {
-    #[error("the text models are missing from {0} (expected {1})")]
-    ModelsMissing(String, &'static str),
+    #[error("{0}")]
+    ModelsMissing(crate::assets::ModelMissing),
     #[error("could not load the text model {0}: {1}")]
     Model(&'static str, String),
     #[error("the text model failed on this image: {0}")]

@@ -35,6 +35,10 @@ pub enum Action {
         lines: Vec<usize>,
         combine: Combine,
     },
+    /// The pointer is over this photo point with the Object tool (`None`: it left).
+    ObjectHover(Option<egui::Pos2>),
+    /// A click, box or key of the Object tool.
+    Object(super::object_tool::ObjectInput),
     /// Order the results by how well their lettering reads.
     SortByLettering,
     /// A button of the edit form.
@@ -61,8 +65,15 @@ pub enum Action {
     Recover(bool),
     /// The answer to "open a damaged photo anyway?".
     OpenDamaged(bool),
-    /// The answer to the downscale question: send a smaller copy, or full size.
-    SendDownscaled(bool),
+    /// "Match colours at the edge" switched for the result at `index` of the list.
+    ColourMatch {
+        index: usize,
+        on: bool,
+    },
+    /// The edit area follows the mask again (after it was moved by hand).
+    FollowMask,
+    /// The answer to "the mask's groups lie far apart": how to send them.
+    SplitAnswer(super::document::SplitAnswer),
     /// Save this key in the OS keyring, or remove the stored one.
     StoreKey(Option<String>),
     OpenKeyDialog,
@@ -93,6 +104,8 @@ pub(crate) fn run(app: &mut App, ctx: &egui::Context, action: Action) {
         Action::Picked(kind, path) => super::messages::picked(app, kind, path),
         Action::Select(op) => select(app, op),
         Action::MarkText { lines, combine } => super::text_tool::mark(app, &lines, combine),
+        Action::ObjectHover(at) => super::object_tool::hover(app, at),
+        Action::Object(input) => super::object_tool::input(app, input),
         Action::SortByLettering => app.results.sort_by_lettering(),
         Action::Form(form) => form_action(app, ctx, form),
         Action::SelectResult(i) => app.results.selected = Some(i),
@@ -113,8 +126,9 @@ pub(crate) fn run(app: &mut App, ctx: &egui::Context, action: Action) {
                 return;
             };
             let name = format!("result-{}", entry.index);
-            let mut doc = Document::new((*entry.image).clone(), name.clone(), entry.path.clone());
-            doc.seed_reference = entry.image_uuid.clone();
+            // What the designer sees: the result pasted into the photo (composited through the
+            // mask, colour matched), at the photo's size.
+            let doc = Document::new((*entry.shown).clone(), name.clone(), entry.path.clone());
             show_photo(app, doc);
             app.results.set_aside(&mut app.status);
             app.status.info(format!(
@@ -171,11 +185,21 @@ pub(crate) fn run(app: &mut App, ctx: &egui::Context, action: Action) {
                 app.status.info("Discarded the autosaved work.");
             }
         }
-        Action::SendDownscaled(downscale) => {
+        Action::SplitAnswer(answer) => {
+            let generation = app.document.generation;
             if let Some(doc) = app.document.current_mut() {
-                doc.send_downscaled = Some(downscale);
+                doc.split_answer = Some((generation, answer));
             }
             submit(app);
+        }
+        Action::ColourMatch { index, on } => {
+            let keep = app.settings.compare.keep_outside;
+            app.results.set_colour_match(&app.worker, index, on, keep);
+        }
+        Action::FollowMask => {
+            if let Some(doc) = app.document.current_mut() {
+                doc.frame = None;
+            }
         }
         Action::StoreKey(answer) => store_key(app, answer),
         Action::OpenKeyDialog => app.dialogs.open_key_dialog(),
@@ -262,6 +286,7 @@ fn run_command(app: &mut App, ctx: &egui::Context, command: Command) {
         Command::ToolLasso => app.canvas.select_tool(SelectionTool::Lasso),
         Command::ToolWand => app.canvas.select_tool(SelectionTool::Wand),
         Command::ToolText => super::text_tool::choose(app),
+        Command::ToolObject => super::object_tool::choose(app),
         Command::MaskAllText => super::text_tool::mark_all(app),
         Command::GrowMask => {
             let n = settings.grow_px;
@@ -338,8 +363,8 @@ pub(crate) fn submit(app: &mut App) {
         app.runtime.handle(),
         &mut app.status,
     );
-    if outcome == Err(NotSent::AskDownscale) {
-        app.dialogs.asking_downscale = true;
+    if outcome == Err(NotSent::AskSplit) {
+        app.dialogs.asking_split = true;
     }
 }
 
@@ -349,20 +374,45 @@ fn form_action(app: &mut App, ctx: &egui::Context, action: FormAction) {
         FormAction::Submit => submit(app),
         FormAction::Cancel => app.edit.cancel(&app.results),
         FormAction::ViewRequest => {
-            let request = app
-                .edit
-                .request_with_images(&app.document, app.settings.polarity);
-            app.dialogs.request_preview = Some(request.view_request(uuid::Uuid::new_v4()));
+            match app.edit.request_with_images(&app.document, &app.settings) {
+                Ok(request) => {
+                    let mut text = request.view_request(uuid::Uuid::new_v4());
+                    if let Some(Ok(plan)) = app.document.edit_area(&app.settings.area)
+                        && let Some(doc) = app.document.current()
+                    {
+                        text = format!(
+                            "// {}: x {}, y {}, {}x{} photo pixels\n{text}",
+                            plan.area.label(doc.image.dimensions()),
+                            plan.area.x,
+                            plan.area.y,
+                            plan.area.width,
+                            plan.area.height
+                        );
+                    }
+                    app.dialogs.request_preview = Some(text);
+                }
+                Err(e) => app.status.error(format!("Cannot show the request: {e}")),
+            }
         }
-        FormAction::CopyCurl => {
-            let request = app
-                .edit
-                .request_with_images(&app.document, app.settings.polarity);
-            let endpoint = crate::runware::ClientConfig::from_env().endpoint;
-            ctx.copy_text(request.curl_command(uuid::Uuid::new_v4(), &endpoint));
-            app.status
-                .info("Copied a cURL command; it reads the key from $RUNWARE_API_KEY.");
-        }
+        FormAction::CopyCurl => match app.edit.request_with_images(&app.document, &app.settings) {
+            Ok(request) => {
+                let endpoint = crate::runware::ClientConfig::from_env().endpoint;
+                ctx.copy_text(request.curl_command(uuid::Uuid::new_v4(), &endpoint));
+                let what = match (
+                    app.document.edit_area(&app.settings.area),
+                    app.document.current(),
+                ) {
+                    (Some(Ok(plan)), Some(doc)) => {
+                        format!(" ({})", plan.area.label(doc.image.dimensions()))
+                    }
+                    _ => String::new(),
+                };
+                app.status.info(format!(
+                    "Copied a cURL command{what}; it reads the key from $RUNWARE_API_KEY."
+                ));
+            }
+            Err(e) => app.status.error(format!("Cannot copy the request: {e}")),
+        },
         FormAction::Import(text) => app.edit.import(&mut app.status, &text),
         FormAction::ImportFile => pick(app, DialogKind::ImportRequest),
         FormAction::AddStyleReference => pick(app, DialogKind::StyleReference),

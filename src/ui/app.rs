@@ -68,6 +68,22 @@ pub struct App {
 }
 
 impl App {
+    /// What the "groups far apart" question offers, while it is asked.
+    fn split_offer(&self) -> Option<super::dialogs::SplitOffer> {
+        if !self.dialogs.asking_split {
+            return None;
+        }
+        let plan = self.document.edit_area(&self.settings.area)?.ok()?;
+        let doc = self.document.current()?;
+        Some(super::dialogs::SplitOffer {
+            groups: plan.groups.len(),
+            scale: plan.area.scale(),
+            whole: crate::edit::EditArea::whole(doc.image.width(), doc.image.height()).scale(),
+            pictures: self.edit.form.request.settings.results_wanted(),
+            runware: self.edit.backend(&self.settings) == super::settings::Backend::Runware,
+        })
+    }
+
     pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
         let settings = cc
             .storage
@@ -114,10 +130,8 @@ impl App {
                 AutosaveState::start(&root, &app.worker, Work::of(&app.document, &app.edit));
             app.edit.jobs.keep_under(&root);
             if let Some(store) = app.edit.jobs.leftovers() {
-                let polarity = app.settings.polarity;
                 app.worker.thread(move || {
-                    let (offered, problems) =
-                        super::edit_panel::jobs::load_offered(&store, polarity);
+                    let (offered, problems) = super::edit_panel::jobs::load_offered(&store);
                     Msg::UnfinishedJobs(offered, problems)
                 });
             }
@@ -199,13 +213,9 @@ impl App {
         }
         self.take_dropped_files(ctx);
         let concurrency = self.settings.job_concurrency;
-        let finished = self.edit.poll(
-            ctx,
-            &self.worker,
-            concurrency,
-            &mut self.results,
-            &mut self.status,
-        );
+        let finished = self
+            .edit
+            .poll(ctx, concurrency, &mut self.results, &mut self.status);
         for edit in finished {
             let budget = self.settings.history_budget_mib;
             self.history.record(&self.worker, budget, edit);
@@ -259,7 +269,7 @@ impl App {
                 .replace_pending
                 .as_ref()
                 .map(|d| d.name.clone()),
-            photo_size: self.document.current().map(|d| d.image.dimensions()),
+            split: self.split_offer(),
             recovery: self.autosave.offer(),
             unsaved_mask: self.document.has_unsaved_mask(),
             jobs_active: self.edit.jobs.active(),

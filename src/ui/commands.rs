@@ -22,6 +22,7 @@ pub enum Command {
     ToolLasso,
     ToolWand,
     ToolText,
+    ToolObject,
     MaskAllText,
     GrowMask,
     ShrinkMask,
@@ -69,6 +70,7 @@ impl Command {
         Command::ToolLasso,
         Command::ToolWand,
         Command::ToolText,
+        Command::ToolObject,
         Command::ToggleMask,
         Command::ZoomFit,
         Command::ZoomActual,
@@ -94,6 +96,7 @@ impl Command {
             Command::ToolLasso => "Lasso",
             Command::ToolWand => "Magic wand",
             Command::ToolText => "Text lines",
+            Command::ToolObject => "Object",
             Command::MaskAllText => "Mask all text",
             Command::GrowMask => "Grow mask",
             Command::ShrinkMask => "Shrink mask",
@@ -138,6 +141,7 @@ impl Command {
             Command::ToolLasso => s(none, Key::L),
             Command::ToolWand => s(none, Key::W),
             Command::ToolText => s(none, Key::T),
+            Command::ToolObject => s(none, Key::O),
             Command::BrushSmaller => s(none, Key::OpenBracket),
             Command::BrushBigger => s(none, Key::CloseBracket),
             Command::ToggleMask => s(none, Key::H),
@@ -258,6 +262,7 @@ pub fn shortcut_sheet() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         Command::ToolLasso,
         Command::ToolWand,
         Command::ToolText,
+        Command::ToolObject,
         Command::BrushSmaller,
         Command::BrushBigger,
         Command::ToggleMask,
@@ -268,6 +273,14 @@ pub fn shortcut_sheet() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         "Alt+drag".into(),
     ));
     tools.push(("Unmask a text line (Text tool)", "Alt+click".into()));
+    tools.push((
+        "Object tool: remove an object; in a pending selection, a background point",
+        "Alt+click".into(),
+    ));
+    tools.push((
+        "Object tool: next candidate (part / whole)",
+        "Shift+click".into(),
+    ));
     let mut view = rows(&[
         Command::ZoomFit,
         Command::ZoomActual,
@@ -358,6 +371,7 @@ mod tests {
             Command::ToolLasso,
             Command::ToolWand,
             Command::ToolText,
+            Command::ToolObject,
             Command::MaskAllText,
             Command::GrowMask,
             Command::ShrinkMask,

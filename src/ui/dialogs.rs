@@ -1,5 +1,5 @@
 //! Every modal question and small window: discard the mask for another photo, quit with an
-//! unsaved mask, recover autosaved work, send a downscaled copy, the Runware key, the request
+//! unsaved mask, recover autosaved work, how to send a mask whose parts lie far apart, the Runware key, the request
 //! JSON and the keyboard shortcuts. Each reads what it asks about and answers with an action.
 
 use super::actions::Action;
@@ -11,8 +11,8 @@ pub struct Dialogs {
     pub show_shortcuts: bool,
     /// The Runware key dialog and the text typed into it.
     key: Option<String>,
-    /// Submit asked whether to send a downscaled copy.
-    pub asking_downscale: bool,
+    /// Submit asked how to send a mask whose groups lie far apart.
+    pub asking_split: bool,
     /// The window was asked to close while the mask had unsaved changes.
     pub confirming_quit: bool,
     /// The user chose to quit without saving: the next close goes through.
@@ -27,6 +27,19 @@ pub enum ReplaceAnswer {
     SaveFirst,
     Discard,
     Keep,
+}
+
+/// A mask whose groups one area holds only at under half scale, as the question shows it.
+pub(crate) struct SplitOffer {
+    pub groups: usize,
+    /// The scale one area would be sent at.
+    pub scale: f64,
+    /// The scale the whole photo would be sent at.
+    pub whole: f64,
+    /// Pictures each job asks for.
+    pub pictures: u32,
+    /// Runware bills each picture.
+    pub runware: bool,
 }
 
 /// Work a crashed session left, as the recovery question shows it.
@@ -44,8 +57,8 @@ pub(crate) struct RecoveryOffer {
 pub(crate) struct Asking {
     /// A newly opened photo's name, waiting for "discard the current mask?".
     pub replacing: Option<String>,
-    /// The open photo's size (for the downscale question).
-    pub photo_size: Option<(u32, u32)>,
+    /// The mask's groups lie far apart (while the question is asked).
+    pub split: Option<SplitOffer>,
     pub recovery: Option<RecoveryOffer>,
     pub unsaved_mask: bool,
     /// Edit jobs queued or running (quitting cancels them).
@@ -77,10 +90,10 @@ impl Dialogs {
         }
         self.request_window(ctx);
         self.key_window(ctx, actions);
-        if self.asking_downscale {
-            match asking.photo_size {
-                Some(size) => self.downscale_question(ctx, size, actions),
-                None => self.asking_downscale = false,
+        if self.asking_split {
+            match &asking.split {
+                Some(offer) => self.split_question(ctx, offer, actions),
+                None => self.asking_split = false,
             }
         }
         if let Some(offer) = &asking.recovery {
@@ -201,31 +214,51 @@ impl Dialogs {
         }
     }
 
-    /// Runware keeps uploads at most 2048 px on the long side: offer to send a downscaled copy
-    /// of photo and mask together (the photo being edited stays full size).
-    fn downscale_question(
+    /// The mask's groups lie so far apart that one area holds them only at under half scale:
+    /// offer one job per group (with what it costs), the whole photo, or one area anyway.
+    fn split_question(
         &mut self,
         ctx: &egui::Context,
-        (w, h): (u32, u32),
+        offer: &SplitOffer,
         actions: &mut Vec<Action>,
     ) {
+        use super::document::SplitAnswer;
+        let n = offer.groups;
+        let pictures = u64::from(offer.pictures) * n as u64;
+        let cost = if offer.runware {
+            format!(
+                " One job per group sends {n} edits of {} picture(s) each: {pictures} pictures billed instead of {}.",
+                offer.pictures, offer.pictures
+            )
+        } else {
+            String::new()
+        };
+        let per_group = format!("One job per group ({n} jobs)");
+        let one = format!("One area ({:.0} %)", offer.scale * 100.0);
+        let whole = format!("Whole photo ({:.0} %)", offer.whole * 100.0);
         let choice = ask(
             ctx,
-            "confirm-downscale",
-            "Send a smaller copy?",
+            "confirm-split",
+            "The mask's parts lie far apart",
             &format!(
-                "The photo is {w}x{h}. Runware stores images at most {0} px on the long side, so \
-                 the mask may not line up. Send the photo and mask downscaled together to fit \
-                 {0} px? Results are compared at full size.",
-                crate::edit::RUNWARE_MAX_SIDE
+                "The mask marks {n} groups far apart: one area holding them all goes out at {:.0} % \
+                 of the photo's resolution, so the edit comes back soft. Each group in its own \
+                 job goes out at full resolution.{cost}",
+                offer.scale * 100.0
             ),
-            &["Downscale and send", "Send full size", "Cancel"],
-            Some(2),
+            &[&per_group, &whole, &one, "Cancel"],
+            Some(3),
         );
         if let Some(choice) = choice {
-            self.asking_downscale = false;
-            if choice < 2 {
-                actions.push(Action::SendDownscaled(choice == 0));
+            self.asking_split = false;
+            let answer = match choice {
+                0 => Some(SplitAnswer::PerGroup),
+                1 => Some(SplitAnswer::Whole),
+                2 => Some(SplitAnswer::OneArea),
+                _ => None,
+            };
+            if let Some(a) = answer {
+                actions.push(Action::SplitAnswer(a));
             }
         }
     }

@@ -23,16 +23,17 @@ pub struct Document {
     pub name: String,
     pub path: Option<PathBuf>,
     pub editor: MaskEditor,
-    /// The photo as PNG for the seed image, encoded once in the background.
-    pub seed_png: Option<Arc<Vec<u8>>>,
-    /// When the photo is a Runware result: its imageUUID, sent instead of re-uploading.
-    pub seed_reference: Option<String>,
-    /// Photos over 2048 px: `None` until the user answers whether to send a downscaled copy.
-    pub send_downscaled: Option<bool>,
+    /// The edit area the designer moved or resized on the canvas (`None`: it follows the mask).
+    pub frame: Option<crate::edit::EditArea>,
+    /// The answer to "the mask's groups lie far apart", for the mask generation it was given
+    /// for.
+    pub split_answer: Option<(u64, SplitAnswer)>,
     /// The photo was cut short or damaged and opened anyway: what is missing.
     pub damage: Option<String>,
     /// The text lines found in the photo by the Text tool (searched on its first use).
     pub text: TextScan,
+    /// The Object tool's encoding of the photo and its pending selection.
+    pub object: super::object_tool::ObjectState,
 }
 
 /// The Text tool's search of the photo's text lines.
@@ -67,11 +68,11 @@ impl Document {
             name,
             path,
             editor,
-            seed_png: None,
-            seed_reference: None,
-            send_downscaled: None,
+            frame: None,
+            split_answer: None,
             damage: None,
             text: TextScan::NotStarted,
+            object: Default::default(),
         }
     }
 
@@ -83,6 +84,17 @@ impl Document {
     pub fn size(&self) -> Vec2 {
         Vec2::new(self.image.width() as f32, self.image.height() as f32)
     }
+}
+
+/// What the designer chose when the mask's groups lie too far apart for one area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SplitAnswer {
+    /// One job per group, each its own area.
+    PerGroup,
+    /// The whole photo, downscaled.
+    Whole,
+    /// One area holding every group (downscaled as far as it must).
+    OneArea,
 }
 
 /// The document part of the app: the photo, its GPU textures and the state of its mask.
@@ -101,7 +113,16 @@ pub struct DocumentState {
     pub replace_pending: Option<Document>,
     /// A cut-short or damaged photo waiting for the user to agree to open it anyway.
     pub damaged_pending: Option<DamagedPhoto>,
+    /// The edit area planned for the mask: ((photo generation, mask version), settings, plan).
+    area_plan: std::cell::RefCell<Option<AreaCache>>,
 }
+
+/// An edit area planned for one mask generation and area setting.
+type AreaCache = (
+    (u64, u64),
+    crate::edit::AreaSettings,
+    Result<crate::edit::AreaPlan, crate::edit::AreaError>,
+);
 
 /// A photo that is cut short or damaged: refused until the designer agrees to a warning that
 /// says what is missing.
@@ -134,6 +155,34 @@ pub(crate) enum OpenOutcome {
 }
 
 impl DocumentState {
+    /// The edit area: the frame the designer placed, else the plan for the current mask under
+    /// `settings` (computed once per mask change; a stroke under way keeps the last plan).
+    pub fn edit_area(
+        &self,
+        settings: &crate::edit::AreaSettings,
+    ) -> Option<Result<crate::edit::AreaPlan, crate::edit::AreaError>> {
+        let doc = self.doc.as_ref()?;
+        if let Some(frame) = doc.frame {
+            return Some(Ok(crate::edit::AreaPlan {
+                area: frame,
+                groups: Vec::new(),
+                split_advised: false,
+            }));
+        }
+        // Keyed by the photo's generation and the mask history's version: every change of the
+        // mask goes through its history.
+        let key = (self.generation, doc.editor.history().version());
+        let mut cache = self.area_plan.borrow_mut();
+        let fresh = cache
+            .as_ref()
+            .is_some_and(|(k, s, _)| *s == *settings && (*k == key || doc.editor.is_stroking()));
+        if !fresh {
+            let plan = crate::edit::plan(doc.editor.mask(), settings);
+            *cache = Some((key, *settings, plan));
+        }
+        cache.as_ref().map(|(_, _, p)| p.clone())
+    }
+
     pub fn current(&self) -> Option<&Document> {
         self.doc.as_ref()
     }
@@ -142,14 +191,9 @@ impl DocumentState {
         self.doc.as_mut()
     }
 
-    /// Makes `doc` the open photo; its seed PNG is encoded in the background.
-    pub(crate) fn set(&mut self, worker: &Worker, doc: Document) {
-        let image = doc.image.clone();
-        worker.background(move || {
-            let png = crate::imageio::encode(&image, crate::imageio::Format::Png, 100)
-                .map_err(|e| e.to_string());
-            Msg::SeedEncoded(image, png)
-        });
+    /// Makes `doc` the open photo. (What is sent is encoded at submission: the edit area's
+    /// crop, never the whole photo.)
+    pub(crate) fn set(&mut self, _worker: &Worker, doc: Document) {
         self.doc = Some(doc);
         self.exported_generation = self.generation + 1;
         self.textures = None;
@@ -259,23 +303,6 @@ impl DocumentState {
         doc.editor.replace("Restore", mask);
         doc.editor.history_mut().clear();
         self.set(worker, doc);
-    }
-
-    /// The seed PNG of a photo is ready (ignored when another photo was opened meanwhile).
-    pub fn seed_encoded(
-        &mut self,
-        status: &mut StatusLine,
-        image: &Arc<RgbaImage>,
-        png: Result<Vec<u8>, String>,
-    ) {
-        if let Some(doc) = &mut self.doc
-            && Arc::ptr_eq(&doc.image, image)
-        {
-            match png {
-                Ok(png) => doc.seed_png = Some(Arc::new(png)),
-                Err(e) => status.error(format!("could not prepare the photo for sending: {e}")),
-            }
-        }
     }
 
     /// The small picture of exactly what will be sent, rebuilt only after a change and never in

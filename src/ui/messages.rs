@@ -71,7 +71,6 @@ pub(crate) fn handle(app: &mut App, ctx: &egui::Context, msg: Msg) {
                 Err(e) => status.error(e),
             }
         }
-        Msg::SeedEncoded(image, png) => app.document.seed_encoded(status, &image, png),
         Msg::Attached(kind, bytes) => match bytes {
             Ok(bytes) => app.edit.attach(status, kind, bytes),
             Err(e) => status.error(e),
@@ -161,6 +160,10 @@ pub(crate) fn handle(app: &mut App, ctx: &egui::Context, msg: Msg) {
             }
         }
         Msg::TextFound(image, result) => super::text_tool::found(app, &image, result),
+        Msg::ObjectEncoded(image, result) => super::object_tool::encoded(app, &image, result),
+        Msg::ObjectDecoded(image, purpose, result) => {
+            super::object_tool::decoded(app, &image, purpose, *result)
+        }
         Msg::Lettering(batch, index, result) => app.results.lettering_read(batch, index, result),
         Msg::Picked(kind, answer) => {
             status.done();

@@ -20,6 +20,7 @@ mod files;
 mod history_panel;
 mod menu;
 mod messages;
+mod object_tool;
 pub mod results;
 mod settings;
 mod status;
@@ -41,6 +42,7 @@ pub use document::{Document, DocumentState, TextScan};
 pub use edit_panel::EditPanel;
 pub use files::DialogKind;
 pub use history_panel::HistoryPanel;
+pub use object_tool::{ObjectInput, ObjectScan, ObjectState, PendingObject};
 pub use results::Results;
 pub use settings::{Backend, Settings};
 pub use status::{Status, StatusKind, StatusLine};
@@ -59,6 +61,10 @@ pub fn run(image: Option<PathBuf>) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("touchup")
+            // The desktop entry's name (touchup.desktop), so docks and Wayland pair the window
+            // with its menu entry and icon; it also names eframe's settings folder.
+            .with_app_id(crate::icon::APP_ID)
+            .with_icon(window_icon())
             .with_inner_size([1400.0, 900.0])
             .with_min_inner_size([640.0, 420.0])
             .with_drag_and_drop(true),
@@ -85,6 +91,16 @@ pub fn run(image: Option<PathBuf>) -> anyhow::Result<()> {
         }),
     )
     .map_err(|e| anyhow::anyhow!("could not open the editor window: {e}"))
+}
+
+/// The icon for the title bar and the task switcher, drawn at 128 px (about a millisecond).
+pub fn window_icon() -> egui::IconData {
+    let size = 128;
+    egui::IconData {
+        rgba: crate::icon::draw(size).into_raw(),
+        width: size,
+        height: size,
+    }
 }
 
 /// SIGTERM, SIGINT and SIGHUP, caught so that a plain `kill` saves the work and closes the

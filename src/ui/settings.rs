@@ -45,6 +45,10 @@ pub struct Settings {
     pub compare: crate::compare::CompareSettings,
     /// The history's size budget in MiB: the oldest edits are removed beyond it.
     pub history_budget_mib: u64,
+    /// What an edit sends: the area around the mask (and its context) or the whole photo.
+    pub area: crate::edit::AreaSettings,
+    /// Correct each result's colour drift at the mask's edge ("Match colours at the edge").
+    pub colour_match: bool,
 }
 
 /// Which engine carries out an edit.
@@ -116,6 +120,8 @@ impl Default for Settings {
             local_fill: crate::local::FillMethod::Auto,
             compare: crate::compare::CompareSettings::default(),
             history_budget_mib: crate::session::DEFAULT_BUDGET_BYTES / MIB,
+            area: crate::edit::AreaSettings::default(),
+            colour_match: true,
         }
     }
 }

@@ -26,7 +26,7 @@ fn push_button(
 }
 
 /// The mask tools, each with its icon (Material Symbols, from `egui_material_icons`).
-pub(crate) const TOOLS: [(Tool, Command, egui_material_icons::MaterialIcon); 7] = {
+pub(crate) const TOOLS: [(Tool, Command, egui_material_icons::MaterialIcon); 8] = {
     use egui_material_icons::icons::*;
     [
         (Tool::Brush, Command::ToolBrush, ICON_BRUSH),
@@ -52,6 +52,7 @@ pub(crate) const TOOLS: [(Tool, Command, egui_material_icons::MaterialIcon); 7] 
             ICON_AUTO_FIX,
         ),
         (Tool::Text, Command::ToolText, ICON_TEXT_FIELDS),
+        (Tool::Object, Command::ToolObject, ICON_CATEGORY),
     ]
 };
 
@@ -107,6 +108,9 @@ pub(crate) fn ui(
     }
     if tool == Tool::Text {
         text_tool_ui(ui, settings, document, actions);
+    }
+    if tool == Tool::Object {
+        object_tool_ui(ui, document);
     }
     ui.add(egui::Slider::new(&mut settings.wand_tolerance, 0.0..=100.0).text("Wand tolerance"));
     ui.add(
@@ -240,4 +244,35 @@ fn text_tool_ui(
             .text("Text margin"),
     )
     .on_hover_text("Pixels added around each text line that is masked");
+}
+
+/// The Object tool's part: what the encoder is doing, and how to use the tool.
+fn object_tool_ui(ui: &mut egui::Ui, document: &DocumentState) {
+    use super::object_tool::ObjectScan;
+    ui.weak(
+        "Click an object to select it; Alt+click removes one. Click inside the new selection to \
+         refine it (Alt: leave that part out), Shift+click for part / whole, drag a box. Enter \
+         or a click elsewhere closes it, Esc takes it back.",
+    );
+    match document.current().map(|d| &d.object.scan) {
+        Some(ObjectScan::Encoding) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Looking at the photo…");
+            });
+        }
+        Some(ObjectScan::Ready(_)) => {
+            ui.label("Ready: point at an object.");
+        }
+        Some(ObjectScan::Failed(why)) => {
+            ui.add(
+                egui::Label::new(
+                    egui::RichText::new(format!("Cannot look at this photo: {why}"))
+                        .color(ui.visuals().error_fg_color),
+                )
+                .wrap(),
+            );
+        }
+        Some(ObjectScan::NotStarted) | None => {}
+    }
 }

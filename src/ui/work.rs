@@ -21,10 +21,17 @@ pub(crate) enum Msg {
     MaskSaved(Result<(PathBuf, u64), String>),
     Picked(DialogKind, Picked),
     Pasted(Result<RgbaImage, String>),
-    SeedEncoded(Arc<RgbaImage>, Result<Vec<u8>, String>),
     WandDone(Arc<RgbaImage>, Result<(WandRegion, Combine), String>),
     /// The Text tool's search of this photo's text lines.
     TextFound(Arc<RgbaImage>, Result<Vec<crate::text::TextLine>, String>),
+    /// The Object tool's encoding of this photo.
+    ObjectEncoded(Arc<RgbaImage>, Result<crate::segment::Embedding, String>),
+    /// A decode of the Object tool on this photo, and what it was for.
+    ObjectDecoded(
+        Arc<RgbaImage>,
+        super::object_tool::Purpose,
+        Box<Result<crate::segment::Candidates, String>>,
+    ),
     /// The lettering of result N of results batch B, read against the prompt's quoted strings.
     Lettering(
         u64,
@@ -122,16 +129,6 @@ impl Worker {
         std::thread::spawn(move || worker.send(work()));
     }
 
-    /// [`Worker::thread`] for work nobody waits on (preparing the seed PNG of a photo just
-    /// opened): it runs below the UI's priority, see [`yield_to_the_ui`].
-    pub fn background(&self, work: impl FnOnce() -> Msg + Send + 'static) {
-        let worker = self.clone();
-        std::thread::spawn(move || {
-            yield_to_the_ui();
-            worker.send(work())
-        });
-    }
-
     /// Runs `work` on the tokio runtime (or, without one, on a thread with a runtime of its
     /// own) and sends what it returns.
     pub fn task<F>(&self, work: F)
@@ -160,12 +157,6 @@ impl Worker {
     /// The UI's context (for textures made outside a frame).
     pub fn ctx(&self) -> &egui::Context {
         &self.ctx
-    }
-
-    /// A callback that asks for a frame (for work that reports over its own channel).
-    pub fn waker(&self) -> impl Fn() + Send + Sync + 'static {
-        let ctx = self.ctx.clone();
-        move || ctx.request_repaint()
     }
 }
 

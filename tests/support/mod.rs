@@ -47,6 +47,13 @@ pub enum Mode {
     PartialError,
     /// A singular `error` object with HTTP 400.
     SingularError,
+    /// Answer with the seed image itself, every pixel `brighten` levels lighter (a generator's
+    /// colour drift) and, when `paint` is given, the pixels the mask marks (white) painted that
+    /// colour: where the edit lands can be checked pixel by pixel.
+    Paint {
+        brighten: i16,
+        paint: Option<[u8; 3]>,
+    },
 }
 
 /// An async job the stand-in is "working on".
@@ -80,6 +87,10 @@ pub struct State {
     pub concurrency: batch::Concurrency,
     /// Inference tasks whose prompt contains this are refused with 400.
     pub refuse_prompt: Option<String>,
+    /// The size of every seed image an inference task sent, in order.
+    pub seed_sizes: Vec<(u32, u32)>,
+    /// The last inference task's seed image and mask, decoded (for [`Mode::Paint`]).
+    pub last_inputs: Option<(image::RgbaImage, image::GrayImage)>,
 }
 
 impl State {
@@ -114,6 +125,8 @@ impl StandIn {
             port,
             concurrency: batch::Concurrency::default(),
             refuse_prompt: None,
+            seed_sizes: Vec::new(),
+            last_inputs: None,
         }));
         let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
         let shared = state.clone();
@@ -549,7 +562,37 @@ fn check_inference(task: &Value, state: &Arc<Mutex<State>>) -> Result<(u32, u32)
             json!(["inputs.maskImage", "inputs.seedImage"]),
         ));
     }
+    if let Some(seed) = &seed {
+        let mut s = state.lock().unwrap();
+        s.seed_sizes.push((seed.width(), seed.height()));
+        if let Some(mask) = &mask {
+            s.last_inputs = Some((seed.to_rgba8(), mask.to_luma8()));
+        }
+    }
     Ok(seed.map(|s| (s.width(), s.height())).unwrap_or((16, 12)))
+}
+
+/// [`Mode::Paint`]'s picture: the seed, brightened, with the masked pixels painted.
+fn painted_picture(
+    inputs: &(image::RgbaImage, image::GrayImage),
+    brighten: i16,
+    paint: Option<[u8; 3]>,
+) -> Vec<u8> {
+    let (seed, mask) = inputs;
+    let mut out = seed.clone();
+    for (x, y, p) in out.enumerate_pixels_mut() {
+        match paint {
+            Some(c) if mask.get_pixel(x, y).0[0] == 255 => {
+                *p = image::Rgba([c[0], c[1], c[2], 255]);
+            }
+            _ => {
+                for ch in 0..3 {
+                    p.0[ch] = (i16::from(p.0[ch]) + brighten).clamp(0, 255) as u8;
+                }
+            }
+        }
+    }
+    touchup::imageio::encode(&out, touchup::imageio::Format::Png, 100).unwrap()
 }
 
 fn make_picture(w: u32, h: u32, n: usize) -> Vec<u8> {
@@ -572,7 +615,16 @@ fn result_item(
     size: (u32, u32),
     state: &Arc<Mutex<State>>,
 ) -> Value {
-    let bytes = make_picture(size.0, size.1, n);
+    let painted = {
+        let s = state.lock().unwrap();
+        match (&s.mode, &s.last_inputs) {
+            (Mode::Paint { brighten, paint }, Some(inputs)) => {
+                Some(painted_picture(inputs, *brighten, *paint))
+            }
+            _ => None,
+        }
+    };
+    let bytes = painted.unwrap_or_else(|| make_picture(size.0, size.1, n));
     let image_uuid = uuid::Uuid::new_v4().to_string();
     let mut s = state.lock().unwrap();
     s.images.insert(image_uuid.clone(), bytes.clone());

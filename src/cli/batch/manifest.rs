@@ -1,7 +1,8 @@
 //! The manifest of `touchup batch`: JSON Lines, one edit a line. Each line's keys are
 //! `image`, a `mask` file or mask operations (`rect`, `polygon`, `stroke`, `wand`, `grow`,
-//! `shrink`, `fill-holes`, `invert`, `text`, `text-match`; applied in the order of the keys;
-//! `text-margin` grows the text lines), `prompt`, an optional
+//! `shrink`, `fill-holes`, `invert`, `text`, `text-match`, `object`, `object-exclude`,
+//! `object-box`; applied in the order of the keys; `text-margin` grows the text lines;
+//! consecutive object keys are one prompt), `prompt`, an optional
 //! `name`, and any option of `touchup edit` under its long flag's name. Relative paths are
 //! relative to the manifest.
 
@@ -40,7 +41,7 @@ impl<'de> serde::Deserialize<'de> for Ordered {
 }
 
 /// `touchup edit` options a line may give, with whether each takes a value.
-const OPTIONS: [(&str, bool); 19] = [
+const OPTIONS: [(&str, bool); 22] = [
     ("image", true),
     ("mask", true),
     ("prompt", true),
@@ -60,6 +61,9 @@ const OPTIONS: [(&str, bool); 19] = [
     ("seed", true),
     ("feather", true),
     ("no-keep-outside", false),
+    ("area", true),
+    ("context", true),
+    ("no-colour-match", false),
 ];
 
 /// Options naming files (relative to the manifest).

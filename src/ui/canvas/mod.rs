@@ -2,7 +2,9 @@
 //! brush painting straight into the mask editor, the selection gestures (their finished shapes
 //! go to the command queue), and the brush outline or gesture drawn on top.
 
+pub mod frame;
 pub mod gesture;
+pub mod object;
 pub mod text;
 pub mod textures;
 pub mod view;
@@ -24,6 +26,8 @@ pub enum Tool {
     Select(SelectionTool),
     /// Click a text line found in the photo to mask it.
     Text,
+    /// Click an object (MobileSAM) to mask it.
+    Object,
 }
 
 /// The canvas's own state: view, tool, gesture and where it was drawn.
@@ -48,6 +52,8 @@ pub struct Canvas {
     /// A line at the foot of the canvas, set by the App each frame: what to do first, or
     /// (`true`) the problem Submit found with the mask.
     pub hint: Option<(String, bool)>,
+    /// Where the Object tool's box drag started (photo pixels).
+    object_drag: Option<Pos2>,
 }
 
 impl Default for Canvas {
@@ -65,6 +71,7 @@ impl Default for Canvas {
             wheel: view::WheelZoom::default(),
             opening: None,
             hint: None,
+            object_drag: None,
         }
     }
 }
@@ -164,7 +171,11 @@ impl Canvas {
         if self.view != view_before {
             self.view_fitted = false;
         }
+        // The edit area's handles lie over the photo: while the pointer is on one, the tools
+        // leave it alone.
+        let (frame_shapes, on_frame) = frame::ui(ui, self.view, canvas, document, &settings.area);
         let brush = match self.tool {
+            _ if on_frame => None,
             Tool::Select(_) => {
                 self.selection_input(&ctx, &response, canvas, actions);
                 None
@@ -178,6 +189,20 @@ impl Canvas {
                 }
                 None
             }
+            Tool::Object => {
+                if !space_held(&ctx) && !self.panning {
+                    object::input(
+                        &ctx,
+                        &response,
+                        self.view,
+                        canvas,
+                        document,
+                        &mut self.object_drag,
+                        actions,
+                    );
+                }
+                None
+            }
             _ => {
                 let brush = brush(settings, self.tool);
                 self.paint(&ctx, &response, canvas, document, brush);
@@ -185,6 +210,7 @@ impl Canvas {
             }
         };
         self.draw(&ctx, &painter, &response, canvas, document, settings, brush);
+        painter.extend(frame_shapes);
         self.hint_ui(ui, canvas);
     }
 
@@ -422,6 +448,9 @@ impl Canvas {
                 self.hover_image_pos,
                 margin,
             );
+        } else if self.tool == Tool::Object {
+            let drag = self.object_drag.zip(self.hover_image_pos);
+            object::draw(painter, view, canvas, document, drag);
         } else {
             draw_gesture(painter, self.tool_state.gesture(), |p| {
                 view.image_to_screen(canvas, Pos2::new(p.0, p.1))

@@ -111,6 +111,20 @@ impl FormState {
         };
     }
 
+    /// Shows a failed job: its message above the buttons, and beside each field it names.
+    pub fn show_job_failure(&mut self, message: &str, fields: &[Field]) {
+        self.busy = false;
+        self.progress = None;
+        self.message = Some(message.to_string());
+        self.errors = fields
+            .iter()
+            .map(|&field| FieldError {
+                field,
+                message: message.to_string(),
+            })
+            .collect();
+    }
+
     /// Fills the form from a Runware task JSON (prompt, settings, seed and mask references).
     pub fn import(&mut self, text: &str) -> Result<(), crate::edit::ImportError> {
         let request = EditRequest::from_task_json(text)?;

@@ -1,12 +1,12 @@
-//! The edit jobs of a session. Every Submit makes a job that keeps the photo, mask and settings
-//! it was submitted with, whatever the designer does in the editor meanwhile. Jobs start in
-//! order, at most `Settings::job_concurrency` at once; each reports progress, results, cost and
-//! its end through its own channel. One job at a time is *shown*: its results stream into the
-//! results list and the compare view (the newest submission, or the job last opened); the
-//! others keep theirs until they are opened. Each finished job goes into the history.
-//!
-//! Not kept across a crash: queued and running jobs live in memory only (the recovered work
-//! is the editor's photo, mask and form, as before).
+//! The edit jobs of a session. Every Submit makes a job that keeps the photo, mask, edit area
+//! and settings it was submitted with, whatever the designer does in the editor meanwhile.
+//! The jobs run on the core's queue ([`crate::jobs::Queue`]), the same pipeline as `touchup
+//! edit` and `touchup batch`: in order, at most `Settings::job_concurrency` at once, each
+//! pasted into the photo, colour matched, saved and reported through the queue's events. One
+//! job at a time is *shown*: its results stream into the results list and the compare view (the
+//! newest submission, or the job last opened); the others keep theirs until they are opened.
+//! Each finished job goes into the history; until it ends each job is also kept on disk, to be
+//! offered back after a crash.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,10 +20,10 @@ use super::super::history_panel::FinishedEdit;
 use super::super::results::{HistoryResult, Results};
 use super::super::settings::Backend;
 use super::super::status::StatusLine;
-use super::super::work::Worker;
 use super::form::FormState;
-use super::submit::{self, CompareContext, Failure, LocalJob, Running, SessionMsg};
-use crate::edit::EditRequest;
+use super::submit::{self, CompareContext};
+use crate::edit::{EditArea, EditRequest};
+use crate::jobs::{EditRunner, JobId, JobRunner, JobSpec, Queue, QueueConfig, QueueEvent};
 use crate::mask::Mask;
 
 /// Where a job is.
@@ -63,10 +63,15 @@ pub(crate) struct Snapshot {
     /// The photo's name and file, to bring it back into the editor.
     pub name: String,
     pub path: Option<PathBuf>,
-    /// The form as it was (what "open" puts back and the history records).
+    /// The form as it was (what "open" puts back, the history records and is sent, with the
+    /// area's crop of the photo and mask).
     pub form_request: EditRequest,
-    /// What is sent: the form's request with the photo and mask.
-    pub request: EditRequest,
+    /// The part of the photo sent and pasted back.
+    pub area: EditArea,
+    /// Which colour marks the edit in the mask sent.
+    pub polarity: crate::mask::Polarity,
+    /// Correct the colour drift at the mask's edge.
+    pub colour_match: bool,
     pub compare: CompareContext,
     pub local: crate::local::LocalOptions,
     /// The folder under which its results folder is made.
@@ -84,11 +89,12 @@ pub struct Job {
     pub state: JobState,
     pub(crate) snapshot: Snapshot,
     thumbnail: Option<egui::TextureHandle>,
-    running: Option<Running>,
+    /// Its id in the core's queue, once submitted there.
+    queue_id: Option<JobId>,
     started: Option<Instant>,
     /// Frozen when the job ends.
     elapsed: Duration,
-    /// Its results so far, in arrival order (what the history records and "open" shows).
+    /// Its results so far, by their number (what the history records and "open" shows).
     pub(crate) results: Vec<HistoryResult>,
     wanted: usize,
     /// The `cost` of every result received.
@@ -118,46 +124,38 @@ impl Job {
         }
     }
 
-    fn starts(&mut self, worker: &Worker) {
+    /// What the core's queue runs: the photo, mask, area and settings it was submitted with.
+    fn spec(&self, dir: PathBuf) -> JobSpec {
         let snap = &self.snapshot;
-        let folder = submit::new_output_folder(&snap.root, self.id);
-        self.started = Some(Instant::now());
-        self.folder = Some(folder.clone());
-        let running = match self.engine {
-            Backend::Local => {
-                let job = LocalJob {
-                    compare: snap.compare.clone(),
-                    image: snap.image.clone(),
-                    mask: snap.mask.clone(),
-                    request: snap.request.clone(),
-                    options: snap.local.clone(),
-                    seed: std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs())
-                        .unwrap_or(1)
-                        .wrapping_add(self.id * 1000),
-                };
-                submit::spawn_local(job, folder, worker.waker())
-            }
-            Backend::Runware => {
-                let (Some(client), Some(runtime)) = (&snap.client, &snap.runtime) else {
-                    self.state = JobState::Failed(
-                        "no Runware client or background runtime; restart touchup".into(),
-                    );
-                    return;
-                };
-                submit::spawn_runware(
-                    runtime,
-                    client.clone(),
-                    snap.request.clone(),
-                    folder,
-                    snap.compare.clone(),
-                    worker.waker(),
-                )
-            }
-        };
-        self.state = JobState::Running("Starting…".into());
-        self.running = Some(running);
+        let mut spec = JobSpec::new(
+            self.title.clone(),
+            self.engine.engine(),
+            snap.form_request.clone(),
+        );
+        spec.inputs = Some(crate::output::EditInputs {
+            original: snap.image.clone(),
+            mask: Arc::new(snap.mask.clone()),
+        });
+        spec.local = snap.local.clone();
+        spec.area = Some(snap.area);
+        spec.polarity = snap.polarity;
+        spec.first_seed = Some(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(1)
+                .wrapping_add(self.id * 1000),
+        );
+        let settings = snap.compare.settings;
+        spec.output = Some(crate::output::OutputOptions {
+            dir,
+            feather: settings.feather_px,
+            keep_outside: settings.keep_outside,
+            colour_match: snap.colour_match,
+            // The editor reads the lettering itself, in the background, once a result shows.
+            check_lettering: false,
+        });
+        spec
     }
 
     /// What the status bar says about this job when it is not the shown one.
@@ -220,12 +218,37 @@ pub struct Jobs {
     pub(crate) offered: Option<Vec<Offered>>,
     /// Leave the unfinished jobs on disk at exit (stopped by a signal).
     pub keep_on_exit: bool,
+    /// The core's queue the jobs run on (made with the first job).
+    engine: Option<JobEngine>,
+}
+
+/// The core's queue and its runner.
+struct JobEngine {
+    queue: Queue,
+    events: std::sync::mpsc::Receiver<QueueEvent>,
+    runner: Arc<EditRunner>,
+}
+
+impl JobEngine {
+    fn new(runtime: tokio::runtime::Handle, ctx: &egui::Context) -> JobEngine {
+        let runner = Arc::new(EditRunner::new(runtime, None));
+        let dyn_runner: Arc<dyn JobRunner> = runner.clone();
+        let ctx = ctx.clone();
+        let (queue, events) = Queue::new(QueueConfig::default(), dyn_runner, move || {
+            ctx.request_repaint()
+        });
+        JobEngine {
+            queue,
+            events,
+            runner,
+        }
+    }
 }
 
 /// An unfinished job of an earlier session, ready to queue again.
 pub struct Offered {
     pub job: crate::session::PendingJob,
-    /// What is sent (the form's request with the photo and mask).
+    /// The prompt and settings it was submitted with.
     pub request: EditRequest,
 }
 
@@ -349,11 +372,11 @@ impl Jobs {
             engine,
             state: JobState::Queued,
             thumbnail,
-            running: None,
+            queue_id: None,
             started: None,
             elapsed: Duration::ZERO,
             results: Vec::new(),
-            wanted: snapshot.request.settings.results_wanted().max(1) as usize,
+            wanted: snapshot.form_request.settings.results_wanted().max(1) as usize,
             cost: 0.0,
             folder: None,
             batch: None,
@@ -361,7 +384,37 @@ impl Jobs {
             pending,
             snapshot,
         });
+        self.start(ctx, id);
         id
+    }
+
+    /// Hands job `id` to the core's queue (it starts when a slot is free).
+    fn start(&mut self, ctx: &egui::Context, id: u64) {
+        let Some(i) = self.list.iter().position(|j| j.id == id) else {
+            return;
+        };
+        if self.engine.is_none() {
+            match self.list[i].snapshot.runtime.clone() {
+                Some(rt) => self.engine = Some(JobEngine::new(rt, ctx)),
+                None => {
+                    self.list[i].state = JobState::Failed(
+                        "the background runtime is not running; restart touchup".into(),
+                    );
+                    return;
+                }
+            }
+        }
+        let Some(engine) = &self.engine else { return };
+        let job = &mut self.list[i];
+        if let Some(client) = &job.snapshot.client {
+            engine.runner.set_client(Some(client.clone()));
+        }
+        let dir = submit::new_output_folder(&job.snapshot.root, job.id);
+        job.folder = Some(dir.clone());
+        match engine.queue.submit(job.spec(dir)) {
+            Ok(qid) => job.queue_id = Some(qid),
+            Err(e) => job.state = JobState::Failed(e.to_string()),
+        }
     }
 
     /// Makes job `id` the shown one, feeding results batch `batch`.
@@ -376,15 +429,19 @@ impl Jobs {
         let Some(job) = self.list.iter_mut().find(|j| j.id == id) else {
             return;
         };
-        match (&job.state, &job.running) {
-            (JobState::Queued, _) => {
+        if !job.state.is_active() {
+            return;
+        }
+        if let (Some(engine), Some(qid)) = (&self.engine, job.queue_id) {
+            let _ = engine.queue.cancel(qid);
+        }
+        match job.state {
+            // The queue drops a job that has not started at once.
+            JobState::Queued => {
                 job.state = JobState::Cancelled;
                 forget(job, self.store.as_ref());
             }
-            (JobState::Running(_), Some(running)) => {
-                running.cancel();
-                job.state = JobState::Running("Cancelling…".into());
-            }
+            JobState::Running(_) => job.state = JobState::Running("Cancelling…".into()),
             _ => {}
         }
     }
@@ -409,8 +466,12 @@ impl Jobs {
         job.cost = 0.0;
         job.started = None;
         job.elapsed = Duration::ZERO;
-        job.folder = None;
         job.edit_id = None;
+        if let (Some(engine), Some(qid)) = (&self.engine, job.queue_id)
+            && let Err(e) = engine.queue.retry(qid)
+        {
+            job.state = JobState::Failed(e.to_string());
+        }
         if job.batch == Some(results.batch) {
             let prompt = job.snapshot.form_request.prompt.clone();
             results.start(job.snapshot.compare.clone(), &prompt, status);
@@ -433,41 +494,56 @@ impl Jobs {
         }
     }
 
-    /// Starts queued jobs while slots are free, takes in what the running ones reported, and
-    /// returns what the history records of those that ended. The form shows the shown job.
+    /// Takes in what the queue reported, and returns what the history records of the jobs
+    /// that ended. The form shows the shown job.
     pub(crate) fn poll(
         &mut self,
         ctx: &egui::Context,
-        worker: &Worker,
         concurrency: usize,
         results: &mut Results,
         form: &mut FormState,
         status: &mut StatusLine,
     ) -> Vec<FinishedEdit> {
-        let mut running = self
-            .list
-            .iter()
-            .filter(|j| matches!(j.state, JobState::Running(_)))
-            .count();
-        for job in self.list.iter_mut() {
-            if running >= concurrency.max(1) {
-                break;
-            }
-            if job.state == JobState::Queued {
-                job.starts(worker);
-                running += 1;
-            }
-        }
         let mut finished = Vec::new();
-        for job in self.list.iter_mut() {
-            if let Some(edit) = take_in(job, ctx, results, form, status) {
+        let events: Vec<QueueEvent> = match &self.engine {
+            Some(engine) => {
+                if engine.queue.concurrency() != concurrency.max(1) {
+                    engine.queue.set_concurrency(concurrency.max(1));
+                }
+                engine.events.try_iter().collect()
+            }
+            None => Vec::new(),
+        };
+        for event in events {
+            let id = match &event {
+                QueueEvent::State { id, .. }
+                | QueueEvent::Result { id, .. }
+                | QueueEvent::Note { id, .. }
+                | QueueEvent::Progress { id, .. } => *id,
+                QueueEvent::Slowdown { pause } => {
+                    status.info(format!(
+                        "Runware is busy (HTTP 429): every job waits {:.0} s before sending again.",
+                        pause.as_secs_f32()
+                    ));
+                    continue;
+                }
+            };
+            let Some(job) = self.list.iter_mut().find(|j| j.queue_id == Some(id)) else {
+                continue;
+            };
+            if let Some(edit) = take_in(job, event, ctx, results, form, status) {
                 forget(job, self.store.as_ref());
                 finished.push(edit);
             }
         }
         if self.active() > 0 {
-            ctx.request_repaint_after(Duration::from_millis(100));
+            ctx.request_repaint_after(Duration::from_millis(250));
         }
+        let running = self
+            .list
+            .iter()
+            .filter(|j| matches!(j.state, JobState::Running(_)))
+            .count();
         if let Some(job) = self.shown(results.batch) {
             form.busy = job.state.is_active();
             form.progress = match &job.state {
@@ -624,130 +700,158 @@ fn job_row(ui: &mut egui::Ui, job: &Job, shown: bool, actions: &mut Vec<Action>)
     });
 }
 
-/// Takes in what a running job reported; when it has ended, what the history records of it.
+/// The words a state shows in the Jobs list and the form.
+fn running_text(job: &Job, state: &crate::jobs::JobState) -> String {
+    use crate::jobs::JobState as Core;
+    match state {
+        Core::Queued => "Queued…".into(),
+        Core::Sending => "Sending the edit to Runware…".into(),
+        Core::Waiting if job.engine == Backend::Local => "Local engine: working…".into(),
+        Core::Waiting => "Waiting for the results…".into(),
+        Core::Receiving { received, wanted } => format!("Received {received} of {wanted}"),
+        Core::Done => "Done".into(),
+        Core::Failed(f) => f.message.clone(),
+        Core::Cancelled => "Cancelled".into(),
+    }
+}
+
+/// Takes in one event of the queue about `job`; when the job has ended, what the history
+/// records of it.
 fn take_in(
     job: &mut Job,
+    event: QueueEvent,
     ctx: &egui::Context,
     results: &mut Results,
     form: &mut FormState,
     status: &mut StatusLine,
 ) -> Option<FinishedEdit> {
+    use crate::jobs::JobState as Core;
     let shown = job.batch == Some(results.batch);
     let label = job.label();
-    let running = job.running.as_mut()?;
-    let msgs: Vec<SessionMsg> = running.rx.try_iter().collect();
-    for msg in msgs {
-        match msg {
-            SessionMsg::Progress(text) => {
-                if job.state != JobState::Running("Cancelling…".into()) {
-                    job.state = JobState::Running(text);
-                }
+    let cancelling = job.state == JobState::Running("Cancelling…".into());
+    match event {
+        QueueEvent::Progress { text, .. } | QueueEvent::Note { text, .. } => {
+            if job.state.is_active() && !cancelling {
+                job.state = JobState::Running(sentence(&text));
             }
-            SessionMsg::Result {
-                result,
-                image,
-                path,
-                comparison,
-            } => {
-                running.received += 1;
-                job.cost += result.cost.unwrap_or(0.0);
-                let kept = if shown {
-                    results.arrived(ctx, status, &result, image, path, *comparison);
-                    results
-                        .entries
-                        .iter()
-                        .find(|e| e.index == result.index)
-                        .map(HistoryResult::of)
-                } else {
-                    let raw = Arc::new(image);
-                    let (shown, figures) = match *comparison {
-                        Ok(c) => (Arc::new(c.shown), Some(c.check.figures)),
-                        Err(_) => (raw.clone(), None),
-                    };
-                    Some(HistoryResult {
-                        index: result.index,
-                        shown,
-                        raw,
-                        image_uuid: result.image_uuid.clone(),
-                        seed: result.seed,
-                        cost: result.cost,
-                        figures,
-                        path: path.ok(),
-                    })
-                };
-                job.results.extend(kept);
+            None
+        }
+        QueueEvent::Result { result, .. } => {
+            job.cost += result.image.cost.unwrap_or(0.0);
+            let Some(pasted) = &result.pasted else {
+                let why = result
+                    .note
+                    .clone()
+                    .unwrap_or_else(|| "it could not be read".into());
+                status.error(format!("{label}: result {}: {why}", result.index));
+                return None;
+            };
+            let path = result
+                .saved
+                .as_ref()
+                .zip(job.folder.as_ref())
+                .map(|(s, dir)| dir.join(&s.file));
+            let kept = if shown {
+                results.arrived(ctx, status, &result, pasted.clone(), path);
+                results
+                    .entries
+                    .iter()
+                    .find(|e| e.index == result.index)
+                    .map(HistoryResult::of)
+            } else {
+                Some(HistoryResult::from_pasted(
+                    &job.snapshot.image,
+                    &result,
+                    pasted,
+                    path,
+                ))
+            };
+            if let Some(kept) = kept {
+                let at = job.results.partition_point(|r| r.index < kept.index);
+                job.results.insert(at, kept);
+            }
+            if job.state.is_active() && !cancelling {
                 job.state =
                     JobState::Running(format!("Received {} of {}", job.results.len(), job.wanted));
             }
-            SessionMsg::ResultUnreadable { index, reason } => {
-                running.received += 1;
-                status.error(format!(
-                    "{label}: result {index} could not be read: {reason}"
-                ));
-            }
-            SessionMsg::Finished(outcome) => running.finished = Some(outcome),
+            None
         }
+        QueueEvent::State { state, .. } => {
+            match &state {
+                Core::Queued => {
+                    job.state = JobState::Queued;
+                    return None;
+                }
+                s if s.is_running() => {
+                    if job.started.is_none() {
+                        job.started = Some(Instant::now());
+                    }
+                    if !cancelling {
+                        job.state = JobState::Running(running_text(job, s));
+                    }
+                    return None;
+                }
+                _ => {}
+            }
+            job.elapsed = job.started.map(|t| t.elapsed()).unwrap_or_default();
+            let folder = job
+                .folder
+                .as_ref()
+                .map(|f| f.display().to_string())
+                .unwrap_or_default();
+            let prefix = if shown {
+                String::new()
+            } else {
+                format!("{label}: ")
+            };
+            let n = job.results.len();
+            job.state = match state {
+                Core::Done => {
+                    status.info(format!("{prefix}{n} result(s) saved to {folder}."));
+                    JobState::Done(n)
+                }
+                Core::Cancelled => {
+                    status.info(format!(
+                        "{prefix}Cancelled; {n} result(s) kept in {folder}."
+                    ));
+                    JobState::Cancelled
+                }
+                Core::Failed(f) => {
+                    let message = sentence(&f.message);
+                    if shown {
+                        form.show_job_failure(&message, &f.fields);
+                    }
+                    status.error(format!("{prefix}{message}"));
+                    JobState::Failed(message)
+                }
+                _ => return None,
+            };
+            Some(FinishedEdit {
+                original: job.snapshot.image.clone(),
+                mask: job.snapshot.mask.clone(),
+                request: job.snapshot.form_request.clone(),
+                results: job.results.clone(),
+                batch: job.batch.unwrap_or(u64::MAX),
+                job: Some(job.id),
+                photo_name: Some(job.snapshot.name.clone()),
+            })
+        }
+        QueueEvent::Slowdown { .. } => None,
     }
-    if !running.is_done() {
-        return None;
-    }
-    let outcome = job.running.take().and_then(|r| r.finished)?;
-    job.elapsed = job.started.map(|t| t.elapsed()).unwrap_or_default();
-    let folder = job
-        .folder
-        .as_ref()
-        .map(|f| f.display().to_string())
-        .unwrap_or_default();
-    let prefix = if shown {
-        String::new()
-    } else {
-        format!("{}: ", job.label())
-    };
-    job.state = match outcome {
-        Ok(n) => {
-            status.info(format!("{prefix}{n} result(s) saved to {folder}."));
-            JobState::Done(n)
-        }
-        Err(Failure::Cancelled) => {
-            status.info(format!(
-                "{prefix}Cancelled; {} result(s) kept in {folder}.",
-                job.results.len()
-            ));
-            JobState::Cancelled
-        }
-        Err(Failure::Runware(e)) => {
-            if shown {
-                form.show_failure(&e);
-            }
-            status.error(format!("{prefix}{e}"));
-            JobState::Failed(e.to_string())
-        }
-        Err(e @ Failure::Local(_)) => {
-            if shown {
-                form.message = Some(e.to_string());
-            }
-            status.error(format!("{prefix}{e}"));
-            JobState::Failed(e.to_string())
-        }
-    };
-    Some(FinishedEdit {
-        original: job.snapshot.image.clone(),
-        mask: job.snapshot.mask.clone(),
-        request: job.snapshot.form_request.clone(),
-        results: job.results.clone(),
-        batch: job.batch.unwrap_or(u64::MAX),
-        job: Some(job.id),
-        photo_name: Some(job.snapshot.name.clone()),
-    })
 }
 
-/// Reads the jobs an earlier session left unfinished and rebuilds what each sends (off the UI
-/// thread: the photos are decoded, and encoded again for Runware). Photos over Runware's
-/// size are sent downscaled with their masks.
-pub(crate) fn load_offered(
-    store: &crate::session::PendingJobs,
-    polarity: crate::mask::Polarity,
-) -> (Vec<Offered>, Vec<String>) {
+/// A message of the core (lower case, as the CLI prints it) as a sentence for the editor.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Reads the jobs an earlier session left unfinished, with their prompt and settings (off the
+/// UI thread: the photos are decoded). They are sent around their masks again when queued.
+pub(crate) fn load_offered(store: &crate::session::PendingJobs) -> (Vec<Offered>, Vec<String>) {
     let (jobs, mut problems) = store.load_all();
     let mut offered = Vec::new();
     for job in jobs {
@@ -762,28 +866,6 @@ pub(crate) fn load_offered(
                 store.remove(&job.key);
                 continue;
             }
-        }
-        if job.record.engine == crate::jobs::Engine::Runware {
-            let (w, h) = job.image.dimensions();
-            let smaller = crate::edit::needs_downscale(w, h)
-                .then(|| {
-                    crate::edit::downscale_together(
-                        &job.image,
-                        &job.mask,
-                        crate::edit::RUNWARE_MAX_SIDE,
-                    )
-                })
-                .flatten();
-            let (photo, mask) = match &smaller {
-                Some((p, m)) => (p, m),
-                None => (&job.image, &job.mask),
-            };
-            request.seed_image = crate::imageio::encode(photo, crate::imageio::Format::Png, 100)
-                .ok()
-                .map(crate::edit::ImageInput::bytes);
-            request.mask_image = crate::mask::export_png(mask, polarity)
-                .ok()
-                .map(crate::edit::ImageInput::bytes);
         }
         offered.push(Offered { job, request });
     }

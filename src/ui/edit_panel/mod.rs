@@ -1,7 +1,7 @@
-//! The right panel's edit part: the engine, the form (`form`), and the submission it starts
-//! (`submit`: Runware or the local engine in the background, results decoded, saved and
-//! compared as they arrive). A finished submission hands its results to the results part and
-//! its record to the history.
+//! The right panel's edit part: the engine, the form (`form`), the edit area, and the jobs a
+//! submission starts (`jobs`: on the core's queue, Runware or the local engine; results pasted
+//! into the photo, saved and compared as they arrive; `submit`: what the App keeps of them). A
+//! finished job hands its results to the results part and its record to the history.
 
 pub mod form;
 pub mod jobs;
@@ -10,7 +10,7 @@ pub mod submit;
 use std::sync::Arc;
 
 use super::actions::Action;
-use super::document::DocumentState;
+use super::document::{DocumentState, SplitAnswer};
 use super::files::DialogKind;
 use super::history_panel::FinishedEdit;
 use super::results::Results;
@@ -18,7 +18,6 @@ use super::settings::{Backend, Settings};
 use super::status::StatusLine;
 use super::work::Worker;
 use crate::edit::{EditRequest, ImageInput};
-use crate::mask::Polarity;
 use form::FormState;
 use jobs::{Jobs, Snapshot};
 
@@ -35,10 +34,72 @@ pub struct EditPanel {
 /// Why Submit did not start.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum NotSent {
-    /// The question whether to send a downscaled copy must be answered first.
-    AskDownscale,
+    /// The mask's groups lie too far apart for one area: how to send them must be answered
+    /// first.
+    AskSplit,
     /// The reason is shown in the form or the status bar.
     Refused,
+}
+
+/// The edit area's settings: around the mask (with its context) or the whole photo, and the
+/// colour match at the mask's edge.
+fn area_ui(ui: &mut egui::Ui, settings: &mut Settings, actions: &mut Vec<Action>) {
+    use crate::edit::{AreaMode, MAX_CONTEXT_PX};
+    let area = &mut settings.area;
+    ui.horizontal(|ui| {
+        let label = ui.label("Edit area");
+        egui::ComboBox::from_id_salt("edit-area")
+            .selected_text(area.mode.label())
+            .show_ui(ui, |ui| {
+                for m in [AreaMode::Mask, AreaMode::Whole] {
+                    ui.selectable_value(&mut area.mode, m, m.label());
+                }
+            })
+            .response
+            .labelled_by(label.id)
+            .on_hover_text(
+                "Around the mask: only the part around the mask is sent, at the photo's own \
+                 resolution, and pasted back. Whole photo: the photo is sent downscaled to 2048 px.",
+            );
+        if ui
+            .small_button("Follow the mask")
+            .on_hover_text("Put the edit area back around the mask after moving it by hand")
+            .clicked()
+        {
+            actions.push(Action::FollowMask);
+        }
+    });
+    if area.mode == AreaMode::Mask {
+        ui.horizontal(|ui| {
+            let label = ui.label("Context");
+            let mut auto = area.context.is_none();
+            if ui
+                .checkbox(&mut auto, "auto")
+                .on_hover_text("A quarter of the masked box's size, at least 128 px on each side")
+                .changed()
+            {
+                area.context = if auto {
+                    None
+                } else {
+                    Some(crate::edit::MIN_CONTEXT_PX)
+                };
+            }
+            if let Some(c) = &mut area.context {
+                ui.add(
+                    egui::DragValue::new(c)
+                        .range(0..=MAX_CONTEXT_PX)
+                        .suffix(" px"),
+                )
+                .labelled_by(label.id)
+                .on_hover_text("Photo pixels around the mask on each side");
+            }
+        });
+    }
+    ui.checkbox(&mut settings.colour_match, "Match colours at the edge")
+        .on_hover_text(
+            "Correct a result whose colours drifted (brighter, warmer) where nothing was to \
+             change, so it meets the photo without a step at the mask's edge.",
+        );
 }
 
 impl EditPanel {
@@ -130,6 +191,7 @@ impl EditPanel {
             }
             Backend::Runware => {}
         }
+        area_ui(ui, settings, actions);
         if let Some(action) = form::show(ui, &mut self.form) {
             actions.push(Action::Form(action));
         }
@@ -169,37 +231,29 @@ impl EditPanel {
         }
     }
 
-    /// The request with the current photo and mask (for "View request", cURL and Submit).
-    pub fn request_with_images(&self, document: &DocumentState, polarity: Polarity) -> EditRequest {
-        let mut request = self.form.request.clone();
+    /// The request as it is sent for the current photo, mask and edit area (for "View
+    /// request" and "Copy as cURL"): the area's crop of the photo and mask.
+    pub fn request_with_images(
+        &self,
+        document: &DocumentState,
+        settings: &Settings,
+    ) -> Result<EditRequest, String> {
+        let request = self.form.request.clone();
         let Some(doc) = document.current() else {
-            return request;
+            return Ok(request);
         };
-        if doc.send_downscaled == Some(true)
-            && doc.seed_reference.is_none()
-            && let Some((photo, mask)) = crate::edit::downscale_together(
-                &doc.image,
-                doc.editor.mask(),
-                crate::edit::RUNWARE_MAX_SIDE,
-            )
-        {
-            request.seed_image = crate::imageio::encode(&photo, crate::imageio::Format::Png, 100)
-                .ok()
-                .map(ImageInput::bytes);
-            request.mask_image = crate::mask::export_png(&mask, polarity)
-                .ok()
-                .map(ImageInput::bytes);
-            return request;
-        }
-        request.seed_image = match (&doc.seed_reference, &doc.seed_png) {
-            (Some(uuid), _) => Some(ImageInput::Reference(uuid.clone())),
-            (None, Some(png)) => Some(ImageInput::Bytes(png.clone())),
-            (None, None) => None,
-        };
-        request.mask_image = crate::mask::export_png(doc.editor.mask(), polarity)
-            .ok()
-            .map(ImageInput::bytes);
-        request
+        let plan = document
+            .edit_area(&settings.area)
+            .ok_or("Open a photo first.")?
+            .map_err(|e| e.to_string())?;
+        crate::edit::area_request(
+            &request,
+            &doc.image,
+            doc.editor.mask(),
+            &plan.area,
+            settings.polarity,
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// Validates the edit and adds it to the jobs (it starts when a slot is free); its results
@@ -218,42 +272,57 @@ impl EditPanel {
             status.error("Open a photo first.");
             return Err(NotSent::Refused);
         };
-        let refuse = |form: &mut FormState, text: &str| {
-            form.message = Some(text.into());
-            Err(NotSent::Refused)
-        };
-        if doc.editor.mask().is_empty() {
-            return refuse(
-                &mut self.form,
-                "Paint over the part of the photo to change first: the mask is empty.",
-            );
+        let mut problems = self.form.form_problems();
+        let empty_mask = doc.editor.mask().is_empty();
+        if empty_mask {
+            problems.push(crate::edit::FieldError {
+                field: crate::edit::Field::MaskImage,
+                message: "Paint over the part of the photo to change first: the mask is empty."
+                    .into(),
+            });
+        }
+        if !problems.is_empty() {
+            let message = if empty_mask && problems.len() == 1 {
+                "Paint over the part of the photo to change first: the mask is empty.".to_string()
+            } else if empty_mask {
+                "Paint over the part to change first (the mask is empty), and fix the highlighted fields."
+                    .to_string()
+            } else {
+                "Fix the highlighted fields first.".to_string()
+            };
+            self.form.errors = problems;
+            self.form.message = Some(message);
+            return Err(NotSent::Refused);
         }
         let backend = self.backend(settings);
-        if backend == Backend::Runware && doc.seed_reference.is_none() && doc.seed_png.is_none() {
-            return refuse(
-                &mut self.form,
-                "The photo is still being prepared; try again in a moment.",
-            );
-        }
-        let (w, h) = doc.image.dimensions();
-        if backend == Backend::Runware
-            && crate::edit::needs_downscale(w, h)
-            && doc.send_downscaled.is_none()
-        {
-            return Err(NotSent::AskDownscale);
-        }
-        let problems = self.form.form_problems();
-        if !problems.is_empty() {
-            self.form.errors = problems;
-            return refuse(&mut self.form, "Fix the highlighted fields first.");
-        }
-        let request = self.request_with_images(document, settings.polarity);
-        let compare = || {
-            submit::CompareContext::new(
-                doc.image.clone(),
-                doc.editor.mask().clone(),
-                settings.compare,
-            )
+        let plan = match document.edit_area(&settings.area) {
+            Some(Ok(plan)) => plan,
+            Some(Err(e)) => {
+                self.form.message = Some(format!("No edit area: {e}."));
+                return Err(NotSent::Refused);
+            }
+            None => return Err(NotSent::Refused),
+        };
+        let answer = doc
+            .split_answer
+            .filter(|(g, _)| *g == document.generation)
+            .map(|(_, a)| a);
+        let areas: Vec<(crate::edit::EditArea, crate::mask::Mask)> = match answer {
+            _ if !plan.split_advised => vec![(plan.area, doc.editor.mask().clone())],
+            None => return Err(NotSent::AskSplit),
+            Some(SplitAnswer::OneArea) => vec![(plan.area, doc.editor.mask().clone())],
+            Some(SplitAnswer::Whole) => {
+                let (w, h) = doc.image.dimensions();
+                vec![(
+                    crate::edit::EditArea::whole(w, h),
+                    doc.editor.mask().clone(),
+                )]
+            }
+            Some(SplitAnswer::PerGroup) => plan
+                .groups
+                .iter()
+                .map(|(g, a)| (*a, crate::edit::mask_of_group(doc.editor.mask(), *g)))
+                .collect(),
         };
         let client = match self.client_for(backend) {
             Ok(c) => c,
@@ -263,30 +332,49 @@ impl EditPanel {
                 return Err(NotSent::Refused);
             }
         };
-        if backend == Backend::Runware && runtime.is_none() {
+        if runtime.is_none() {
             status.error("The background runtime is not running; restart touchup.");
             return Err(NotSent::Refused);
         }
-        let snapshot = Snapshot {
-            image: doc.image.clone(),
-            mask: doc.editor.mask().clone(),
-            name: doc.name.clone(),
-            path: doc.path.clone(),
-            form_request: self.form.request.clone(),
-            request,
-            compare: compare(),
-            local: settings.local_options(),
-            root: settings.results_root(),
-            client,
-            runtime,
+        let mut first = None;
+        let count = areas.len();
+        for (area, mask) in areas {
+            let compare = crate::ui::edit_panel::submit::CompareContext::new(
+                doc.image.clone(),
+                mask.clone(),
+                settings.compare,
+            );
+            let snapshot = Snapshot {
+                image: doc.image.clone(),
+                mask,
+                name: doc.name.clone(),
+                path: doc.path.clone(),
+                form_request: self.form.request.clone(),
+                area,
+                polarity: settings.polarity,
+                colour_match: settings.colour_match,
+                compare: compare.clone(),
+                local: settings.local_options(),
+                root: settings.results_root(),
+                client: client.clone(),
+                runtime: runtime.clone(),
+            };
+            let id = self.jobs.add(worker.ctx(), backend, snapshot);
+            if first.is_none() {
+                first = Some(id);
+                results.start(compare, &self.form.request.prompt, status);
+                self.jobs.show(id, results.batch);
+            }
+        }
+        let Some(id) = first else {
+            return Err(NotSent::Refused);
         };
-        let id = self.jobs.add(worker.ctx(), backend, snapshot);
-        results.start(compare(), &self.form.request.prompt, status);
-        self.jobs.show(id, results.batch);
         self.form.errors.clear();
         self.form.message = None;
         self.form.busy = true;
-        self.form.progress = Some(if self.jobs.active() > 1 {
+        self.form.progress = Some(if count > 1 {
+            format!("Sent {count} jobs, one per group of the mask; job {id} is shown…")
+        } else if self.jobs.active() > 1 {
             format!("Job {id} added to the queue…")
         } else {
             "Starting…".into()
@@ -327,12 +415,14 @@ impl EditPanel {
             let backend = Backend::from_engine(job.record.engine);
             let client = self.client_for(backend).unwrap_or(None);
             let image = Arc::new(job.image);
-            let form_request = EditRequest {
-                seed_image: None,
-                mask_image: None,
-                ..request.clone()
-            };
+            let form_request = request;
+            let (w, h) = image.dimensions();
+            let area = crate::edit::EditArea::for_mask(&job.mask, &settings.area)
+                .unwrap_or_else(|_| crate::edit::EditArea::whole(w, h));
             let snapshot = Snapshot {
+                area,
+                polarity: settings.polarity,
+                colour_match: settings.colour_match,
                 compare: submit::CompareContext::new(
                     image.clone(),
                     job.mask.clone(),
@@ -343,7 +433,6 @@ impl EditPanel {
                 name: job.record.name,
                 path: job.record.path,
                 form_request,
-                request,
                 local: settings.local_options(),
                 root: root.clone(),
                 client,
@@ -361,12 +450,11 @@ impl EditPanel {
     pub(crate) fn poll(
         &mut self,
         ctx: &egui::Context,
-        worker: &Worker,
         concurrency: usize,
         results: &mut Results,
         status: &mut StatusLine,
     ) -> Vec<FinishedEdit> {
         self.jobs
-            .poll(ctx, worker, concurrency, results, &mut self.form, status)
+            .poll(ctx, concurrency, results, &mut self.form, status)
     }
 }

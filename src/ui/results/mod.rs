@@ -75,7 +75,49 @@ pub(crate) struct HistoryResult {
     pub path: Option<std::path::PathBuf>,
 }
 
+/// A result to composite again: pasted into its area, or (reopened from the history) a full
+/// picture.
+enum Rework {
+    Pasted(usize, Arc<crate::compare::Pasted>, bool),
+    Full(usize, Arc<RgbaImage>),
+}
+
+/// The model's output at the photo's size: the photo with the area replaced by the result as
+/// returned (fitted), for "keep outside pixels" off and the raw view.
+pub(crate) fn raw_at_photo_size(
+    original: &RgbaImage,
+    pasted: &crate::compare::Pasted,
+) -> RgbaImage {
+    let mut out = original.clone();
+    image::imageops::replace(
+        &mut out,
+        &pasted.raw,
+        pasted.area.x.into(),
+        pasted.area.y.into(),
+    );
+    out
+}
+
 impl HistoryResult {
+    /// A result of a job that is not shown: what the history records and "open" shows.
+    pub(crate) fn from_pasted(
+        original: &RgbaImage,
+        result: &crate::jobs::JobResult,
+        pasted: &crate::compare::Pasted,
+        path: Option<std::path::PathBuf>,
+    ) -> Self {
+        Self {
+            index: result.index,
+            shown: Arc::new(pasted.apply(original)),
+            raw: Arc::new(raw_at_photo_size(original, pasted)),
+            image_uuid: result.image.image_uuid.clone(),
+            seed: result.image.seed,
+            cost: result.image.cost,
+            figures: Some(pasted.figures),
+            path,
+        }
+    }
+
     pub(crate) fn of(r: &ResultEntry) -> Self {
         Self {
             index: r.index,
@@ -139,41 +181,39 @@ impl Results {
         self.entries.is_empty()
     }
 
-    /// A result arrived from the engine (decoded, saved and compared off the UI thread).
-    pub fn arrived(
+    /// A result arrived from the pipeline (pasted into its area and saved on the job's
+    /// thread): it takes its place by its number, whatever order results arrive in.
+    pub(crate) fn arrived(
         &mut self,
         ctx: &egui::Context,
         status: &mut StatusLine,
-        result: &crate::runware::EditResult,
-        image: RgbaImage,
-        path: Result<std::path::PathBuf, String>,
-        comparison: Result<crate::compare::ResultComparison, String>,
+        result: &crate::jobs::JobResult,
+        pasted: Arc<crate::compare::Pasted>,
+        path: Option<std::path::PathBuf>,
     ) {
-        let thumbnail = submit::thumbnail(ctx, &format!("result-{}", result.index), &image);
-        if let Err(e) = &path {
-            status.error(format!(
-                "result {} arrived but could not be saved: {e}",
-                result.index
-            ));
+        let index = result.index;
+        if let Some(note) = &result.note {
+            status.info(format!("Result {index}: {note}"));
         }
-        let (shown, figures, heatmap) = match comparison {
-            Ok(c) => (
-                Arc::new(c.shown),
-                Some(c.check.figures),
-                Some(c.check.heatmap),
-            ),
+        let Some(context) = self.context.clone() else {
+            return;
+        };
+        let raw = Arc::new(raw_at_photo_size(&context.original, &pasted));
+        let shown = Arc::new(pasted.apply(&context.original));
+        let (figures, heatmap) = match context.area_check(&pasted) {
+            Ok(c) => (Some(c.figures), Some(c.heatmap)),
             Err(e) => {
                 status.error(format!(
-                    "result {} could not be compared with the original: {e}",
-                    result.index
+                    "result {index} could not be compared with the original: {e}"
                 ));
-                (Arc::new(image.clone()), None, None)
+                (None, None)
             }
         };
-        let lettering = self.queue_lettering(result.index);
-        self.entries.push(ResultEntry {
-            index: result.index,
-            image: Arc::new(image),
+        let thumbnail = submit::thumbnail(ctx, &format!("result-{index}"), &shown);
+        let lettering = self.queue_lettering(index);
+        let entry = ResultEntry {
+            index,
+            image: raw,
             shown,
             figures,
             heatmap,
@@ -181,12 +221,58 @@ impl Results {
             kept: false,
             discarded: false,
             thumbnail,
-            image_uuid: result.image_uuid.clone(),
-            seed: result.seed,
-            cost: result.cost,
-            path: path.ok(),
-            history_slot: self.entries.len(),
+            image_uuid: result.image.image_uuid.clone(),
+            seed: result.image.seed,
+            cost: result.image.cost,
+            path,
+            history_slot: 0,
             lettering,
+            colour_match: pasted.matched.is_some(),
+            pasted: Some(pasted),
+        };
+        self.insert_in_order(entry);
+    }
+
+    /// Puts `entry` in its place by number; the history slots follow the order.
+    fn insert_in_order(&mut self, entry: ResultEntry) {
+        let selected = self
+            .selected
+            .and_then(|i| self.entries.get(i))
+            .map(|e| e.index);
+        let at = self.entries.partition_point(|e| e.index < entry.index);
+        self.entries.insert(at, entry);
+        let mut by_number: Vec<usize> = self.entries.iter().map(|e| e.index).collect();
+        by_number.sort_unstable();
+        for e in self.entries.iter_mut() {
+            e.history_slot = by_number.partition_point(|&n| n < e.index);
+        }
+        self.selected = selected.and_then(|s| self.entries.iter().position(|e| e.index == s));
+    }
+
+    /// "Match colours at the edge" switched for the result at `position`: its picture is
+    /// composited again (in the background).
+    pub(crate) fn set_colour_match(
+        &mut self,
+        worker: &Worker,
+        position: usize,
+        on: bool,
+        keep_outside: bool,
+    ) {
+        let Some(context) = self.context.clone() else {
+            return;
+        };
+        let Some(entry) = self.entries.get_mut(position) else {
+            return;
+        };
+        let Some(pasted) = entry.pasted.clone() else {
+            return;
+        };
+        entry.colour_match = on;
+        let (index, generation) = (entry.index, self.generation);
+        self.recompositing += 1;
+        worker.thread(move || {
+            let result = context.recheck_pasted(&pasted, keep_outside, on);
+            Msg::Recomposited(generation, index, Box::new(result))
         });
     }
 
@@ -294,6 +380,8 @@ impl Results {
             path: r.path,
             history_slot,
             lettering,
+            pasted: None,
+            colour_match: false,
         });
     }
 
@@ -336,10 +424,13 @@ impl Results {
         let Some(context) = self.context.clone() else {
             return;
         };
-        let jobs: Vec<(usize, Arc<RgbaImage>)> = self
+        let jobs: Vec<Rework> = self
             .entries
             .iter()
-            .map(|r| (r.index, r.image.clone()))
+            .map(|r| match &r.pasted {
+                Some(p) => Rework::Pasted(r.index, p.clone(), r.colour_match),
+                None => Rework::Full(r.index, r.image.clone()),
+            })
             .collect();
         if jobs.is_empty() {
             return;
@@ -353,8 +444,13 @@ impl Results {
         let generation = self.generation;
         let worker = worker.clone();
         std::thread::spawn(move || {
-            for (index, raw) in jobs {
-                let result = context.recheck(&raw, keep_outside);
+            for job in jobs {
+                let (index, result) = match job {
+                    Rework::Pasted(index, pasted, colour) => {
+                        (index, context.recheck_pasted(&pasted, keep_outside, colour))
+                    }
+                    Rework::Full(index, raw) => (index, context.recheck(&raw, keep_outside)),
+                };
                 worker.send(Msg::Recomposited(generation, index, Box::new(result)));
             }
         });
@@ -539,7 +635,23 @@ impl Results {
             ui.label(format!("Result {}", entry.index));
             let seed = entry.seed.map_or("seed ?".into(), |s| format!("seed {s}"));
             let cost = entry.cost.map_or(String::new(), |c| format!(" · ${c:.4}"));
-            ui.weak(format!("{seed}{cost}"));
+            let steps = entry.pasted.as_ref().and_then(|p| p.steps);
+            let edge = steps.map_or(String::new(), |s| {
+                let now = if entry.colour_match {
+                    s.after
+                } else {
+                    s.before
+                };
+                format!(" · edge step {now:.1}")
+            });
+            let facts = ui.weak(format!("{seed}{cost}{edge}"));
+            if let Some(s) = steps {
+                facts.on_hover_text(format!(
+                    "The mean step across the mask's edge, in levels: {:.1} as the model made \
+                     it, {:.1} with the colours matched.",
+                    s.before, s.after
+                ));
+            }
             if let Some(f) = &entry.figures {
                 // Says which picture the figure is about; the warning colour only when the
                 // shown (and saved) picture itself changed outside the mask.
@@ -577,6 +689,29 @@ impl Results {
                     .clicked()
                 {
                     actions.push(Action::UseAsSeed(i));
+                }
+                if entry.pasted.as_ref().is_some_and(|p| p.steps.is_some()) {
+                    let toggle =
+                        egui::Button::selectable(entry.colour_match, "Match colours").small();
+                    let response = ui.add(toggle).on_hover_text(
+                        "Match colours at the edge: takes out the colour drift the model added \
+                         where it was asked to change nothing (measured just outside the mask), \
+                         smoothly across the area.",
+                    );
+                    response.widget_info(|| {
+                        egui::WidgetInfo::selected(
+                            egui::Role::CheckBox,
+                            true,
+                            entry.colour_match,
+                            format!("Match colours at the edge, result {}", entry.index),
+                        )
+                    });
+                    if response.clicked() {
+                        actions.push(Action::ColourMatch {
+                            index: i,
+                            on: !entry.colour_match,
+                        });
+                    }
                 }
             });
         });
