@@ -12,6 +12,7 @@ pub mod imageio;
 pub mod jobs;
 pub mod local;
 pub mod mask;
+pub mod memory;
 pub mod models;
 pub mod output;
 pub mod runware;

@@ -455,3 +455,26 @@ fn a_timeout_is_explained_and_the_task_asked_for_not_resent() {
     assert_eq!(server.with(|s| s.inference_attempts()), 1);
     assert!(dir.path().join("out/result-1.png").exists());
 }
+
+#[test]
+fn a_refused_connection_says_where_nothing_answers_and_is_not_retried() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = folder_with_inputs();
+    let url = format!("http://127.0.0.1:{port}/v1");
+    let o = touchup(dir.path(), Some(&url), Some(KEY), &BASIC);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("Nothing answers at 127.0.0.1:{port}")),
+        "{err}"
+    );
+    assert!(err.contains("check the address"), "{err}");
+    assert!(!err.contains("will retry"), "{err}");
+    assert!(!err.contains("os error"), "{err}");
+    // Nothing was sent, so there is nothing to look for in the dashboard.
+    assert!(!err.contains("dashboard"), "{err}");
+}

@@ -327,7 +327,7 @@ async fn a_slow_answer_is_asked_for_not_sent_again() {
 }
 
 #[tokio::test]
-async fn a_refused_connection_is_retried_then_explained() {
+async fn a_refused_connection_fails_at_once_and_says_where_and_what_to_do() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -336,9 +336,17 @@ async fn a_refused_connection_is_retried_then_explained() {
     let client = client_with(config(&format!("http://127.0.0.1:{port}/v1")), KEY);
     let (out, events) = submit(&client, &request()).await;
     let err = out.unwrap_err();
-    assert!(matches!(err, RunwareError::Connect(_)), "{err:?}");
-    assert!(err.to_string().contains("RUNWARE_API_URL"));
-    assert_eq!(retries(&events), 3);
+    assert!(matches!(err, RunwareError::NothingAnswers(_)), "{err:?}");
+    let said = err.to_string();
+    assert!(
+        said.starts_with(&format!("Nothing answers at 127.0.0.1:{port}")),
+        "{said}"
+    );
+    assert!(said.contains("check the address"), "{said}");
+    assert!(!said.contains("os error"), "{said}");
+    // Refused is final: no retries, and nothing was sent, so it is not "unclear".
+    assert_eq!(retries(&events), 0);
+    assert!(!err.is_transient() && !err.is_unclear());
 }
 
 #[tokio::test]

@@ -104,7 +104,7 @@ fn a_style_code_disables_style_type_and_bad_input_is_shown_beside_its_field() {
     h.get_by_label("Submit").click();
     h.run();
     assert!(h.state().1.is_empty(), "an invalid form must not submit");
-    assert!(h.query_by_label_contains("problem(s) to fix").is_some());
+    assert!(h.query_by_label_contains("to fix before sending").is_some());
 }
 
 #[test]

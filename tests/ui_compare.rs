@@ -341,3 +341,69 @@ fn the_heatmap_on_a_clean_result_says_nothing_changed() {
             .is_none()
     );
 }
+
+#[test]
+fn with_outside_pixels_kept_the_figures_name_the_model_output_and_are_not_red() {
+    use touchup::ui::results::compare::{figures_caption, outside_changed};
+    let f = figures(548);
+    // Keep outside pixels on: the saved result is untouched outside; the figure is the raw
+    // output's, said so, and nothing is wrong.
+    let kept = figures_caption(&f, true);
+    assert!(kept.starts_with("untouched outside"), "{kept}");
+    assert!(kept.contains("model output changed 54.8 %"), "{kept}");
+    assert!(!outside_changed(&f, true));
+    // Off: the result shown is the raw output, and its change outside is the fault to flag.
+    assert_eq!(figures_caption(&f, false), "54.8 % changed outside");
+    assert!(outside_changed(&f, false));
+    let mut resampled = figures(0);
+    resampled.resampled = Some(touchup::compare::Resampled {
+        from: (32, 24),
+        to: (64, 48),
+        stretched: false,
+    });
+    let said = figures_caption(&resampled, true);
+    assert!(said.contains("model output resampled"), "{said}");
+    assert!(!outside_changed(&resampled, true) && !outside_changed(&resampled, false));
+}
+
+#[test]
+fn one_goes_to_100_percent_at_the_pointer_and_the_wheel_stops_there() {
+    let mut h = harness(2);
+    let ppp = h.ctx.pixels_per_point();
+    let pane = h.state().compare.pane_rects()[1];
+    let pointer = pane.min + Vec2::new(pane.width() * 0.3, pane.height() * 0.4);
+    h.hover_at(pointer);
+    h.run_steps(2);
+    let fitted = h.state().compare.view.percent(ppp);
+    assert!(
+        fitted > 100.0,
+        "the small test picture is shown enlarged: {fitted}"
+    );
+    // The readout says the zoom the view has.
+    h.get_by_label(&format!("Zoom {}", h.state().compare.view.readout(ppp)));
+    // Wheel towards 100 % in big steps (a fast wheel): it stops at exactly 100 %.
+    let mut seen = Vec::new();
+    for _ in 0..12 {
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Line,
+            delta: Vec2::new(0.0, -3.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+            modifiers: Modifiers::NONE,
+        });
+        h.run_steps(4);
+        seen.push(h.state().compare.view.readout(ppp));
+    }
+    assert!(seen.iter().any(|s| s == "100 %"), "{seen:?}");
+    // `1` goes straight to 100 % with the point under the pointer where it was.
+    h.key_press(Key::F);
+    h.run_steps(2);
+    let view = h.state().compare.view;
+    let under = view.screen_to_image(pane, pointer);
+    h.key_press(Key::Num1);
+    h.run_steps(2);
+    let view = h.state().compare.view;
+    assert_eq!(view.readout(ppp), "100 %");
+    assert!((view.image_to_screen(pane, under) - pointer).length() < 0.5);
+    h.get_by_label("Zoom 100 %");
+}

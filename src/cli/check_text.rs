@@ -1,5 +1,7 @@
 //! `touchup check-text`: reads the text of a photo (inside a mask, if given) and matches each
 //! expected string to its best reading; prints the lettering check and the lines as JSON.
+//! Exits 0 only when every expected string reads exactly, 1 otherwise (the JSON is printed
+//! either way; an error prints nothing on stdout).
 
 use std::path::PathBuf;
 
@@ -75,6 +77,10 @@ pub fn run(args: &CheckTextArgs) -> anyhow::Result<()> {
     let json = serde_json::to_string_pretty(&out).context("could not build the JSON")?;
     use std::io::Write as _;
     writeln!(std::io::stdout().lock(), "{json}").context("could not write to stdout")?;
+    if lettering.exact < lettering.total {
+        // Scripts gate on the exit: 1 when any string does not read exactly (the JSON is out).
+        bail!("{}", lettering.summary);
+    }
     eprintln!("{}", lettering.summary);
     Ok(())
 }

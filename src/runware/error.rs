@@ -28,6 +28,12 @@ pub enum RunwareError {
     Timeout(String),
     #[error("could not connect to Runware ({0}); check the network and RUNWARE_API_URL")]
     Connect(String),
+    /// The connection was refused: nothing listens at that address. Sending again cannot
+    /// help, and nothing was sent.
+    #[error(
+        "Nothing answers at {0} (the connection was refused) — check the address (RUNWARE_API_URL) or your connection"
+    )]
+    NothingAnswers(String),
     #[error("Runware's answer could not be read ({0}); try again, and report it if it persists")]
     Garbage(String),
     #[error("cancelled")]

@@ -83,6 +83,17 @@ impl From<reqwest::Error> for Failure {
 /// header).
 pub(super) fn classify(e: reqwest::Error) -> Failure {
     let (timeout, connect, redirect) = (e.is_timeout(), e.is_connect(), e.is_redirect());
+    if connect && !timeout && is_refused(&e) {
+        // Nothing listens there: retrying cannot help and nothing was sent.
+        let place = e
+            .url()
+            .map(host_and_port)
+            .unwrap_or_else(|| "that address".into());
+        return Failure {
+            error: RunwareError::NothingAnswers(place),
+            reach: Reach::NotSent,
+        };
+    }
     let detail = describe(e);
     if redirect {
         return Failure {
@@ -109,6 +120,29 @@ pub(super) fn classify(e: reqwest::Error) -> Failure {
     Failure {
         error,
         reach: Reach::Lost,
+    }
+}
+
+/// Whether one of the error's causes is a refused connection (nothing listens there).
+fn is_refused(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// "host:port" of a URL, for messages (the port the scheme implies when none is written).
+pub(super) fn host_and_port(url: &reqwest::Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
     }
 }
 

@@ -186,7 +186,10 @@ pub fn check_result(
         return Ok(None);
     }
     let reader = super::reader()?;
-    let lines = reader.read_in_mask(result, mask, super::Script::of(&expected))?;
+    let lines = reader.read_in_mask(result, mask, super::Script::of(&expected));
+    // The detector's buffers are large and freed now: give them back.
+    crate::memory::release_free();
+    let lines = lines?;
     let options = CompareOptions {
         case_sensitive: super::matching::prompt_cares_about_case(prompt),
     };

@@ -288,9 +288,12 @@ impl TextReader {
         for b in &mut boxes {
             b.offset(x0 as f32, y0 as f32);
         }
+        // Only the lines of the masked area are read: the margin around it helps the detector
+        // see whole lines, but what lies mostly outside the mask is never recognised.
+        boxes.retain(|b| super::box_in_mask(b, mask));
         let mut lines = self.recognise(image, &boxes, script)?;
         lines.retain(|l| !l.text.is_empty());
-        Ok(super::lines_in_mask(lines, mask))
+        Ok(lines)
     }
 }
 

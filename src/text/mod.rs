@@ -231,28 +231,31 @@ impl Script {
     }
 }
 
-/// Keeps the lines that lie mostly inside the marked area of `mask` (at least half of a grid
-/// of points over the box is marked).
+/// Keeps the lines that lie mostly inside the marked area of `mask` (see [`box_in_mask`]).
 pub fn lines_in_mask(lines: Vec<TextLine>, mask: &Mask) -> Vec<TextLine> {
     lines
         .into_iter()
-        .filter(|l| {
-            let c = l.area.corners;
-            let mut inside = 0;
-            let n = 5;
-            for i in 0..n {
-                for j in 0..n {
-                    let (s, t) = ((i as f32 + 0.5) / n as f32, (j as f32 + 0.5) / n as f32);
-                    let x = c[0][0] + s * (c[1][0] - c[0][0]) + t * (c[3][0] - c[0][0]);
-                    let y = c[0][1] + s * (c[1][1] - c[0][1]) + t * (c[3][1] - c[0][1]);
-                    if x >= 0.0 && y >= 0.0 && mask.is_marked(x as u32, y as u32) {
-                        inside += 1;
-                    }
-                }
-            }
-            inside * 2 >= n * n
-        })
+        .filter(|l| box_in_mask(&l.area, mask))
         .collect()
+}
+
+/// Whether a box lies mostly inside the marked area of `mask`: at least half of a 5x5 grid of
+/// points over the box is marked.
+pub fn box_in_mask(area: &TextBox, mask: &Mask) -> bool {
+    let c = area.corners;
+    let mut inside = 0;
+    let n = 5;
+    for i in 0..n {
+        for j in 0..n {
+            let (s, t) = ((i as f32 + 0.5) / n as f32, (j as f32 + 0.5) / n as f32);
+            let x = c[0][0] + s * (c[1][0] - c[0][0]) + t * (c[3][0] - c[0][0]);
+            let y = c[0][1] + s * (c[1][1] - c[0][1]) + t * (c[3][1] - c[0][1]);
+            if x >= 0.0 && y >= 0.0 && mask.is_marked(x as u32, y as u32) {
+                inside += 1;
+            }
+        }
+    }
+    inside * 2 >= n * n
 }
 
 /// The rectangle of the mask that marking `boxes` grown by `margin` can change (for the undo

@@ -130,8 +130,10 @@ pub(crate) fn run(app: &mut App, ctx: &egui::Context, action: Action) {
             // mask, colour matched), at the photo's size.
             let doc = Document::new((*entry.shown).clone(), name.clone(), entry.path.clone());
             show_photo(app, doc);
-            app.status
-                .info(format!("Continuing from {name}; paint the next change."));
+            app.results.set_aside(&mut app.status);
+            app.status.info(format!(
+                "Continuing from {name}; paint the next change (the earlier results are in the History)."
+            ));
         }
         Action::Recomposite => {
             let keep_outside = app.settings.compare.keep_outside;
@@ -173,6 +175,13 @@ pub(crate) fn run(app: &mut App, ctx: &egui::Context, action: Action) {
         Action::Recover(true) => restore_recovered(app),
         Action::Recover(false) => {
             if app.autosave.discard_recovered() {
+                // The form came back with the crashed session's settings: its prompt and
+                // result count belong to the discarded work and go with it.
+                let form = &mut app.edit.form;
+                form.request.prompt.clear();
+                form.request.settings.number_results = None;
+                form.errors.clear();
+                form.message = None;
                 app.status.info("Discarded the autosaved work.");
             }
         }
@@ -302,7 +311,10 @@ fn run_command(app: &mut App, ctx: &egui::Context, command: Command) {
         Command::ZoomFit => app.canvas.fit_pending = true,
         Command::ZoomActual => {
             let rect = app.canvas.rect();
-            app.canvas.view.actual_size(rect, ctx.pixels_per_point());
+            let anchor = app.canvas.zoom_anchor();
+            app.canvas
+                .view
+                .actual_size(rect, anchor, ctx.pixels_per_point());
         }
         Command::ZoomIn | Command::ZoomOut => {
             let rect = app.canvas.rect();
@@ -514,19 +526,28 @@ pub(crate) fn restore_edit(app: &mut App, ctx: &egui::Context, edit: crate::sess
         app.settings.compare,
     );
     app.results.start(context, &record.prompt, &mut app.status);
+    let prompt = super::status::short_prompt(&record.prompt, 60);
+    // The photo's own name, as recorded (older records: named after the edit).
+    let name = record.settings[super::history_panel::PHOTO_NAME_KEY]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            format!(
+                "photo of \u{201c}{}\u{201d}",
+                super::status::short_prompt(&record.prompt, 30)
+            )
+        });
     load_work(
         app,
-        Document::new(Arc::unwrap_or_clone(seed), "reopened edit".into(), None),
+        Document::new(Arc::unwrap_or_clone(seed), name, None),
         mask,
         record.prompt.clone(),
         &record.settings,
     );
     app.results
         .reopened(ctx, &mut app.status, &record, results, raws);
-    app.status.info(format!(
-        "Reopened the edit \"{}\".",
-        record.prompt.chars().take(40).collect::<String>()
-    ));
+    app.status
+        .info(format!("Reopened the edit \u{201c}{prompt}\u{201d}."));
     // Heatmaps are not stored: compute them (and the pictures as the current keep-outside
     // setting shows them) in the background.
     let keep_outside = app.settings.compare.keep_outside;

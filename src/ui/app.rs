@@ -94,6 +94,8 @@ impl App {
 
     pub fn with_settings(ctx: &egui::Context, settings: Settings, options: AppOptions) -> Self {
         ctx.options_mut(|o| o.zoom_with_keyboard = false);
+        // The tool strip's icons.
+        egui_material_icons::initialize(ctx);
         let (tx, rx) = channel();
         let runtime = Runtime::new(options.runtime);
         let worker = Worker::new(tx, ctx.clone(), runtime.handle());
@@ -306,7 +308,10 @@ impl eframe::App for App {
                 name: &d.name,
                 size: d.image.dimensions(),
                 marked,
-                zoom: self.canvas.view.zoom * ppp,
+                zoom: self
+                    .canvas
+                    .view_ready()
+                    .then_some(self.canvas.view.zoom * ppp),
                 pointer: self.canvas.hover_image_pos,
             });
             self.status.ui(ui, photo);
@@ -336,6 +341,7 @@ impl eframe::App for App {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     self.edit.form.photo_warning =
                         self.document.current().and_then(|d| d.damage.clone());
+                    self.edit.form.mask_empty = self.document.current().is_some() && marked == 0;
                     self.edit.ui(ui, &mut self.settings, &mut queue);
                     ui.separator();
                     let running = self.edit.form.busy;
@@ -362,9 +368,32 @@ impl eframe::App for App {
             .frame(egui::Frame::NONE)
             .show(ui, |ui| {
                 if self.results.comparing && !self.results.is_empty() {
+                    self.results.compare_view.outside_kept = self.settings.compare.keep_outside;
                     self.results.compare_ui(ui, &mut self.document, &mut queue);
                 } else {
                     self.results.comparing = false;
+                    self.canvas.opening = self
+                        .status
+                        .busy
+                        .as_deref()
+                        .filter(|b| {
+                            b.starts_with("Opening ") || b.starts_with("Reading the clipboard")
+                        })
+                        .map(str::to_string);
+                    let form = &self.edit.form;
+                    self.canvas.hint = form.mask_empty.then(|| {
+                        use super::edit_panel::form::{EMPTY_MASK_PROBLEM, START_HINT};
+                        let problem = form
+                            .errors
+                            .iter()
+                            .any(|e| e.field == crate::edit::Field::MaskImage);
+                        let text = if problem {
+                            EMPTY_MASK_PROBLEM
+                        } else {
+                            START_HINT
+                        };
+                        (text.to_string(), problem)
+                    });
                     self.canvas
                         .ui(ui, &mut self.document, &self.settings, &mut queue);
                 }

@@ -208,10 +208,23 @@ pub fn from_shortcuts(ctx: &egui::Context, comparing: bool) -> Vec<Command> {
     out
 }
 
+/// A key as the help and tooltips show it, in glyphs egui's bundled fonts have (egui's own
+/// arrow symbols draw as missing-glyph boxes): "←", "[", "F1".
+pub fn key_text(key: Key) -> &'static str {
+    match key {
+        Key::ArrowLeft => "←",
+        Key::ArrowRight => "→",
+        Key::ArrowUp => "↑",
+        Key::ArrowDown => "↓",
+        Key::Num1 => "1",
+        _ => key.symbol_or_name(),
+    }
+}
+
 /// A shortcut as the help shows it: "Ctrl+Shift+Z", "[", "F1".
 pub fn keys_text(sc: &KeyboardShortcut) -> String {
     let mods = egui::ModifierNames::NAMES.format(&sc.modifiers, cfg!(target_os = "macos"));
-    let key = sc.logical_key.symbol_or_name();
+    let key = key_text(sc.logical_key);
     if mods.is_empty() {
         key.to_string()
     } else {
@@ -224,8 +237,8 @@ pub fn keys_text(sc: &KeyboardShortcut) -> String {
 /// and the pointer gestures are listed with them.
 pub fn shortcut_sheet() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
     use super::results::compare::{
-        CompareMode, SHORTCUT_DISCARD, SHORTCUT_HEATMAP, SHORTCUT_HOLD_ORIGINAL, SHORTCUT_KEEP,
-        SHORTCUT_NEXT, SHORTCUT_PREVIOUS,
+        CompareMode, SHORTCUT_ACTUAL_SIZE, SHORTCUT_DISCARD, SHORTCUT_FIT, SHORTCUT_HEATMAP,
+        SHORTCUT_HOLD_ORIGINAL, SHORTCUT_KEEP, SHORTCUT_NEXT, SHORTCUT_PREVIOUS,
     };
     let keys = |c: Command| c.shortcut().map(|sc| keys_text(&sc)).unwrap_or_default();
     let rows = |commands: &[Command]| -> Vec<(&'static str, String)> {
@@ -275,8 +288,11 @@ pub fn shortcut_sheet() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         Command::ZoomOut,
     ]);
     view.push(("Pan", "Space+drag, middle-drag".into()));
-    view.push(("Zoom at the pointer", "Wheel, pinch".into()));
-    let key = |k: egui::Key| k.symbol_or_name().to_string();
+    view.push((
+        "Zoom at the pointer (stops at 100 %)",
+        "Wheel, pinch".into(),
+    ));
+    let key = |k: egui::Key| key_text(k).to_string();
     let mut compare = rows(&[Command::ToggleCompare]);
     for mode in CompareMode::ALL {
         compare.push((mode.label(), key(mode.shortcut())));
@@ -284,6 +300,10 @@ pub fn shortcut_sheet() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
     compare.extend([
         ("Hold to see the original", key(SHORTCUT_HOLD_ORIGINAL)),
         ("Heatmap of changes outside the mask", key(SHORTCUT_HEATMAP)),
+        (
+            "Actual size (100 %) at the pointer / fit",
+            format!("{} / {}", key(SHORTCUT_ACTUAL_SIZE), key(SHORTCUT_FIT)),
+        ),
         (
             "Previous / next result",
             format!("{} / {}", key(SHORTCUT_PREVIOUS), key(SHORTCUT_NEXT)),
@@ -399,6 +419,28 @@ mod tests {
             assert!(count(c.label()) >= 1, "{} is in the help", c.label());
         }
         assert!(rows.iter().all(|(_, k)| !k.contains("Bracket")));
+    }
+
+    #[test]
+    fn every_key_in_the_help_draws_with_the_bundled_fonts() {
+        let ctx = egui::Context::default();
+        let mut output = ctx.run_ui(Default::default(), |_| {});
+        output.textures_delta.clear();
+        // The list draws the keys in the monospace font (egui's Hack, which has arrows; its
+        // proportional font has none, and egui's own arrow symbols are in neither).
+        let font = egui::FontId::monospace(13.0);
+        for (_, rows) in shortcut_sheet() {
+            for (what, keys) in rows {
+                let drawn = ctx.fonts_mut(|f| f.has_glyphs(&font, &keys));
+                assert!(drawn, "{what}: '{keys}' has glyphs the fonts lack");
+            }
+        }
+        let next = shortcut_sheet()
+            .into_iter()
+            .flat_map(|(_, r)| r)
+            .find(|(w, _)| *w == "Previous / next result")
+            .map(|(_, k)| k);
+        assert_eq!(next.as_deref(), Some("← / →"));
     }
 
     #[test]

@@ -105,6 +105,12 @@ impl Dialogs {
     }
 
     fn shortcuts_window(&mut self, ctx: &egui::Context) {
+        // Esc closes the list, as it closes other help.
+        if self.show_shortcuts
+            && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
+        {
+            self.show_shortcuts = false;
+        }
         let mut open = self.show_shortcuts;
         egui::Window::new("Keyboard shortcuts")
             .open(&mut open)

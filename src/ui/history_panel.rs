@@ -43,7 +43,12 @@ pub(crate) struct FinishedEdit {
     pub batch: u64,
     /// The job it came from, told its entry's id.
     pub job: Option<u64>,
+    /// The photo's name (recorded with the settings, so a reopened edit is called by it).
+    pub photo_name: Option<String>,
 }
+
+/// Where a recorded edit's settings keep the photo's name.
+pub(crate) const PHOTO_NAME_KEY: &str = "photo_name";
 
 impl HistoryPanel {
     pub fn new(root: Option<PathBuf>) -> Self {
@@ -88,7 +93,10 @@ impl HistoryPanel {
         std::thread::spawn(move || {
             let outcome = History::open(&root).and_then(|mut history| {
                 history.set_budget_bytes(budget);
-                let settings = crate::session::settings_value(&edit.request.settings)?;
+                let mut settings = crate::session::settings_value(&edit.request.settings)?;
+                if let (Some(name), Some(object)) = (&edit.photo_name, settings.as_object_mut()) {
+                    object.insert(PHOTO_NAME_KEY.into(), name.clone().into());
+                }
                 let new_results = edit
                     .results
                     .iter()

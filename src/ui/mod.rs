@@ -38,7 +38,7 @@ pub use canvas::gesture::SelectionTool;
 pub use canvas::{Canvas, Tool, View};
 pub use commands::Command;
 pub use dialogs::Dialogs;
-pub use document::{Document, DocumentState};
+pub use document::{Document, DocumentState, TextScan};
 pub use edit_panel::EditPanel;
 pub use files::DialogKind;
 pub use history_panel::HistoryPanel;

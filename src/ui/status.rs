@@ -26,8 +26,8 @@ pub struct PhotoLine<'a> {
     pub name: &'a str,
     pub size: (u32, u32),
     pub marked: usize,
-    /// Screen pixels per image pixel.
-    pub zoom: f32,
+    /// Screen pixels per image pixel; `None` until the view is set for the photo.
+    pub zoom: Option<f32>,
     pub pointer: Option<egui::Pos2>,
 }
 
@@ -75,11 +75,11 @@ impl StatusLine {
             if let Some(p) = photo {
                 let (w, h) = p.size;
                 let pct = 100.0 * p.marked as f64 / (w as f64 * h as f64).max(1.0);
-                ui.label(format!(
-                    "{} · {w}x{h} · {:.0} % · mask {pct:.1} %",
-                    p.name,
-                    p.zoom * 100.0
-                ));
+                let zoom = match p.zoom {
+                    Some(z) => super::canvas::view::zoom_readout(z * 100.0),
+                    None => "fitting…".to_string(),
+                };
+                ui.label(format!("{} · {w}x{h} · {zoom} · mask {pct:.1} %", p.name));
                 if let Some(pos) = p.pointer {
                     ui.label(format!("x {} y {}", pos.x.floor(), pos.y.floor()));
                 }
@@ -96,5 +96,46 @@ impl StatusLine {
                 }
             }
         });
+    }
+}
+
+/// A prompt shortened for a one-line message: whole words up to about `max` characters, with
+/// "…" when something was left out (never cut mid-word, unless its first word alone is longer).
+pub fn short_prompt(prompt: &str, max: usize) -> String {
+    let flat: Vec<&str> = prompt.split_whitespace().collect();
+    let whole = flat.join(" ");
+    if whole.chars().count() <= max {
+        return whole;
+    }
+    let mut out = String::new();
+    for word in flat {
+        let len = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
+        if len > max {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.is_empty() {
+        out = whole.chars().take(max).collect();
+    }
+    let out = out.trim_end_matches([',', ';', ':', '.', '-']).to_string();
+    format!("{out}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_prompt;
+
+    #[test]
+    fn prompts_are_shortened_at_a_word_boundary() {
+        let p = "Replace the sign text with 'NORTH HALL' in gold serif letters";
+        let s = short_prompt(p, 40);
+        assert_eq!(s, "Replace the sign text with 'NORTH HALL'…");
+        assert!(p.starts_with(s.trim_end_matches('…')));
+        assert_eq!(short_prompt("short one", 40), "short one");
+        assert_eq!(short_prompt("Supercalifragilistic", 5), "Super…");
     }
 }

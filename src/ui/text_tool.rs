@@ -108,8 +108,29 @@ pub(crate) fn mark_all(app: &mut App) {
             app.status.info("No text was found in this photo.");
         }
         TextScan::Found(lines) => {
-            let all: Vec<usize> = (0..lines.len()).collect();
-            mark(app, &all, Combine::Add);
+            // Only what is probably lettering; the rest is shown dimmed, clickable on purpose.
+            let likely: Vec<usize> = (0..lines.len())
+                .filter(|&i| super::canvas::text::likely_text(&lines[i]))
+                .collect();
+            let left_out = lines.len() - likely.len();
+            let plural = |n: usize| if n == 1 { "" } else { "s" };
+            let message = match (likely.len(), left_out) {
+                (0, n) => format!(
+                    "None of the {n} box{} found reads as text; click one (dimmed) to mask it \
+                     anyway.",
+                    if n == 1 { "" } else { "es" }
+                ),
+                (k, 0) => format!("Masked {k} text line{}.", plural(k)),
+                (k, n) => format!(
+                    "Masked {k} text line{}; left out {n} box{} that probably {} not text \
+                     (dimmed: click one to mask it anyway).",
+                    plural(k),
+                    if n == 1 { "" } else { "es" },
+                    if n == 1 { "is" } else { "are" }
+                ),
+            };
+            mark(app, &likely, Combine::Add);
+            app.status.info(message);
         }
         TextScan::Finding => app
             .status

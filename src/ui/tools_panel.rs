@@ -25,6 +25,67 @@ fn push_button(
     }
 }
 
+/// The mask tools, each with its icon (Material Symbols, from `egui_material_icons`).
+pub(crate) const TOOLS: [(Tool, Command, egui_material_icons::MaterialIcon); 8] = {
+    use egui_material_icons::icons::*;
+    [
+        (Tool::Brush, Command::ToolBrush, ICON_BRUSH),
+        (Tool::Eraser, Command::ToolEraser, ICON_INK_ERASER),
+        (
+            Tool::Select(SelectionTool::Rectangle),
+            Command::ToolRectangle,
+            ICON_CROP_SQUARE,
+        ),
+        (
+            Tool::Select(SelectionTool::Polygon),
+            Command::ToolPolygon,
+            ICON_POLYLINE,
+        ),
+        (
+            Tool::Select(SelectionTool::Lasso),
+            Command::ToolLasso,
+            ICON_LASSO_SELECT,
+        ),
+        (
+            Tool::Select(SelectionTool::Wand),
+            Command::ToolWand,
+            ICON_AUTO_FIX,
+        ),
+        (Tool::Text, Command::ToolText, ICON_TEXT_FIELDS),
+        (Tool::Object, Command::ToolObject, ICON_CATEGORY),
+    ]
+};
+
+/// The tool strip: one icon button per tool, the current one selected; each tooltip names the
+/// tool and its shortcut ("Brush (B)"), and each button carries the tool's name for screen
+/// readers.
+fn tool_strip(ui: &mut egui::Ui, tool: Tool, actions: &mut Vec<Action>) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 2.0;
+        for (t, command, icon) in TOOLS {
+            let name = command.label();
+            let tip = match command.shortcut() {
+                Some(sc) => format!("{name} ({})", super::commands::keys_text(&sc)),
+                None => name.to_string(),
+            };
+            let selected = tool == t;
+            let button = egui::Button::selectable(selected, icon.rich_text().size(22.0))
+                .min_size(egui::vec2(34.0, 34.0));
+            let response = ui.add(button);
+            response.widget_info(|| {
+                egui::WidgetInfo::selected(egui::Role::Button, true, selected, name)
+            });
+            if response.on_hover_text(tip).clicked() {
+                actions.push(Action::Command(command));
+            }
+        }
+    });
+    // The current tool by name, so the strip never leaves one guessing.
+    if let Some((_, command, _)) = TOOLS.iter().find(|(t, _, _)| *t == tool) {
+        ui.weak(format!("Tool: {}", command.label()));
+    }
+}
+
 pub(crate) fn ui(
     ui: &mut egui::Ui,
     settings: &mut Settings,
@@ -34,33 +95,7 @@ pub(crate) fn ui(
 ) {
     let has_doc = document.current().is_some();
     ui.heading("Mask");
-    ui.horizontal_wrapped(|ui| {
-        for (t, command) in [
-            (Tool::Brush, Command::ToolBrush),
-            (Tool::Eraser, Command::ToolEraser),
-            (
-                Tool::Select(SelectionTool::Rectangle),
-                Command::ToolRectangle,
-            ),
-            (Tool::Select(SelectionTool::Polygon), Command::ToolPolygon),
-            (Tool::Select(SelectionTool::Lasso), Command::ToolLasso),
-            (Tool::Select(SelectionTool::Wand), Command::ToolWand),
-            (Tool::Text, Command::ToolText),
-            (Tool::Object, Command::ToolObject),
-        ] {
-            let sc = command
-                .shortcut()
-                .map(|s| ui.ctx().format_shortcut(&s))
-                .unwrap_or_default();
-            if ui
-                .selectable_label(tool == t, command.label())
-                .on_hover_text(format!("{} ({sc})", command.label()))
-                .clicked()
-            {
-                actions.push(Action::Command(command));
-            }
-        }
-    });
+    tool_strip(ui, tool, actions);
     if let Tool::Select(t) = tool {
         ui.weak(match t {
             SelectionTool::Rectangle => "Drag a box (Shift: square). Alt subtracts.",

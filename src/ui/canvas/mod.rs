@@ -45,6 +45,13 @@ pub struct Canvas {
     /// Space is held: the primary button pans instead of painting.
     panning: bool,
     pub hover_image_pos: Option<Pos2>,
+    /// Wheel zooming, with its stop at 100 %.
+    wheel: view::WheelZoom,
+    /// A photo is being opened ("Opening big.jpg…"), set by the App each frame.
+    pub opening: Option<String>,
+    /// A line at the foot of the canvas, set by the App each frame: what to do first, or
+    /// (`true`) the problem Submit found with the mask.
+    pub hint: Option<(String, bool)>,
     /// Where the Object tool's box drag started (photo pixels).
     object_drag: Option<Pos2>,
 }
@@ -61,6 +68,9 @@ impl Default for Canvas {
             rect: Rect::NOTHING,
             panning: false,
             hover_image_pos: None,
+            wheel: view::WheelZoom::default(),
+            opening: None,
+            hint: None,
             object_drag: None,
         }
     }
@@ -80,6 +90,21 @@ fn space_held(ctx: &egui::Context) -> bool {
 }
 
 impl Canvas {
+    /// Whether the view is set for the photo shown (it is fitted at the first frame that
+    /// draws the photo): until then the zoom is not worth a readout.
+    pub fn view_ready(&self) -> bool {
+        !self.fit_pending
+    }
+
+    /// Where `1` zooms to 100 %: the pointer when it is over the photo's canvas, else the
+    /// canvas centre.
+    pub fn zoom_anchor(&self) -> Pos2 {
+        self.hover_image_pos
+            .map(|p| self.view.image_to_screen(self.rect, p))
+            .filter(|p| self.rect.contains(*p))
+            .unwrap_or(self.rect.center())
+    }
+
     /// Where the canvas was drawn in the last frame (screen points).
     pub fn rect(&self) -> Rect {
         self.rect
@@ -109,13 +134,25 @@ impl Canvas {
         painter.rect_filled(canvas, 0.0, Color32::from_gray(38));
         let ctx = ui.ctx().clone();
         let Some(size) = document.current().map(|d| d.size()) else {
-            painter.text(
-                canvas.center(),
-                egui::Align2::CENTER_CENTER,
-                "Open an image (Ctrl+O) or drop one here",
-                egui::FontId::proportional(18.0),
-                Color32::GRAY,
-            );
+            // While a photo is being opened, say so (a large one takes a while), rather than
+            // invite opening one.
+            let text = match &self.opening {
+                Some(what) => what.clone(),
+                None => "Open an image (Ctrl+O) or drop one here".to_string(),
+            };
+            let at =
+                egui::Rect::from_center_size(canvas.center(), egui::vec2(canvas.width(), 40.0));
+            let label = egui::RichText::new(text).size(18.0).color(Color32::GRAY);
+            ui.put(at, egui::Label::new(label).selectable(false));
+            if self.opening.is_some() {
+                ui.put(
+                    egui::Rect::from_center_size(
+                        canvas.center() + egui::vec2(0.0, 36.0),
+                        egui::vec2(24.0, 24.0),
+                    ),
+                    egui::Spinner::new(),
+                );
+            }
             return;
         };
         document.ensure_textures(&ctx);
@@ -174,6 +211,44 @@ impl Canvas {
         };
         self.draw(&ctx, &painter, &response, canvas, document, settings, brush);
         painter.extend(frame_shapes);
+        self.hint_ui(ui, canvas);
+    }
+
+    /// The hint or mask problem at the foot of the canvas (hover-only: painting goes on
+    /// under it).
+    fn hint_ui(&self, ui: &mut egui::Ui, canvas: Rect) {
+        let Some((text, problem)) = &self.hint else {
+            return;
+        };
+        let width = (canvas.width() - 40.0).clamp(100.0, 640.0);
+        let (fg, bg) = if *problem {
+            (
+                Color32::WHITE,
+                Color32::from_rgba_unmultiplied(150, 30, 20, 225),
+            )
+        } else {
+            (Color32::WHITE, Color32::from_black_alpha(190))
+        };
+        let rect = Rect::from_center_size(
+            egui::pos2(canvas.center().x, canvas.bottom() - 44.0),
+            egui::vec2(width, 56.0),
+        );
+        let mut child = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(rect)
+                .layout(egui::Layout::bottom_up(egui::Align::Center)),
+        );
+        egui::Frame::new()
+            .fill(bg)
+            .corner_radius(4.0)
+            .inner_margin(6.0)
+            .show(&mut child, |ui| {
+                ui.add(
+                    egui::Label::new(egui::RichText::new(text.as_str()).color(fg))
+                        .wrap()
+                        .selectable(false),
+                );
+            });
     }
 
     /// Zoom at the pointer (wheel, pinch) and pan (Space+drag, middle-drag).
@@ -181,9 +256,9 @@ impl Canvas {
         if let Some(hover) = response.hover_pos() {
             let (scroll, zoom) = ctx.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
             let factor = zoom * (scroll / 200.0).exp();
-            if (factor - 1.0).abs() > 1e-4 {
-                self.view.zoom_at(canvas, hover, factor);
-            }
+            let (ppp, now) = (ctx.pixels_per_point(), ctx.input(|i| i.time));
+            self.wheel
+                .apply(&mut self.view, canvas, hover, factor, ppp, now);
         }
         let space = space_held(ctx);
         if response.dragged_by(egui::PointerButton::Middle)

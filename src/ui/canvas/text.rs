@@ -10,6 +10,15 @@ use super::View;
 use crate::mask::Combine;
 use crate::text::TextLine;
 
+/// Whether a found line is probably lettering (so "Mask all text" takes it): read with at
+/// least 50 % confidence, with a letter or digit in it, and a lone character only when read
+/// with at least 80 %. Pictograms read as "R" or "À" at 5–39 % are left out; they stay on the
+/// canvas, dimmed, and a click still masks one on purpose.
+pub fn likely_text(line: &TextLine) -> bool {
+    let letters = line.text.chars().filter(|c| c.is_alphanumeric()).count();
+    letters >= 1 && line.confidence >= 0.5 && (letters >= 2 || line.confidence >= 0.8)
+}
+
 /// The line under image point `p` (the topmost when boxes overlap: the smallest one).
 pub fn line_at(lines: &[TextLine], p: Pos2, margin: f32) -> Option<usize> {
     lines
@@ -42,11 +51,20 @@ pub fn input(
         .and_then(|p| line_at(lines, view.screen_to_image(canvas, p), margin))
         .and_then(|i| lines.get(i))
     {
-        let reading = format!(
-            "Reads \u{201c}{}\u{201d} ({:.0} % sure). Click to mask it, Alt+click to unmask.",
-            line.text,
-            line.confidence * 100.0
-        );
+        let reading = if likely_text(line) {
+            format!(
+                "Reads \u{201c}{}\u{201d} ({:.0} % sure). Click to mask it, Alt+click to unmask.",
+                line.text,
+                line.confidence * 100.0
+            )
+        } else {
+            format!(
+                "Probably not text: read as \u{201c}{}\u{201d} ({:.0} % sure), so \"Mask all \
+                 text\" leaves it out. Click to mask it anyway, Alt+click to unmask.",
+                line.text,
+                line.confidence * 100.0
+            )
+        };
         response.clone().on_hover_text_at_pointer(reading);
     }
     if !response.clicked() {
@@ -117,6 +135,16 @@ pub fn draw(
     for (i, line) in lines.iter().enumerate() {
         let quad: Vec<Pos2> = line.area.outline(margin).map(to_screen).to_vec();
         let on = hovered == Some(i);
+        if !likely_text(line) {
+            // Probably not text: dimmed and thin, still clickable on purpose.
+            let colour = if on {
+                Color32::from_rgb(200, 200, 200)
+            } else {
+                Color32::from_rgba_unmultiplied(170, 170, 170, 120)
+            };
+            painter.add(egui::Shape::closed_line(quad, Stroke::new(1.0, colour)));
+            continue;
+        }
         if on {
             painter.add(egui::Shape::convex_polygon(
                 quad.clone(),
@@ -150,6 +178,23 @@ mod tests {
                 score: 1.0,
             },
         }
+    }
+
+    #[test]
+    fn pictograms_read_at_low_confidence_are_not_likely_text() {
+        let read = |text: &str, confidence: f32| TextLine {
+            text: text.into(),
+            confidence,
+            ..line(0.0, 0.0, 10.0, 10.0)
+        };
+        assert!(likely_text(&read("OPEN 7AM-3PM", 0.93)));
+        assert!(likely_text(&read("Bagels", 0.55)));
+        assert!(!likely_text(&read("R", 0.39)));
+        assert!(!likely_text(&read("À", 0.05)));
+        assert!(!likely_text(&read("R", 0.7)));
+        assert!(likely_text(&read("5", 0.9)));
+        assert!(!likely_text(&read("·—", 0.9)));
+        assert!(!likely_text(&read("EXIT", 0.3)));
     }
 
     #[test]

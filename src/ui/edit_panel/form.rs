@@ -57,7 +57,19 @@ pub struct FormState {
     pub import_open: bool,
     /// The open photo was damaged and opened anyway: what is missing (set by the App).
     pub photo_warning: Option<String>,
+    /// A photo is open and nothing is masked yet (set by the App each frame): the form says
+    /// what to do first, and Submit reports the empty mask with the form's own problems.
+    pub mask_empty: bool,
 }
+
+/// What Submit says about an empty mask (on the canvas, and in the form's message).
+pub const EMPTY_MASK_PROBLEM: &str =
+    "Paint over the part of the photo to change first: the mask is empty.";
+
+/// What a newcomer is told to do first, on the canvas while nothing is masked.
+pub const START_HINT: &str = "Start here: paint over what to change (Brush, B), or choose the \
+     Text tool (T) and click a line of lettering; then describe the change on the right and \
+     press Submit.";
 
 /// Fields the App supplies from the editor rather than the form.
 fn from_editor(field: Field) -> bool {
@@ -205,6 +217,12 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
     let warnings = state.request.warnings();
     // Before the prompt's text field sees the keys (it would take Enter as a new line).
     let submit_key = ui.input_mut(|i| i.consume_shortcut(&SHORTCUT_SUBMIT));
+
+    // The empty mask is said on the canvas (where the mask is made), so the form never
+    // shifts under the pointer; painting clears it.
+    if !state.mask_empty {
+        state.errors.retain(|e| e.field != Field::MaskImage);
+    }
 
     // Prompt with a live count.
     let prompt_label = ui.label("Prompt");
@@ -516,16 +534,28 @@ pub fn show(ui: &mut Ui, state: &mut FormState) -> Option<FormAction> {
             super::super::commands::keys_text(&SHORTCUT_SUBMIT)
         ));
         if submit.clicked() || submit_key {
-            let problems = state.form_problems();
+            // Every problem at once, each beside its field: the empty mask with the form's.
+            let mut problems = state.form_problems();
+            if state.mask_empty {
+                problems.insert(
+                    0,
+                    FieldError {
+                        field: Field::MaskImage,
+                        message: EMPTY_MASK_PROBLEM.into(),
+                    },
+                );
+            }
             if problems.is_empty() {
                 state.errors.clear();
                 state.message = None;
                 action = Some(FormAction::Submit);
             } else {
-                state.message = Some(format!(
-                    "{} problem(s) to fix before sending",
-                    problems.len()
-                ));
+                let n = problems.len();
+                state.message = Some(if n == 1 {
+                    format!("1 problem to fix before sending: {}", problems[0].message)
+                } else {
+                    format!("{n} problems to fix before sending (each shown beside its field)")
+                });
                 state.errors = problems;
             }
         }

@@ -663,9 +663,20 @@ fn job_row(ui: &mut egui::Ui, job: &Job, shown: bool, actions: &mut Vec<Action>)
         }
     });
     let title = RichText::new(format!("#{} {}", job.id, job.title));
-    ui.label(if shown { title.strong() } else { title })
-        .on_hover_text(&job.snapshot.form_request.prompt);
+    // A long prompt is cut (in full on hover), so the time and cost stay in view.
+    ui.horizontal(|ui| {
+        ui.set_max_width(220.0);
+        ui.add(egui::Label::new(if shown { title.strong() } else { title }).truncate())
+            .on_hover_text(&job.snapshot.form_request.prompt);
+    });
     ui.label(job.engine.label());
+    // Time and cost before the state, whose text is the longest (and is cut, in full on hover).
+    ui.label(format!("{:.0} s", job.elapsed().as_secs_f32()));
+    ui.label(if job.cost > 0.0 {
+        format!("${:.4}", job.cost)
+    } else {
+        "–".into()
+    });
     let state = job.state.text();
     let visuals = ui.visuals();
     let colour = match &job.state {
@@ -686,12 +697,6 @@ fn job_row(ui: &mut egui::Ui, job: &Job, shown: bool, actions: &mut Vec<Action>)
         };
         ui.add(egui::Label::new(text).truncate())
             .on_hover_text(&state);
-    });
-    ui.label(format!("{:.0} s", job.elapsed().as_secs_f32()));
-    ui.label(if job.cost > 0.0 {
-        format!("${:.4}", job.cost)
-    } else {
-        "–".into()
     });
 }
 
@@ -828,6 +833,7 @@ fn take_in(
                 results: job.results.clone(),
                 batch: job.batch.unwrap_or(u64::MAX),
                 job: Some(job.id),
+                photo_name: Some(job.snapshot.name.clone()),
             })
         }
         QueueEvent::Slowdown { .. } => None,

@@ -12,6 +12,7 @@ use egui::{
 };
 
 use super::super::canvas::View;
+use super::super::canvas::view::WheelZoom;
 use crate::compare::OutsideFigures;
 
 /// How the original and the results are laid out.
@@ -64,6 +65,9 @@ pub const SHORTCUT_HEATMAP: Key = Key::M;
 /// Select the previous / next result.
 pub const SHORTCUT_PREVIOUS: Key = Key::ArrowLeft;
 pub const SHORTCUT_NEXT: Key = Key::ArrowRight;
+/// 100 % at the pointer, and fit: the same keys as on the mask canvas.
+pub const SHORTCUT_ACTUAL_SIZE: Key = Key::Num1;
+pub const SHORTCUT_FIT: Key = Key::F;
 /// Keep (star) or unkeep the selected result.
 pub const SHORTCUT_KEEP: Key = Key::K;
 /// Discard (or restore) the selected result.
@@ -120,12 +124,17 @@ pub struct CompareView {
     pub show_heatmap: bool,
     /// "Show original" toggled on (Flip); holding Tab does the same while held.
     pub show_original: bool,
+    /// "Keep outside pixels" is on: the results shown (and saved) are composited over the
+    /// original, so the outside figures (of the model's raw output) are not a fault of theirs.
+    pub outside_kept: bool,
     fit_pending: bool,
     /// The view is as the last fit left it (no zoom or pan since): a new layout fits again.
     fitted: bool,
     /// The layout and pane size the view was last fitted to.
     fitted_for: Option<(CompareMode, Vec2)>,
     panes: Vec<Rect>,
+    /// Wheel zooming, with its stop at 100 %.
+    wheel: WheelZoom,
 }
 
 impl Default for CompareView {
@@ -137,13 +146,20 @@ impl Default for CompareView {
             swipe: 0.5,
             show_heatmap: false,
             show_original: false,
+            outside_kept: true,
             fit_pending: true,
             fitted: false,
             fitted_for: None,
             panes: Vec::new(),
+            wheel: WheelZoom::default(),
         }
     }
 }
+
+/// How far either side of the swipe line a press grabs the divider (points), and the radius of
+/// its knob: the grab area is wider than the knob.
+const DIVIDER_GRAB: f32 = 14.0;
+const DIVIDER_KNOB: f32 = 11.0;
 
 /// Full texture coordinates.
 const FULL_UV: Rect = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
@@ -217,6 +233,22 @@ impl CompareView {
             if i.consume_key(Modifiers::NONE, SHORTCUT_HEATMAP) {
                 self.show_heatmap = !self.show_heatmap;
             }
+            if i.consume_key(Modifiers::NONE, SHORTCUT_FIT) {
+                self.fit_pending = true;
+            }
+            if i.consume_key(Modifiers::NONE, SHORTCUT_ACTUAL_SIZE) {
+                // At the pointer when it is over a pane (each pane shares the view), else at
+                // the first pane's centre.
+                let pointer = i.pointer.hover_pos();
+                let hovered = pointer
+                    .and_then(|p| self.panes.iter().find(|r| r.contains(p)).map(|r| (*r, p)));
+                if let Some((pane, anchor)) =
+                    hovered.or(self.panes.first().map(|r| (*r, r.center())))
+                {
+                    self.view.actual_size(pane, anchor, i.pixels_per_point);
+                    self.fitted = false;
+                }
+            }
             if n > 0 {
                 if i.consume_key(Modifiers::NONE, SHORTCUT_NEXT) {
                     self.selected = (self.selected + 1) % n;
@@ -262,8 +294,25 @@ impl CompareView {
                 ui.toggle_value(&mut self.show_original, "Show original")
                     .on_hover_text("Or hold Tab");
             }
-            if ui.button("Fit").clicked() {
+            if ui
+                .button("Fit")
+                .on_hover_text(format!("Fit the picture ({})", SHORTCUT_FIT.name()))
+                .clicked()
+            {
                 self.fit_pending = true;
+            }
+            let ppp = ui.ctx().pixels_per_point();
+            let readout = self.view.readout(ppp);
+            let zoom = ui
+                .add(egui::Label::new(format!("Zoom {readout}")).sense(Sense::click()))
+                .on_hover_text(
+                    "Wheel to zoom (it stops at 100 %); 1 or click here: 100 % at the pointer",
+                );
+            if zoom.clicked()
+                && let Some(pane) = self.panes.first().copied()
+            {
+                self.view.actual_size(pane, pane.center(), ppp);
+                self.fitted = false;
             }
             if inputs.results.is_empty() {
                 return;
@@ -477,11 +526,11 @@ impl CompareView {
                 caption.push_str(" (discarded)");
             }
             if let Some(f) = r.figures {
-                caption.push_str(&format!(" · {}", figures_caption(f)));
-                badge = if f.changed_pixels == 0 {
-                    Color32::from_rgba_unmultiplied(20, 110, 40, 210)
-                } else {
+                caption.push_str(&format!(" · {}", figures_caption(f, self.outside_kept)));
+                badge = if outside_changed(f, self.outside_kept) {
                     Color32::from_rgba_unmultiplied(160, 30, 20, 210)
+                } else {
+                    Color32::from_rgba_unmultiplied(20, 110, 40, 210)
                 };
             }
         }
@@ -562,13 +611,19 @@ impl CompareView {
         }
     }
 
-    /// The swipe divider: a draggable handle over the line at `x`.
+    /// The swipe divider's id (its drag must never pan the picture under it).
+    fn divider_id(ui: &egui::Ui) -> egui::Id {
+        ui.scope_id().with("swipe-divider")
+    }
+
+    /// The swipe divider: a draggable handle over the line at `x`, as wide as its knob and
+    /// then some (a hand aiming at the knob lands a few pixels off the line).
     fn divider(&mut self, ui: &mut egui::Ui, pane: Rect, x: f32) {
         let handle = Rect::from_center_size(
             Pos2::new(x, pane.center().y),
-            Vec2::new(16.0, pane.height()),
+            Vec2::new(2.0 * DIVIDER_GRAB, pane.height()),
         );
-        let response = ui.interact(handle, ui.scope_id().with("swipe-divider"), Sense::drag());
+        let response = ui.interact(handle, Self::divider_id(ui), Sense::drag());
         let value = self.swipe as f64;
         response.widget_info(|| {
             let mut info = WidgetInfo::labeled(Role::Slider, true, "Swipe divider");
@@ -594,7 +649,7 @@ impl CompareView {
             [Pos2::new(x, pane.top()), Pos2::new(x, pane.bottom())],
             Stroke::new(if active { 3.0 } else { 2.0 }, colour),
         );
-        painter.circle_filled(Pos2::new(x, pane.center().y), 9.0, colour);
+        painter.circle_filled(Pos2::new(x, pane.center().y), DIVIDER_KNOB, colour);
         if active {
             ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
         }
@@ -606,11 +661,13 @@ impl CompareView {
         if let Some(hover) = response.hover_pos() {
             let (scroll, zoom) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
             let factor = zoom * (scroll / 200.0).exp();
-            if (factor - 1.0).abs() > 1e-4 {
-                self.view.zoom_at(pane, hover, factor);
-            }
+            let (ppp, now) = (ui.ctx().pixels_per_point(), ui.input(|i| i.time));
+            self.wheel
+                .apply(&mut self.view, pane, hover, factor, ppp, now);
         }
-        if response.dragged() {
+        // Not while the swipe divider is held: its drag moves the divider only.
+        let divider_held = ui.ctx().dragged_id() == Some(Self::divider_id(ui));
+        if response.dragged() && !divider_held {
             self.view.pan(response.drag_delta());
         }
         if self.view != before {
@@ -666,20 +723,39 @@ fn clean_note(ui: &mut egui::Ui, pane: Rect, figures: Option<&OutsideFigures>) {
     }
 }
 
-/// "3.2 % changed outside" (plus "resampled"), or "untouched outside".
-pub fn figures_caption(f: &OutsideFigures) -> String {
+/// Whether the picture shown changed pixels outside the mask (what deserves red): never
+/// with "Keep outside pixels" on, since it is composited over the original there.
+pub fn outside_changed(f: &OutsideFigures, outside_kept: bool) -> bool {
+    !outside_kept && f.changed_pixels > 0
+}
+
+/// How much the model's output changed outside the mask: "548 px", "3.2 %".
+fn changed_amount(f: &OutsideFigures) -> String {
+    let pct = f.changed_fraction * 100.0;
+    if pct < 0.1 {
+        format!("{} px", f.changed_pixels)
+    } else {
+        format!("{pct:.1} %")
+    }
+}
+
+/// The outside figures, naming the picture each is about. With "Keep outside pixels" on the
+/// shown result is untouched outside and the figure is the model's raw output's ("untouched
+/// outside · model output changed 548 px there, restored"); off, the shown result is the raw
+/// output ("3.2 % changed outside"). "Resampled" is said of the model's output.
+pub fn figures_caption(f: &OutsideFigures, outside_kept: bool) -> String {
     let mut s = if f.changed_pixels == 0 {
         "untouched outside".to_string()
+    } else if outside_kept {
+        format!(
+            "untouched outside · model output changed {} there, restored",
+            changed_amount(f)
+        )
     } else {
-        let pct = f.changed_fraction * 100.0;
-        if pct < 0.1 {
-            format!("{} px changed outside", f.changed_pixels)
-        } else {
-            format!("{pct:.1} % changed outside")
-        }
+        format!("{} changed outside", changed_amount(f))
     };
     if f.resampled.is_some() {
-        s.push_str(" · resampled");
+        s.push_str(" · model output resampled to the photo's size");
     }
     s
 }

@@ -154,6 +154,29 @@ impl Results {
         self.selected = None;
     }
 
+    /// "Use as new seed": the photo becomes one of the results, so these results no longer
+    /// compare with what is on the canvas. They are set aside (they stay in the history and
+    /// the Jobs list, from where they can be opened again) and the compare view closes: the
+    /// next edit starts from a clean state, never with the old figures against a new
+    /// "Original".
+    pub fn set_aside(&mut self, status: &mut StatusLine) {
+        self.context = None;
+        self.prompt.clear();
+        self.lettering_queue.clear();
+        self.generation += 1;
+        self.batch += 1;
+        self.edit_id = None;
+        self.comparing = false;
+        // The layout chosen stays; the next results are fitted afresh.
+        self.compare_view.selected = 0;
+        self.compare_view.request_fit();
+        if self.recompositing > 0 {
+            self.recompositing = 0;
+            status.done();
+        }
+        self.clear();
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -577,8 +600,9 @@ impl Results {
         {
             actions.push(Action::SortByLettering);
         }
+        let outside_kept = *keep_outside;
         for (i, entry) in self.entries.iter().enumerate() {
-            ui.horizontal(|ui| self.entry_ui(ui, i, entry, actions));
+            ui.horizontal(|ui| self.entry_ui(ui, i, entry, outside_kept, actions));
         }
     }
 
@@ -587,6 +611,7 @@ impl Results {
         ui: &mut egui::Ui,
         i: usize,
         entry: &ResultEntry,
+        outside_kept: bool,
         actions: &mut Vec<Action>,
     ) {
         let size = entry.thumbnail.size_vec2();
@@ -628,17 +653,20 @@ impl Results {
                 ));
             }
             if let Some(f) = &entry.figures {
-                let pct = f.changed_fraction * 100.0;
+                // Says which picture the figure is about; the warning colour only when the
+                // shown (and saved) picture itself changed outside the mask.
                 let text = format!(
-                    "outside mask: {pct:.2} % changed (max {})",
-                    f.max_difference
+                    "Outside the mask: {}",
+                    compare::figures_caption(f, outside_kept)
                 );
-                let text = if f.changed_fraction > 0.001 {
-                    egui::RichText::new(text).color(ui.visuals().warn_fg_color)
+                let rich = if compare::outside_changed(f, outside_kept) {
+                    egui::RichText::new(&text).color(ui.visuals().warn_fg_color)
                 } else {
-                    egui::RichText::new(text).weak()
+                    egui::RichText::new(&text).weak()
                 };
-                ui.add(egui::Label::new(text).wrap());
+                // One line (in full on hover): the row never changes height under the pointer.
+                ui.add(egui::Label::new(rich).truncate())
+                    .on_hover_text(text);
             }
             lettering_ui(ui, &entry.lettering);
             ui.horizontal(|ui| {
@@ -789,24 +817,20 @@ impl Results {
 }
 
 /// One result's lettering line: "Lettering 3/3 exact" in green, the misreadings in the
-/// warning colour, or that it is being read.
+/// warning colour, or that it is being read. Always one line of the same height (a long
+/// message is cut, in full on hover), so Keep and "Use as new seed" below it never move when
+/// the reading ends.
 fn lettering_ui(ui: &mut egui::Ui, lettering: &Lettering) {
     let (text, colour) = match lettering {
         Lettering::None => return,
-        Lettering::Reading => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.weak("Reading the lettering…");
-            });
-            return;
-        }
+        Lettering::Reading => ("Reading the lettering…".to_string(), None),
         Lettering::Failed(why) => (
             format!("Lettering not checked: {why}"),
-            ui.visuals().weak_text_color(),
+            Some(ui.visuals().weak_text_color()),
         ),
         Lettering::Read(check) if check.exact == check.total => (
             format!("Lettering {}/{} exact", check.exact, check.total),
-            egui::Color32::from_rgb(90, 200, 110),
+            Some(egui::Color32::from_rgb(90, 200, 110)),
         ),
         Lettering::Read(check) => {
             let wrong: Vec<String> = check
@@ -822,9 +846,28 @@ fn lettering_ui(ui: &mut egui::Ui, lettering: &Lettering) {
                     check.total,
                     wrong.join("; ")
                 ),
-                ui.visuals().warn_fg_color,
+                Some(ui.visuals().warn_fg_color),
             )
         }
     };
-    ui.add(egui::Label::new(egui::RichText::new(text).color(colour)).wrap());
+    let height = ui.spacing().interact_size.y;
+    let size = egui::vec2(ui.available_width(), height);
+    ui.allocate_ui_with_layout(
+        size,
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_height(height);
+            ui.set_max_height(height);
+            match colour {
+                None => {
+                    ui.spinner();
+                    ui.weak(text);
+                }
+                Some(colour) => {
+                    ui.add(egui::Label::new(egui::RichText::new(&text).color(colour)).truncate())
+                        .on_hover_text(text);
+                }
+            }
+        },
+    );
 }
