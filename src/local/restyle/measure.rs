@@ -354,11 +354,10 @@ pub fn measure(a: &Analysis, image: &RgbaImage, mask: &Mask, reading: &str) -> O
         a,
         image,
         mask,
-        (start + end) / 2.0,
         base_at,
         cap_height,
-        start,
-        end,
+        k,
+        (start - 0.1 * cap_height, end + 0.1 * cap_height),
     );
     let alignment = {
         let (lm, rm) = (start - panel_left, panel_right - end);
@@ -432,17 +431,16 @@ fn case_of(reading: &str) -> Option<Case> {
 /// may reach (inside the mask, over the ground; the old ink's own extent always counts) and
 /// where the panel ends (ground ignoring the mask), as `s` values: (room left, room right,
 /// panel left, panel right).
-#[allow(clippy::too_many_arguments)]
 fn room(
     a: &Analysis,
     image: &RgbaImage,
     mask: &Mask,
-    middle: f32,
     base_at: impl Fn(f32) -> f32,
     cap: f32,
-    start: f32,
-    end: f32,
+    shear: f32,
+    (start, end): (f32, f32),
 ) -> (f32, f32, f32, f32) {
+    let middle = (start + end) / 2.0;
     let limit = (4.0 * (end - start)).max(20.0 * cap);
     let probe = |s: f32, frac: f32| -> (bool, bool) {
         let t = base_at(s) - frac * cap;
@@ -453,7 +451,9 @@ fn room(
         let p = image.get_pixel(x as u32, y as u32).0;
         let c = [p[0] as f32, p[1] as f32, p[2] as f32];
         let ground = distance(c, a.ground) <= 0.4 * a.contrast;
-        let within = s >= start && s <= end;
+        // The old ink's own extent (slanted at this height) always counts.
+        let lean = shear * frac * cap;
+        let within = s >= start + lean && s <= end + lean;
         (ground || within, mask.is_marked(x as u32, y as u32))
     };
     let walk = |dir: f32| -> (f32, f32) {

@@ -148,6 +148,7 @@ fn check_erase(sign: &Sign) {
     assert!(erased > 500, "{erased}");
     let (before, _) = difference(&with, &without, &quad);
     let (mean, max) = difference(&out, &without, &quad);
+    eprintln!("erase: {erased} px, text {before:.1} -> mean {mean:.2} max {max}");
     assert!(before > 10.0, "the text is there to erase: {before}");
     assert!(mean < 1.6, "mean difference from the bare sign {mean}");
     assert!(max <= 12, "largest difference from the bare sign {max}");
@@ -201,6 +202,14 @@ fn assert_near(what: &str, got: f32, want: f32, tolerance: f32) {
 }
 
 fn check_common(sign: &Sign, style: &LineStyle) {
+    eprintln!(
+        "rendered: angle {} cap {:.2} slant {} stroke {:.2} x {:.1}\nmeasured: {style:?}",
+        sign.angle,
+        sign.cap(),
+        sign.slant,
+        sign.stroke(),
+        sign.x_height()
+    );
     assert_near("angle", style.angle, sign.angle, 0.6);
     assert_near(
         "cap height",
