@@ -218,8 +218,11 @@ impl Analysis {
         );
         let mut alpha = vec![0.0f32; n];
         let mut contrast = 0.0;
-        // Twice: the second pass takes the ink's colour from the letters' cores only.
-        for pass in 0..2 {
+        let mut letters: Vec<Vec<usize>> = Vec::new();
+        // Three passes: the ink's colour from the strongest ink, then from the letters' cores
+        // (not from a border or another panel crossing the ring), then the letters found
+        // again with that colour.
+        for pass in 0..3 {
             contrast = distance(ink, ground);
             if contrast < MIN_CONTRAST {
                 return None;
@@ -233,9 +236,11 @@ impl Analysis {
                     + (p[2] - ground[2]) * axis[2];
                 alpha[i] = (dot / norm).clamp(0.0, 1.0);
             }
-            if pass == 0 {
-                let core: Vec<usize> = inside
+            letters = find_letters(&alpha, &class, &on_ring, width, height, &inside);
+            if pass < 2 {
+                let core: Vec<usize> = letters
                     .iter()
+                    .flatten()
                     .copied()
                     .filter(|&i| {
                         let (x, y) = (i % width, i / width);
@@ -248,52 +253,21 @@ impl Analysis {
                                 .all(|&j| alpha[j] >= 0.5)
                     })
                     .collect();
-                if core.len() >= 8 {
-                    ink = median_colour(core.iter().map(|&i| rgb[i]));
+                let all: Vec<usize> = letters.iter().flatten().copied().collect();
+                let from = if core.len() >= 8 { &core } else { &all };
+                if from.len() >= 2 {
+                    ink = median_colour(from.iter().map(|&i| rgb[i]));
                 }
             }
         }
-        // Ground: near the ground's colour. Letters: ink pieces clear of the ring.
+        // Ground: near the ground's colour.
         for &i in &inside {
             if distance(rgb[i], ground) <= 0.4 * contrast {
                 class[i] = Class::Ground;
             }
         }
-        let mut letters = Vec::new();
-        let mut seen = vec![false; n];
-        let mut stack = Vec::new();
-        for &start in &inside {
-            if seen[start] || alpha[start] < 0.5 {
-                continue;
-            }
-            seen[start] = true;
-            stack.push(start);
-            let mut piece = Vec::new();
-            let mut touches = false;
-            while let Some(i) = stack.pop() {
-                piece.push(i);
-                touches |= on_ring[i];
-                let (x, y) = ((i % width) as i64, (i / width) as i64);
-                for dy in -1..=1 {
-                    for dx in -1..=1 {
-                        let (nx, ny) = (x + dx, y + dy);
-                        if nx < 0 || ny < 0 || nx >= width as i64 || ny >= height as i64 {
-                            continue;
-                        }
-                        let j = ny as usize * width + nx as usize;
-                        if !seen[j] && class[j] != Class::Outside && alpha[j] >= 0.5 {
-                            seen[j] = true;
-                            stack.push(j);
-                        }
-                    }
-                }
-            }
-            if !touches && piece.len() >= 2 {
-                for &i in &piece {
-                    class[i] = Class::Letter;
-                }
-                letters.push(piece);
-            }
+        for &i in letters.iter().flatten() {
+            class[i] = Class::Letter;
         }
         if letters.is_empty() {
             return None;
@@ -466,8 +440,56 @@ impl Analysis {
     }
 }
 
+/// The connected pieces of ink (coverage at least a half, 8-connected) clear of the ring.
+fn find_letters(
+    alpha: &[f32],
+    class: &[Class],
+    on_ring: &[bool],
+    width: usize,
+    height: usize,
+    inside: &[usize],
+) -> Vec<Vec<usize>> {
+    let mut letters = Vec::new();
+    let mut seen = vec![false; alpha.len()];
+    let mut stack = Vec::new();
+    for &start in inside {
+        if seen[start] || alpha[start] < 0.5 {
+            continue;
+        }
+        seen[start] = true;
+        stack.push(start);
+        let mut piece = Vec::new();
+        let mut touches = false;
+        while let Some(i) = stack.pop() {
+            piece.push(i);
+            touches |= on_ring[i];
+            let (x, y) = ((i % width) as i64, (i / width) as i64);
+            for dy in -1..=1 {
+                for dx in -1..=1 {
+                    let (nx, ny) = (x + dx, y + dy);
+                    if nx < 0 || ny < 0 || nx >= width as i64 || ny >= height as i64 {
+                        continue;
+                    }
+                    let j = ny as usize * width + nx as usize;
+                    if !seen[j] && class[j] != Class::Outside && alpha[j] >= 0.5 {
+                        seen[j] = true;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        if !touches && piece.len() >= 2 {
+            letters.push(piece);
+        }
+    }
+    letters
+}
+
 /// Total variation of `alpha` over the pixels `keep` selects (central differences).
 fn variation(alpha: &[f32], w: usize, h: usize, keep: impl Fn(usize) -> bool) -> (f32, f32, f32) {
+    // Coverage below 0.15 or above 0.85 counts as none or full, so that the grain of the
+    // ground and of the ink adds no outline.
+    let clip = |a: f32| ((a - 0.15) / 0.7).clamp(0.0, 1.0);
     let (mut ink, mut tv, mut mid) = (0.0f32, 0.0f32, 0.0f32);
     for y in 1..h.saturating_sub(1) {
         for x in 1..w.saturating_sub(1) {
@@ -475,10 +497,10 @@ fn variation(alpha: &[f32], w: usize, h: usize, keep: impl Fn(usize) -> bool) ->
             if !keep(i) {
                 continue;
             }
-            let gx = (alpha[i + 1] - alpha[i - 1]) / 2.0;
-            let gy = (alpha[i + w] - alpha[i - w]) / 2.0;
+            let gx = (clip(alpha[i + 1]) - clip(alpha[i - 1])) / 2.0;
+            let gy = (clip(alpha[i + w]) - clip(alpha[i - w])) / 2.0;
             tv += (gx * gx + gy * gy).sqrt();
-            ink += alpha[i];
+            ink += clip(alpha[i]);
             if (0.1..=0.9).contains(&alpha[i]) {
                 mid += 1.0;
             }

@@ -5,7 +5,9 @@
 //! ([`draw`]).
 //!
 //! Strings and lines are paired in reading order. When the prompt quotes fewer strings than
-//! there are lines, the remaining lines are erased and left blank; when it quotes more, the
+//! there are lines, the strings go to the largest lines; the remaining lines of like size
+//! (at least half the area of the smallest line written) are erased and left blank, smaller
+//! ones (small print the mask also covers) are left as they are; when it quotes more, the
 //! extra strings go on new lines below the last one, at the old line pitch (1.5 cap heights
 //! when there was one line), each only if it fits inside the mask.
 
@@ -99,6 +101,34 @@ pub fn reletter(
         };
         found.push((a, style, line));
     }
+    // The strings go to the largest lines (in reading order); a line much smaller than those
+    // (small print that the mask also covers) is left alone, a line of like size is erased.
+    let area = |a: &Analysis| a.frame.length * a.frame.height;
+    let mut by_size: Vec<usize> = (0..found.len()).collect();
+    by_size.sort_by(|&i, &j| area(&found[j].0).total_cmp(&area(&found[i].0)));
+    let wanted = strings.len().min(found.len()).max(1);
+    let smallest = by_size
+        .get(wanted - 1)
+        .map_or(0.0, |&i| area(&found[i].0));
+    let keep: Vec<bool> = (0..found.len())
+        .map(|i| by_size[..wanted].contains(&i) || area(&found[i].0) >= 0.5 * smallest)
+        .collect();
+    let mut k = 0;
+    found.retain(|_| {
+        k += 1;
+        keep[k - 1]
+    });
+    // Which string each kept line gets: the largest lines, in reading order.
+    let mut by_size: Vec<usize> = (0..found.len()).collect();
+    by_size.sort_by(|&i, &j| area(&found[j].0).total_cmp(&area(&found[i].0)));
+    let mut written: Vec<usize> = by_size.into_iter().take(strings.len()).collect();
+    written.sort_unstable();
+    let string_of = |line: usize| {
+        written
+            .iter()
+            .position(|&w| w == line)
+            .and_then(|k| strings.get(k))
+    };
     let mut out = Vec::new();
     // Erase every old line first, so that a new line never lands on old ink.
     let mut erased = Vec::new();
@@ -109,7 +139,7 @@ pub fn reletter(
     for (k, ((a, style, line), erased)) in found.iter().zip(erased).enumerate() {
         let recipe = draw::choose(style, &line.text);
         let ink = colour.unwrap_or(style.ink);
-        let text = strings.get(k);
+        let text = string_of(k);
         let drawn = match (text, recipe) {
             (Some(text), Some(recipe)) => {
                 draw::draw(image, mask, &a.frame, style, &recipe, text, ink, 0.0, seed)
