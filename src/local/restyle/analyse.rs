@@ -205,8 +205,8 @@ impl Analysis {
                 }
             }
         }
-        let ground = median_colour((0..n).filter(|&i| on_ring[i]).map(|i| rgb[i]));
         let inside: Vec<usize> = (0..n).filter(|&i| class[i] != Class::Outside).collect();
+        let ground = ground_colour(&rgb, &inside, &on_ring);
         let d: Vec<f32> = inside.iter().map(|&i| distance(rgb[i], ground)).collect();
         let threshold = otsu(&d);
         let mut ink = median_colour(
@@ -438,6 +438,34 @@ impl Analysis {
         let near = self.near_letters(2);
         stroke_width(&self.alpha, self.width, self.height, |i| near[i])
     }
+}
+
+/// The ground's colour: the most common colour of the box (coarse bins of 32 levels), the
+/// ring's pixels counting double, then the median of the pixels near it. A box whose ring
+/// runs partly over another panel still finds the panel behind its letters.
+fn ground_colour(rgb: &[[f32; 3]], inside: &[usize], on_ring: &[bool]) -> [f32; 3] {
+    let bin = |p: [f32; 3]| {
+        let q = p.map(|v| (v.clamp(0.0, 255.0) as usize) >> 5);
+        (q[0] << 6) | (q[1] << 3) | q[2]
+    };
+    let mut counts = [0u32; 512];
+    let mut sums = [[0.0f32; 3]; 512];
+    for &i in inside {
+        let b = bin(rgb[i]);
+        let w = if on_ring[i] { 2 } else { 1 };
+        counts[b] += w;
+        for c in 0..3 {
+            sums[b][c] += rgb[i][c] * w as f32;
+        }
+    }
+    let best = (0..512).max_by_key(|&b| counts[b]).unwrap_or(0);
+    let centre = sums[best].map(|v| v / counts[best].max(1) as f32);
+    median_colour(
+        inside
+            .iter()
+            .filter(|&&i| distance(rgb[i], centre) < 40.0)
+            .map(|&i| rgb[i]),
+    )
 }
 
 /// The connected pieces of ink (coverage at least a half, 8-connected) clear of the ring.
