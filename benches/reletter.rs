@@ -74,7 +74,13 @@ fn one_sign(path: &str, old: &str, new: &str, out_dir: Option<&str>) -> anyhow::
         .cloned();
     let (Some((oa, os)), Some((na, ns))) = (
         style_of(&image, &mask, &old_line),
-        new_line.as_ref().and_then(|l| style_of(&out, &mask, l)),
+        // The new line is measured in the old line's box (which holds it: it is drawn inside
+        // the mask), as the reader's box of the new line may be tighter.
+        new_line.as_ref().and_then(|l| {
+            let mut inside = l.clone();
+            inside.area = old_line.area.clone();
+            style_of(&out, &mask, &inside)
+        }),
     ) else {
         println!(
             "{path}: '{old}' -> '{new}': read '{}', exact {}; could not measure both lines",
@@ -109,7 +115,9 @@ fn one_sign(path: &str, old: &str, new: &str, out_dir: Option<&str>) -> anyhow::
         }
         away += 1;
         let p = out.get_pixel(x, y).0;
-        if (0..3).any(|c| p[c] + 6 < range[c].0 || p[c] > range[c].1.saturating_add(6)) {
+        if (0..3)
+            .any(|c| p[c].saturating_add(6) < range[c].0 || p[c] > range[c].1.saturating_add(6))
+        {
             foreign += 1;
         }
     }

@@ -119,11 +119,17 @@ pub fn draw(
     let mut scale = 1.0;
     let mut glyphs = render(recipe, text, scale)?;
     let room = (hi - lo).max(1.0);
+    // Too long for the room: first narrower letters (down to 82 %, as a condensed cut would
+    // be), then smaller ones.
+    let mut squeeze = 1.0f32;
     if ink_width(&glyphs) > room {
-        scale = room / ink_width(&glyphs);
-        glyphs = render(recipe, text, scale)?;
+        squeeze = (room / ink_width(&glyphs)).max(0.82);
+        if ink_width(&glyphs) * squeeze > room {
+            scale = room / (ink_width(&glyphs) * squeeze);
+            glyphs = render(recipe, text, scale)?;
+        }
     }
-    let width = ink_width(&glyphs);
+    let width = ink_width(&glyphs) * squeeze;
     let x0 = match style.alignment {
         Alignment::Left => style.start,
         Alignment::Right => style.end - width,
@@ -188,7 +194,7 @@ pub fn draw(
             let t = px * v[0] + py * v[1];
             let up = -t;
             let grow = (1.0 + style.keystone * (s - middle) / cap).max(0.2);
-            let gx = s - shear * up - x0 + glyphs.left;
+            let gx = (s - shear * up - x0) / squeeze + glyphs.left;
             let gy = glyphs.baseline - up / grow;
             cover[y * w + x] = glyphs.sample(gx, gy);
         }

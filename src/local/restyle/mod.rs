@@ -107,9 +107,7 @@ pub fn reletter(
     let mut by_size: Vec<usize> = (0..found.len()).collect();
     by_size.sort_by(|&i, &j| area(&found[j].0).total_cmp(&area(&found[i].0)));
     let wanted = strings.len().min(found.len()).max(1);
-    let smallest = by_size
-        .get(wanted - 1)
-        .map_or(0.0, |&i| area(&found[i].0));
+    let smallest = by_size.get(wanted - 1).map_or(0.0, |&i| area(&found[i].0));
     let keep: Vec<bool> = (0..found.len())
         .map(|i| by_size[..wanted].contains(&i) || area(&found[i].0) >= 0.5 * smallest)
         .collect();
