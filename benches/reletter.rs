@@ -108,9 +108,9 @@ fn one_sign(path: &str, old: &str, new: &str, out_dir: Option<&str>) -> anyhow::
     }
     let near_new = na.near_letters(3);
     let (mut away, mut foreign) = (0usize, 0usize);
-    for i in 0..na.width * na.height {
+    for (i, &near) in near_new.iter().enumerate() {
         let (x, y) = na.pixel(i);
-        if near_new[i] || !mask.is_marked(x, y) {
+        if near || !mask.is_marked(x, y) {
             continue;
         }
         away += 1;

@@ -356,8 +356,8 @@ impl Analysis {
                 let i = y * w + x;
                 if source[i] {
                     row_n += 1.0;
-                    for c in 0..3 {
-                        row_c[c] += self.rgb[i][c] as f64;
+                    for (slot, v) in row_c.iter_mut().zip(self.rgb[i]) {
+                        *slot += v as f64;
                     }
                 }
                 let k = (y + 1) * stride + x + 1;
@@ -397,10 +397,7 @@ impl Analysis {
         let mut random = SeededRandom::derive(seed, 0xE7A5);
         let mut changed = 0;
         let reach = 2 * r0;
-        for i in 0..w * h {
-            if !hole[i] {
-                continue;
-            }
+        for (i, _) in hole.iter().enumerate().filter(|(_, h)| **h) {
             let (x, y) = (i % w, i / w);
             let Some(base) = mean(x, y) else {
                 continue;

@@ -221,10 +221,9 @@ pub fn draw(
             drawn += a;
             let noise = (random.unit() + random.unit() + random.unit() - 1.5) * 2.0 * style.grain;
             let p = image.get_pixel_mut(px, py);
-            for c in 0..3 {
-                let ink = colour[c] as f32 + noise;
-                let v = p.0[c] as f32 * (1.0 - a) + ink * a;
-                p.0[c] = v.round().clamp(0.0, 255.0) as u8;
+            for (channel, &ink) in p.0.iter_mut().zip(&colour) {
+                let v = *channel as f32 * (1.0 - a) + (ink as f32 + noise) * a;
+                *channel = v.round().clamp(0.0, 255.0) as u8;
             }
         }
     }
