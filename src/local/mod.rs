@@ -184,7 +184,6 @@ fn reletter_in_place(
     if cancel.load(Ordering::Relaxed) {
         return Err(LocalError::Cancelled);
     }
-    progress(0.7);
     let lines = restyle::merge_split_lines(lines);
     if lines.is_empty() {
         return Ok(None);
@@ -203,6 +202,8 @@ fn reletter_in_place(
     if done.is_empty() {
         return Ok(None);
     }
+    // Reported only now: a fallback to the whole-mask fill reports its own progress from 0.
+    progress(0.9);
     for line in &done {
         tracing::info!(
             old = %line.old,
