@@ -15,6 +15,7 @@ mod canvas;
 mod fast_marching;
 mod lettering;
 mod patch_fill;
+pub mod restyle;
 mod seeded_random;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -124,8 +125,15 @@ pub fn edit(
     progress: &dyn Fn(f32),
     cancel: &AtomicBool,
 ) -> Result<RgbaImage, LocalError> {
-    let mut out = fill(image, mask, options, seed, &|p| progress(p * 0.95), cancel)?;
     let lettering = parse_prompt(prompt);
+    if !lettering.lines.is_empty()
+        && let Some(out) =
+            reletter_in_place(image, mask, &lettering, options, seed, progress, cancel)?
+    {
+        progress(1.0);
+        return Ok(out);
+    }
+    let mut out = fill(image, mask, options, seed, &|p| progress(p * 0.95), cancel)?;
     if !lettering.lines.is_empty() {
         if cancel.load(Ordering::Relaxed) {
             return Err(LocalError::Cancelled);
@@ -142,6 +150,70 @@ pub fn edit(
     }
     progress(1.0);
     Ok(out)
+}
+
+/// Re-letters the text lines found inside the mask in their own style (see [`restyle`]):
+/// `None` when the mask holds no line with lettering told from its ground, or the text models
+/// are not there (the caller then fills the whole mask and centres the text).
+fn reletter_in_place(
+    image: &RgbaImage,
+    mask: &Mask,
+    lettering: &Lettering,
+    options: &LocalOptions,
+    seed: u64,
+    progress: &dyn Fn(f32),
+    cancel: &AtomicBool,
+) -> Result<Option<RgbaImage>, LocalError> {
+    if mask.size() != image.dimensions() || mask.marked_bounds().is_none() {
+        return Ok(None);
+    }
+    let reader = match crate::text::reader() {
+        Ok(reader) => reader,
+        Err(e) => {
+            tracing::info!("re-lettering in the sign's style needs the text models: {e}");
+            return Ok(None);
+        }
+    };
+    let lines = match reader.read_in_mask(image, mask, crate::text::Script::Any) {
+        Ok(lines) => lines,
+        Err(e) => {
+            tracing::warn!("could not look for text lines in the mask: {e}");
+            return Ok(None);
+        }
+    };
+    if cancel.load(Ordering::Relaxed) {
+        return Err(LocalError::Cancelled);
+    }
+    let lines = restyle::merge_split_lines(lines);
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let mut out = image.clone();
+    let colour = options.text_colour.or(lettering.colour);
+    let done = restyle::reletter(
+        image,
+        &mut out,
+        mask,
+        &lines,
+        &lettering.lines,
+        colour,
+        seed,
+    );
+    if done.is_empty() {
+        return Ok(None);
+    }
+    // Reported only now: a fallback to the whole-mask fill reports its own progress from 0.
+    progress(0.9);
+    for line in &done {
+        tracing::info!(
+            old = %line.old,
+            new = line.new.as_deref().unwrap_or(""),
+            style = %line.description,
+            face = line.face.name(),
+            "re-lettered a line in its own style"
+        );
+    }
+    Ok(Some(out))
 }
 
 /// Draws the quoted strings of `prompt` into `image` inside `mask` (no fill) and says where;
