@@ -92,8 +92,8 @@ fn edge_step(original: &RgbaImage, result: &RgbaImage, marked: &Marked, mask: &M
     let r = EDGE_BAND as usize;
     for y in 0..marked.h {
         let row = mask.row(y as u32);
-        for x in 0..marked.w {
-            if row[x] < THRESHOLD || marked.around(x, y, r) == marked.box_area(x, y, r) {
+        for (x, &c) in row.iter().enumerate().take(marked.w) {
+            if c < THRESHOLD || marked.around(x, y, r) == marked.box_area(x, y, r) {
                 continue;
             }
             let d = diff(
@@ -149,9 +149,8 @@ pub fn match_colours(
     let mut total_n = 0u64;
     for y in 0..h as usize {
         let row = mask.row(y as u32);
-        for x in 0..w as usize {
-            if row[x] >= THRESHOLD || marked.around(x, y, near) > 0 || marked.around(x, y, far) == 0
-            {
+        for (x, &c) in row.iter().enumerate().take(w as usize) {
+            if c >= THRESHOLD || marked.around(x, y, near) > 0 || marked.around(x, y, far) == 0 {
                 continue;
             }
             let d = diff(
