@@ -197,8 +197,18 @@ fn seed_bytes(path: &Path) -> anyhow::Result<(Vec<u8>, RgbaImage)> {
             source,
         })
     })?;
-    let raw = image::load_from_memory(&bytes).ok().map(|i| i.to_rgba8());
-    if raw.as_ref() == Some(&upright) {
+    // The file's own bytes stand for the upright photo unless its EXIF turns it (read from the
+    // header: no second decode of a 48 MP photo).
+    let turned = image::ImageReader::new(std::io::Cursor::new(&bytes))
+        .with_guessed_format()
+        .ok()
+        .and_then(|r| r.into_decoder().ok())
+        .map(|mut d| image::ImageDecoder::orientation(&mut d).ok());
+    let upright_as_is = matches!(
+        turned,
+        Some(Some(image::metadata::Orientation::NoTransforms))
+    );
+    if upright_as_is {
         Ok((bytes, upright))
     } else {
         let png = touchup::imageio::encode(&upright, touchup::imageio::Format::Png, 100)
