@@ -111,13 +111,18 @@ pub struct Pasted {
 impl Pasted {
     /// The photo with `shown` pasted in.
     pub fn apply(&self, photo: &RgbaImage) -> RgbaImage {
+        self.paste_over(photo, &self.shown)
+    }
+
+    /// The photo with the area replaced by the result as the model made it (fitted): what
+    /// "keep outside pixels" off shows.
+    pub fn apply_raw(&self, photo: &RgbaImage) -> RgbaImage {
+        self.paste_over(photo, &self.raw)
+    }
+
+    fn paste_over(&self, photo: &RgbaImage, pixels: &RgbaImage) -> RgbaImage {
         let mut out = photo.clone();
-        image::imageops::replace(
-            &mut out,
-            &self.shown,
-            self.area.x.into(),
-            self.area.y.into(),
-        );
+        image::imageops::replace(&mut out, pixels, self.area.x.into(), self.area.y.into());
         out
     }
 

@@ -125,8 +125,8 @@ pub enum AreaError {
     EmptyPhoto,
 }
 
-/// The largest sent size that keeps `w` x `h`'s aspect within `max_side`.
-fn sent_size(w: u32, h: u32, max_side: u32) -> (u32, u32) {
+/// The largest size that keeps `w` x `h`'s aspect within `max_side` (unchanged when it fits).
+pub fn fit_within_side(w: u32, h: u32, max_side: u32) -> (u32, u32) {
     let longest = w.max(h);
     if longest <= max_side {
         return (w, h);
@@ -172,7 +172,7 @@ fn place(centre: f64, len: u32, limit: u32) -> (u32, u32) {
 impl EditArea {
     /// The whole `width` x `height` photo, sent downscaled to fit [`RUNWARE_MAX_SIDE`].
     pub fn whole(width: u32, height: u32) -> EditArea {
-        let (sent_width, sent_height) = sent_size(width, height, RUNWARE_MAX_SIDE);
+        let (sent_width, sent_height) = fit_within_side(width, height, RUNWARE_MAX_SIDE);
         EditArea {
             x: 0,
             y: 0,
@@ -210,7 +210,7 @@ impl EditArea {
     /// An area at `x, y` of `w` x `h` photo pixels (a frame the designer moved), sent at the
     /// largest scale that fits.
     pub fn with_rect(x: u32, y: u32, w: u32, h: u32) -> EditArea {
-        let (sent_width, sent_height) = sent_size(w.max(1), h.max(1), RUNWARE_MAX_SIDE);
+        let (sent_width, sent_height) = fit_within_side(w.max(1), h.max(1), RUNWARE_MAX_SIDE);
         EditArea {
             x,
             y,
@@ -230,7 +230,7 @@ impl EditArea {
         match settings.mode {
             AreaMode::Whole => Ok(EditArea::whole(w, h)),
             AreaMode::Mask => {
-                let marked = marked_box(mask).ok_or(AreaError::EmptyMask)?;
+                let marked = mask.marked_bounds().ok_or(AreaError::EmptyMask)?;
                 Ok(EditArea::around(marked, w, h, settings.context))
             }
         }
@@ -372,32 +372,9 @@ pub fn area_request(
     Ok(out)
 }
 
-/// The box of the pixels `mask` marks (coverage at or above the export threshold).
-pub fn marked_box(mask: &Mask) -> Option<DirtyRect> {
-    let (w, h) = mask.size();
-    let mut x0 = u32::MAX;
-    let (mut y0, mut x1, mut y1) = (u32::MAX, 0, 0);
-    for y in 0..h {
-        let row = mask.row(y);
-        let Some(first) = row.iter().position(|&c| c >= THRESHOLD) else {
-            continue;
-        };
-        let last = row.iter().rposition(|&c| c >= THRESHOLD).unwrap_or(first);
-        x0 = x0.min(first as u32);
-        x1 = x1.max(last as u32 + 1);
-        y0 = y0.min(y);
-        y1 = y + 1;
-    }
-    (x0 < x1 && y0 < y1 && x1 <= w).then(|| DirtyRect::new(x0, y0, x1, y1))
-}
-
 /// `mask` cut to `rect` (which must lie inside it).
 pub fn crop_mask(mask: &Mask, rect: DirtyRect) -> Mask {
-    let mut data = Vec::with_capacity(rect.area());
-    for y in rect.y0..rect.y1 {
-        data.extend_from_slice(&mask.row(y)[rect.x0 as usize..rect.x1 as usize]);
-    }
-    Mask::from_raw(rect.width(), rect.height(), data)
+    Mask::from_raw(rect.width(), rect.height(), mask.read_rect(rect))
         .unwrap_or_else(|| Mask::new(rect.width(), rect.height()))
 }
 
@@ -503,11 +480,7 @@ pub fn plan(mask: &Mask, settings: &AreaSettings) -> Result<AreaPlan, AreaError>
 /// `mask` with only the marked pixels inside `group` kept (one job per group).
 pub fn mask_of_group(mask: &Mask, group: DirtyRect) -> Mask {
     let mut out = Mask::new(mask.width(), mask.height());
-    for y in group.y0..group.y1.min(mask.height()) {
-        let x1 = group.x1.min(mask.width()) as usize;
-        let src = &mask.row(y)[group.x0 as usize..x1];
-        out.row_mut(y)[group.x0 as usize..x1].copy_from_slice(src);
-    }
+    out.write_rect(group, &mask.read_rect(group));
     out
 }
 

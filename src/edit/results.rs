@@ -27,13 +27,10 @@ pub fn downscale_together(
     if mask.size() != (w, h) {
         return None;
     }
-    let longest = w.max(h);
-    if longest <= max_side || max_side == 0 {
+    if w.max(h) <= max_side || max_side == 0 {
         return Some((photo.clone(), mask.clone()));
     }
-    let scale = f64::from(max_side) / f64::from(longest);
-    let nw = ((f64::from(w) * scale).round() as u32).clamp(1, max_side);
-    let nh = ((f64::from(h) * scale).round() as u32).clamp(1, max_side);
+    let (nw, nh) = super::fit_within_side(w, h, max_side);
     let filter = image::imageops::FilterType::Triangle;
     let small_photo = image::imageops::resize(photo, nw, nh, filter);
     let coverage = image::GrayImage::from_raw(w, h, mask.as_raw().to_vec())?;

@@ -88,6 +88,27 @@ impl CompareContext {
         }
     }
 
+    /// The photo and mask under `area`, cut once for every result of the edit (cut again for
+    /// a result of another area).
+    fn base(
+        &self,
+        area: crate::edit::EditArea,
+    ) -> Result<std::borrow::Cow<'_, crate::compare::AreaBase>, String> {
+        let cut = || {
+            crate::compare::AreaBase::new(
+                &self.original,
+                &self.mask,
+                area,
+                self.settings.feather_px,
+            )
+            .map_err(|e| e.to_string())
+        };
+        match self.base.get_or_init(cut) {
+            Ok(base) if base.area == area => Ok(std::borrow::Cow::Borrowed(base)),
+            _ => cut().map(std::borrow::Cow::Owned),
+        }
+    }
+
     /// Composites a pasted result again (keep-outside or colour match switched): the picture
     /// at the photo's size and its comparison. Saves nothing.
     pub fn recheck_pasted(
@@ -96,21 +117,9 @@ impl CompareContext {
         keep_outside: bool,
         colour_match: bool,
     ) -> Result<crate::compare::ResultComparison, String> {
-        let base = self
-            .base
-            .get_or_init(|| {
-                crate::compare::AreaBase::new(
-                    &self.original,
-                    &self.mask,
-                    pasted.area,
-                    self.settings.feather_px,
-                )
-                .map_err(|e| e.to_string())
-            })
-            .as_ref()
-            .map_err(|e| e.clone())?;
+        let base = self.base(pasted.area)?;
         let area = pasted
-            .recomposite(base, keep_outside, colour_match)
+            .recomposite(&base, keep_outside, colour_match)
             .map_err(|e| e.to_string())?;
         let shown = crate::compare::Pasted {
             shown: area,
@@ -129,20 +138,11 @@ impl CompareContext {
         &self,
         pasted: &crate::compare::Pasted,
     ) -> Result<crate::compare::OutsideCheck, String> {
-        let area_mask = crate::edit::crop_mask(&self.mask, pasted.area.rect());
-        let feather = crate::compare::FeatherMask::new(&area_mask, self.settings.feather_px);
-        let original = image::imageops::crop_imm(
-            self.original.as_ref(),
-            pasted.area.x,
-            pasted.area.y,
-            pasted.area.width,
-            pasted.area.height,
-        )
-        .to_image();
+        let base = self.base(pasted.area)?;
         let check = crate::compare::check_outside(
-            &original,
+            &base.original,
             &pasted.raw,
-            &feather,
+            &base.feather,
             self.settings.noticeable_difference,
         )
         .map_err(|e| e.to_string())?;

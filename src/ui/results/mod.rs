@@ -82,22 +82,6 @@ enum Rework {
     Full(usize, Arc<RgbaImage>),
 }
 
-/// The model's output at the photo's size: the photo with the area replaced by the result as
-/// returned (fitted), for "keep outside pixels" off and the raw view.
-pub(crate) fn raw_at_photo_size(
-    original: &RgbaImage,
-    pasted: &crate::compare::Pasted,
-) -> RgbaImage {
-    let mut out = original.clone();
-    image::imageops::replace(
-        &mut out,
-        &pasted.raw,
-        pasted.area.x.into(),
-        pasted.area.y.into(),
-    );
-    out
-}
-
 impl HistoryResult {
     /// A result of a job that is not shown: what the history records and "open" shows.
     pub(crate) fn from_pasted(
@@ -109,7 +93,7 @@ impl HistoryResult {
         Self {
             index: result.index,
             shown: Arc::new(pasted.apply(original)),
-            raw: Arc::new(raw_at_photo_size(original, pasted)),
+            raw: Arc::new(pasted.apply_raw(original)),
             image_uuid: result.image.image_uuid.clone(),
             seed: result.image.seed,
             cost: result.image.cost,
@@ -198,7 +182,7 @@ impl Results {
         let Some(context) = self.context.clone() else {
             return;
         };
-        let raw = Arc::new(raw_at_photo_size(&context.original, &pasted));
+        let raw = Arc::new(pasted.apply_raw(&context.original));
         let shown = Arc::new(pasted.apply(&context.original));
         let (figures, heatmap) = match context.area_check(&pasted) {
             Ok(c) => (Some(c.figures), Some(c.heatmap)),
