@@ -194,13 +194,7 @@ fn parse_wand(text: &str) -> anyhow::Result<Op> {
     let [x, y] = v[..] else {
         bail!("--wand '{text}': expected X,Y or X,Y:TOLERANCE");
     };
-    if x < 0.0
-        || y < 0.0
-        || x.fract() != 0.0
-        || y.fract() != 0.0
-        || x > u32::MAX as f64
-        || y > u32::MAX as f64
-    {
+    if !whole_pixel(x, y) {
         bail!("--wand '{text}': X and Y must be whole pixel positions inside the image");
     }
     Ok(Op::Wand {
@@ -211,18 +205,19 @@ fn parse_wand(text: &str) -> anyhow::Result<Op> {
     })
 }
 
+/// Whether `x, y` name a whole pixel position (non-negative integers within u32).
+fn whole_pixel(x: f64, y: f64) -> bool {
+    [x, y]
+        .iter()
+        .all(|&v| v >= 0.0 && v.fract() == 0.0 && v <= u32::MAX as f64)
+}
+
 fn parse_object_point(text: &str, flag: &str, foreground: bool) -> anyhow::Result<Op> {
     let v = numbers(text, flag)?;
     let [x, y] = v[..] else {
         bail!("{flag} '{text}': expected X,Y (two numbers)");
     };
-    if x < 0.0
-        || y < 0.0
-        || x.fract() != 0.0
-        || y.fract() != 0.0
-        || x > u32::MAX as f64
-        || y > u32::MAX as f64
-    {
+    if !whole_pixel(x, y) {
         bail!("{flag} '{text}': X and Y must be whole pixel positions inside the image");
     }
     Ok(Op::ObjectPoint {

@@ -481,6 +481,25 @@ impl Canvas {
     }
 }
 
+/// A note at the top of the canvas, on a dark backing (what a tool is doing: "Finding the
+/// text…", "Looking at the photo…").
+pub(super) fn note(painter: &egui::Painter, canvas: Rect, text: &str) {
+    let font = egui::FontId::proportional(15.0);
+    let galley = painter.layout(
+        text.to_string(),
+        font,
+        Color32::WHITE,
+        (canvas.width() - 40.0).max(100.0),
+    );
+    let at = Pos2::new(
+        canvas.center().x - galley.size().x / 2.0,
+        canvas.top() + 12.0,
+    );
+    let back = Rect::from_min_size(at, galley.size()).expand(6.0);
+    painter.rect_filled(back, 4.0, Color32::from_black_alpha(190));
+    painter.galley(at, galley, Color32::WHITE);
+}
+
 /// The outline of a gesture under way: cyan adds, orange subtracts.
 fn draw_gesture(
     painter: &egui::Painter,

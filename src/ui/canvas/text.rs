@@ -95,22 +95,7 @@ pub fn draw(
     let Some(doc) = document.current() else {
         return;
     };
-    let note = |text: &str| {
-        let font = egui::FontId::proportional(15.0);
-        let galley = painter.layout(
-            text.to_string(),
-            font,
-            Color32::WHITE,
-            (canvas.width() - 40.0).max(100.0),
-        );
-        let at = Pos2::new(
-            canvas.center().x - galley.size().x / 2.0,
-            canvas.top() + 12.0,
-        );
-        let back = Rect::from_min_size(at, galley.size()).expand(6.0);
-        painter.rect_filled(back, 4.0, Color32::from_black_alpha(190));
-        painter.galley(at, galley, Color32::WHITE);
-    };
+    let note = |text: &str| super::note(painter, canvas, text);
     let lines = match &doc.text {
         TextScan::NotStarted => return,
         TextScan::Finding => {
