@@ -1,19 +1,29 @@
-//! A small sign on a large photo, in the real editor, with the local engine: the time from
-//! Submit to the first result on screen, and the longest frame meanwhile (the editor must stay
-//! responsive while the edit runs), plus the memory held.
+//! A small sign on a large photo, in the real editor: the time from Submit to the first result
+//! on screen, and the longest frame meanwhile (the editor must stay responsive while the edit
+//! runs), plus the memory held. Once with the local engine and once through Runware's API
+//! against the tests' stand-in server on 127.0.0.1 (real HTTP and JSON; it answers at once with
+//! the sent crop 20 levels brighter and the sign painted red), so the second row is the
+//! editor's own time: area, upload, download, paste, colour match, save and drawing.
 //!
 //! The photo is made here: 8000x6000 (a smooth gradient with fine detail, JPEG q92) with a
 //! 400x160 sign masked at (5200, 1800), as in benches/README.md's "Large photo, small sign".
 //! The `App` is driven through egui_kittest's `Harness` (1600x1000 points, textures up to 8192
 //! px); a frame is `Harness::step`, which includes building the AccessKit tree.
 //!
-//! Run: `cargo bench --bench large_edit`; figures in benches/README.md.
+//! Run: `cargo bench --bench large_edit` (both engines) or `cargo bench --bench large_edit --
+//! local|runware`; figures in benches/README.md.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use support::{KEY, Mode, StandIn};
+use touchup::runware::{ApiKey, Client, ClientConfig};
 use touchup::ui::{App, AppOptions, Backend};
 
 const W: u32 = 8000;
@@ -57,6 +67,20 @@ fn step_until(
 }
 
 fn main() {
+    let which: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wants = |name: &str| which.is_empty() || which.iter().any(|w| w == name);
+    if wants("local") {
+        run(Backend::Local);
+    }
+    if wants("runware") {
+        run(Backend::Runware);
+    }
+}
+
+fn run(backend: Backend) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let path = dir.path().join("big.jpg");
     let photo = image::RgbImage::from_fn(W, H, |x, y| {
@@ -77,9 +101,25 @@ fn main() {
     let rss_start = rss_mib();
 
     let root = dir.path().to_path_buf();
+    let standin = (backend == Backend::Runware).then(|| {
+        let s = StandIn::start();
+        s.set_mode(Mode::Paint {
+            brighten: 20,
+            paint: Some([200, 30, 40]),
+        });
+        s
+    });
+    let client = standin.as_ref().map(|s| {
+        let config = ClientConfig {
+            endpoint: s.url.clone(),
+            ..ClientConfig::default()
+        };
+        Arc::new(Client::new(config, ApiKey::new(KEY).expect("the key")).expect("the client"))
+    });
     let options = AppOptions {
         image: Some(path),
         no_keyring: true,
+        client,
         data_root: Some(root.join("data")),
         ..AppOptions::default()
     };
@@ -90,7 +130,7 @@ fn main() {
         .build_eframe(move |cc| {
             let mut app = App::new(cc, options);
             app.settings.output_root = Some(results);
-            app.settings.backend = Some(Backend::Local);
+            app.settings.backend = Some(backend);
             app
         });
     h.input_mut().max_texture_side = Some(8192);
@@ -129,7 +169,11 @@ fn main() {
     let rss_done = rss_mib();
     let history_bytes = dir_size(&root.join("data"));
 
-    println!("large_edit: {W}x{H} JPEG, a 400x160 sign masked, local engine, 1 result");
+    let engine = match backend {
+        Backend::Local => "local engine",
+        Backend::Runware => "Runware stand-in on 127.0.0.1",
+    };
+    println!("large_edit: {W}x{H} JPEG, a 400x160 sign masked, {engine}, 1 result");
     println!("| step | figure |");
     println!("|---|---:|");
     println!(
@@ -153,6 +197,10 @@ fn main() {
         secs(after_worst)
     );
     println!("| Submit to recorded in the history | {} |", secs(recorded));
+    if let Some(s) = &standin {
+        let sizes = s.with(|st| st.seed_sizes.clone());
+        println!("| sent (seed image sizes) | {sizes:?} |");
+    }
     println!("| memory before opening | {rss_start:.0} MiB |");
     println!("| memory with the photo open | {rss_open:.0} MiB |");
     println!("| memory after the edit | {rss_done:.0} MiB |");

@@ -234,6 +234,33 @@ fn result_rows_keep_their_size_when_the_lettering_is_read() {
 }
 
 #[test]
+fn the_four_results_of_a_submission_are_on_screen_together_at_1400x900() {
+    let h = with_results(4, "A sign reading 'NORTH HALL'");
+    let screen = h.ctx.content_rect();
+    let rows: Vec<egui::Rect> = h
+        .get_all_by_label("Use as new seed")
+        .map(|n| n.rect())
+        .collect();
+    assert_eq!(rows.len(), 4);
+    for (i, r) in rows.iter().enumerate() {
+        assert!(
+            screen.contains_rect(*r),
+            "result {}'s buttons at {r:?} are off the screen {screen:?}: the designer has to \
+             scroll to reach them",
+            i + 1
+        );
+    }
+    // And the list's thumbnails too.
+    for i in 1..=4 {
+        let thumb = h.get_by_label(&format!("Result {i}")).rect();
+        assert!(
+            screen.contains_rect(thumb),
+            "result {i}'s thumbnail at {thumb:?}"
+        );
+    }
+}
+
+#[test]
 fn use_as_new_seed_starts_a_clean_state() {
     let mut h = with_results(2, "A sign reading 'NORTH HALL'");
     h.key_press(Key::C);
@@ -467,6 +494,15 @@ fn the_jobs_time_column_is_in_view_and_a_reopened_photo_keeps_its_name() {
     assert!(
         time.right() < panel_left,
         "the time column {time:?} is cut by the panel at {panel_left}"
+    );
+    // And its state: "Done" whole, left of the panel (it was cut to its last letter when the
+    // right panel was wide).
+    step_until(&mut h, "the job to end", |a| !a.edit.is_running());
+    h.run_steps(2);
+    let done = h.get_by_label_contains("Done: 1 result").rect();
+    assert!(
+        done.right() < panel_left,
+        "the job's state {done:?} is cut by the panel at {panel_left}"
     );
 
     // Reopen it from the history: the photo keeps its name, the status keeps whole words.

@@ -185,13 +185,46 @@ pub(crate) fn open_error(e: touchup::imageio::OpenError) -> anyhow::Error {
     anyhow::anyhow!("could not open {}: {}", e.path.display(), e.source)
 }
 
+/// The photo's file, read, with what its header says: the upright size and whether EXIF turns
+/// it. Nothing is decoded yet.
+struct PhotoFile {
+    bytes: Vec<u8>,
+    /// The size as a viewer shows it (EXIF applied), when the header could be read.
+    upright_size: Option<(u32, u32)>,
+    /// The file's pixels are already upright (no EXIF turn or flip).
+    upright_as_is: bool,
+}
+
+fn read_photo(path: &Path) -> anyhow::Result<PhotoFile> {
+    let bytes = touchup::imageio::read_file(path).map_err(open_error)?;
+    let header = image::ImageReader::new(std::io::Cursor::new(&bytes))
+        .with_guessed_format()
+        .ok()
+        .and_then(|r| r.into_decoder().ok())
+        .map(|mut d| {
+            let size = image::ImageDecoder::dimensions(&d);
+            let turn = image::ImageDecoder::orientation(&mut d).ok();
+            (size, turn)
+        });
+    use image::metadata::Orientation as O;
+    let upright_size = header.as_ref().map(|&((w, h), turn)| match turn {
+        Some(O::Rotate90 | O::Rotate270 | O::Rotate90FlipH | O::Rotate270FlipH) => (h, w),
+        _ => (w, h),
+    });
+    let upright_as_is = matches!(header, Some((_, Some(O::NoTransforms))));
+    Ok(PhotoFile {
+        bytes,
+        upright_size,
+        upright_as_is,
+    })
+}
+
 /// The photo as it should be sent: the file's own bytes, unless EXIF rotation changes its
 /// pixels, in which case the upright picture as PNG (so it matches the mask).
-fn seed_bytes(path: &Path) -> anyhow::Result<(Vec<u8>, RgbaImage)> {
-    let bytes = touchup::imageio::read_file(path).map_err(open_error)?;
+fn seed_bytes(path: &Path, file: PhotoFile) -> anyhow::Result<(Vec<u8>, RgbaImage)> {
     // A photo cut short is refused by name ("photo.jpg is truncated: about 60 % of it is
     // missing"): its missing part would be sent as grey.
-    let upright = touchup::imageio::decode(&bytes).map_err(|source| {
+    let upright = touchup::imageio::decode(&file.bytes).map_err(|source| {
         open_error(touchup::imageio::OpenError {
             path: path.to_path_buf(),
             source,
@@ -199,21 +232,70 @@ fn seed_bytes(path: &Path) -> anyhow::Result<(Vec<u8>, RgbaImage)> {
     })?;
     // The file's own bytes stand for the upright photo unless its EXIF turns it (read from the
     // header: no second decode of a 48 MP photo).
-    let turned = image::ImageReader::new(std::io::Cursor::new(&bytes))
-        .with_guessed_format()
-        .ok()
-        .and_then(|r| r.into_decoder().ok())
-        .map(|mut d| image::ImageDecoder::orientation(&mut d).ok());
-    let upright_as_is = matches!(
-        turned,
-        Some(Some(image::metadata::Orientation::NoTransforms))
-    );
-    if upright_as_is {
-        Ok((bytes, upright))
+    if file.upright_as_is {
+        Ok((file.bytes, upright))
     } else {
         let png = touchup::imageio::encode(&upright, touchup::imageio::Format::Png, 100)
             .with_context(|| format!("could not re-encode the upright {}", path.display()))?;
         Ok((png, upright))
+    }
+}
+
+/// Reads a mask file made for a photo of `width` x `height`.
+fn import_mask_file(
+    mask_path: &Path,
+    photo_path: &Path,
+    (w, h): (u32, u32),
+    polarity: Polarity,
+) -> anyhow::Result<Mask> {
+    let mask_file = touchup::imageio::read_file(mask_path).map_err(open_error)?;
+    touchup::mask::import_mask(&mask_file, w, h, polarity).with_context(|| {
+        format!(
+            "the mask {} does not fit the image {} ({w}x{h})",
+            mask_path.display(),
+            photo_path.display()
+        )
+    })
+}
+
+/// The photo (as sent, and decoded) and, when a mask file is given, the mask, decoded at once
+/// on two threads when the photo's header tells its size (a 48 MP JPEG and its mask take about
+/// as long each).
+#[allow(clippy::type_complexity)]
+fn photo_and_mask(
+    path: &Path,
+    mask_path: Option<&Path>,
+    polarity: Polarity,
+) -> anyhow::Result<((Vec<u8>, RgbaImage), Option<Mask>)> {
+    let file = read_photo(path)?;
+    match (mask_path, file.upright_size) {
+        (Some(mask_path), Some(size)) => std::thread::scope(|s| {
+            let mask = s.spawn(|| import_mask_file(mask_path, path, size, polarity));
+            let photo = seed_bytes(path, file);
+            let mask = match mask.join() {
+                Ok(m) => m,
+                Err(_) => bail!("reading the mask {} failed", mask_path.display()),
+            };
+            let photo = photo?;
+            let mask = mask?;
+            if photo.1.dimensions() != size {
+                // The header misled (it cannot, for the formats read): check against the pixels.
+                bail!(
+                    "the mask {} does not fit the image {} ({}x{})",
+                    mask_path.display(),
+                    path.display(),
+                    photo.1.width(),
+                    photo.1.height()
+                );
+            }
+            Ok((photo, Some(mask)))
+        }),
+        (Some(mask_path), None) => {
+            let photo = seed_bytes(path, file)?;
+            let mask = import_mask_file(mask_path, path, photo.1.dimensions(), polarity)?;
+            Ok((photo, Some(mask)))
+        }
+        (None, _) => Ok((seed_bytes(path, file)?, None)),
     }
 }
 
@@ -336,8 +418,12 @@ fn build_request(
 
     let mut inputs = None;
     if let Some(path) = &args.image {
-        let (bytes, original) = seed_bytes(path)?;
-        let (w, h) = original.dimensions();
+        let mask_file = if mask_maker.is_some() {
+            None
+        } else {
+            args.mask.as_deref()
+        };
+        let ((bytes, original), mask) = photo_and_mask(path, mask_file, mask_polarity)?;
         request.seed_image = Some(ImageInput::bytes(bytes));
         if let Some(make) = mask_maker {
             let mask = make(&original)?;
@@ -350,16 +436,7 @@ fn build_request(
                 original: Arc::new(original),
                 mask: Arc::new(mask),
             });
-        } else if let Some(mask_path) = &args.mask {
-            let mask_file = touchup::imageio::read_file(mask_path).map_err(open_error)?;
-            let mask =
-                touchup::mask::import_mask(&mask_file, w, h, mask_polarity).with_context(|| {
-                    format!(
-                        "the mask {} does not fit the image {} ({w}x{h})",
-                        mask_path.display(),
-                        path.display()
-                    )
-                })?;
+        } else if let (Some(mask_path), Some(mask)) = (&args.mask, mask) {
             if mask.is_empty() {
                 let marking = match mask_polarity {
                     Polarity::WhiteEdits => "white marks the area to edit",

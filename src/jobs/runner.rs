@@ -143,6 +143,10 @@ impl Delivery {
         image: ResultImage,
     ) -> Result<(), OutputError> {
         let mut note = None;
+        let started = std::time::Instant::now();
+        if self.base.is_some() {
+            ctx.progress(format!("pasting picture {index} into the photo..."));
+        }
         let pasted = match &self.base {
             Some(base) => match crate::imageio::decode(&image.bytes) {
                 Ok(raw) => match paste_result(base, &raw, &self.paste) {
@@ -163,10 +167,21 @@ impl Delivery {
             },
             None => None,
         };
+        let pasted_in = started.elapsed();
         let saved = match self.folder.as_mut() {
-            Some(f) => Some(f.add(index, &image, pasted.as_deref(), note.clone())?),
+            Some(f) => {
+                ctx.progress(format!("saving picture {index}..."));
+                Some(f.add(index, &image, pasted.as_deref(), note.clone())?)
+            }
             None => None,
         };
+        // Where the time between "downloading" and the result on screen goes (issue 29).
+        tracing::debug!(
+            index,
+            paste_ms = pasted_in.as_millis() as u64,
+            save_ms = (started.elapsed() - pasted_in).as_millis() as u64,
+            "picture delivered"
+        );
         let shown_note = saved.as_ref().and_then(|s| s.note.clone()).or(note);
         if let Some(n) = &shown_note {
             ctx.note(n.clone());

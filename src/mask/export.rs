@@ -214,7 +214,7 @@ pub fn import_mask(
     height: u32,
     polarity: Polarity,
 ) -> Result<Mask, ExportError> {
-    let img = crate::imageio::decode(bytes)?;
+    let img = crate::imageio::decode_dynamic(bytes)?;
     let (w, h) = (img.width(), img.height());
     if (w, h) != (width, height) {
         return Err(ExportError::SizeMismatch {
@@ -224,21 +224,32 @@ pub fn import_mask(
             image_h: height,
         });
     }
-    let data = img
-        .pixels()
-        .map(|p| {
-            // Luma of the (already alpha-composited-free) pixel; transparent counts as black.
-            let [r, g, b, a] = p.0;
-            let luma = (u32::from(r) * 299 + u32::from(g) * 587 + u32::from(b) * 114) / 1000;
-            let luma = luma * u32::from(a) / 255;
-            let white = luma >= 128;
-            let marked = match polarity {
-                Polarity::WhiteEdits => white,
-                Polarity::BlackEdits => !white,
-            };
-            if marked { 255 } else { 0 }
-        })
-        .collect();
+    let marked = |white: bool| {
+        let marked = match polarity {
+            Polarity::WhiteEdits => white,
+            Polarity::BlackEdits => !white,
+        };
+        if marked { 255 } else { 0 }
+    };
+    let data = match img {
+        // A grey mask (what the editor and most tools write) is read as it is: no RGBA copy of
+        // a 48 MP mask.
+        image::DynamicImage::ImageLuma8(grey) => grey
+            .into_raw()
+            .into_iter()
+            .map(|v| marked(v >= 128))
+            .collect(),
+        other => other
+            .into_rgba8()
+            .pixels()
+            .map(|p| {
+                // Luma of the pixel; transparent counts as black.
+                let [r, g, b, a] = p.0;
+                let luma = (u32::from(r) * 299 + u32::from(g) * 587 + u32::from(b) * 114) / 1000;
+                marked(luma * u32::from(a) / 255 >= 128)
+            })
+            .collect(),
+    };
     Mask::from_raw(width, height, data).ok_or(ExportError::SizeMismatch {
         mask_w: w,
         mask_h: h,

@@ -196,10 +196,18 @@ impl Client {
             crate::imageio::parse_data_uri(text).map_err(|e| decode_fail(e.to_string()))?
         } else if let Some(url) = &item.image_url {
             on_event(SubmitEvent::Downloading { index });
-            tokio::select! {
+            let started = std::time::Instant::now();
+            let bytes = tokio::select! {
                 _ = cancel.cancelled() => return Err(RunwareError::Cancelled),
                 r = self.download(url, index) => r?,
-            }
+            };
+            tracing::debug!(
+                index,
+                bytes = bytes.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "picture downloaded"
+            );
+            bytes
         } else {
             return Err(decode_fail("no picture in the answer".into()));
         };
@@ -209,7 +217,13 @@ impl Client {
                 bytes.len()
             )));
         }
+        let started = std::time::Instant::now();
         let bytes = check_picture(bytes).await.map_err(decode_fail)?;
+        tracing::debug!(
+            index,
+            ms = started.elapsed().as_millis() as u64,
+            "picture checked"
+        );
         Ok(EditResult {
             index,
             task_uuid: item.task_uuid.unwrap_or_default(),

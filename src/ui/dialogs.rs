@@ -112,16 +112,20 @@ impl Dialogs {
             self.show_shortcuts = false;
         }
         let mut open = self.show_shortcuts;
+        // Tall enough for most of the list at once; every group's keys in one column.
+        let height = (ctx.content_rect().height() - 80.0).clamp(240.0, 720.0);
         egui::Window::new("Keyboard shortcuts")
             .open(&mut open)
-            .resizable(false)
+            .default_size([520.0, height])
+            .resizable(true)
             .vscroll(true)
             .show(ctx, |ui| {
                 for (group, rows) in super::commands::shortcut_sheet() {
                     ui.strong(group);
                     egui::Grid::new(("shortcuts", group))
                         .striped(true)
-                        .min_col_width(220.0)
+                        .min_col_width(260.0)
+                        .max_col_width(260.0)
                         .show(ui, |ui| {
                             for (what, keys) in rows {
                                 ui.label(what);

@@ -318,8 +318,8 @@ impl HistoryPanel {
                 prompt
             });
             ui.weak(format!(
-                "{} result(s), {} kept · {}x{} · {} · {:.1} MiB",
-                edit.result_count,
+                "{} · {} kept · {}x{} · {} · {:.1} MiB",
+                super::results_count(edit.result_count),
                 edit.kept_count,
                 edit.image_size.0,
                 edit.image_size.1,

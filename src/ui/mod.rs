@@ -169,3 +169,12 @@ fn stop_signals() -> Option<StopSignals> {
 impl StopSignals {
     async fn stop(self, _flag: Arc<AtomicBool>, _ctx: egui::Context) {}
 }
+
+/// "1 result", "4 results".
+pub(crate) fn results_count(n: usize) -> String {
+    if n == 1 {
+        "1 result".into()
+    } else {
+        format!("{n} results")
+    }
+}

@@ -47,11 +47,11 @@ impl JobState {
 
     fn text(&self) -> String {
         match self {
-            JobState::Queued => "queued".into(),
+            JobState::Queued => "Queued".into(),
             JobState::Running(text) => text.clone(),
-            JobState::Done(n) => format!("done: {n} result(s)"),
-            JobState::Failed(e) => format!("failed: {e}"),
-            JobState::Cancelled => "cancelled".into(),
+            JobState::Done(n) => format!("Done: {}", crate::ui::results_count(*n)),
+            JobState::Failed(e) => format!("Failed: {e}"),
+            JobState::Cancelled => "Cancelled".into(),
         }
     }
 }
@@ -662,21 +662,8 @@ fn job_row(ui: &mut egui::Ui, job: &Job, shown: bool, actions: &mut Vec<Action>)
             actions.push(Action::OpenJob(id));
         }
     });
-    let title = RichText::new(format!("#{} {}", job.id, job.title));
-    // A long prompt is cut (in full on hover), so the time and cost stay in view.
-    ui.horizontal(|ui| {
-        ui.set_max_width(220.0);
-        ui.add(egui::Label::new(if shown { title.strong() } else { title }).truncate())
-            .on_hover_text(&job.snapshot.form_request.prompt);
-    });
-    ui.label(job.engine.label());
-    // Time and cost before the state, whose text is the longest (and is cut, in full on hover).
-    ui.label(format!("{:.0} s", job.elapsed().as_secs_f32()));
-    ui.label(if job.cost > 0.0 {
-        format!("${:.4}", job.cost)
-    } else {
-        "–".into()
-    });
+    // Then what the job is doing, its time and cost: the columns a designer watches stay in
+    // view however narrow the list is; the prompt and engine come last.
     let state = job.state.text();
     let visuals = ui.visuals();
     let colour = match &job.state {
@@ -686,8 +673,8 @@ fn job_row(ui: &mut egui::Ui, job: &Job, shown: bool, actions: &mut Vec<Action>)
     };
     ui.horizontal(|ui| {
         // Room for "Local engine: result 2 of 4, 50 %…"; longer text is cut, in full on hover.
-        ui.set_min_width(200.0);
-        ui.set_max_width(300.0);
+        ui.set_min_width(180.0);
+        ui.set_max_width(260.0);
         if job.state.is_active() {
             ui.spinner();
         }
@@ -698,6 +685,20 @@ fn job_row(ui: &mut egui::Ui, job: &Job, shown: bool, actions: &mut Vec<Action>)
         ui.add(egui::Label::new(text).truncate())
             .on_hover_text(&state);
     });
+    ui.label(format!("{:.0} s", job.elapsed().as_secs_f32()));
+    ui.label(if job.cost > 0.0 {
+        format!("${:.4}", job.cost)
+    } else {
+        "–".into()
+    });
+    let title = RichText::new(format!("#{} {}", job.id, job.title));
+    // A long prompt is cut (in full on hover).
+    ui.horizontal(|ui| {
+        ui.set_max_width(220.0);
+        ui.add(egui::Label::new(if shown { title.strong() } else { title }).truncate())
+            .on_hover_text(&job.snapshot.form_request.prompt);
+    });
+    ui.label(job.engine.label());
 }
 
 /// The words a state shows in the Jobs list and the form.
@@ -807,12 +808,16 @@ fn take_in(
             let n = job.results.len();
             job.state = match state {
                 Core::Done => {
-                    status.info(format!("{prefix}{n} result(s) saved to {folder}."));
+                    status.info(format!(
+                        "{prefix}{} saved to {folder}.",
+                        crate::ui::results_count(n)
+                    ));
                     JobState::Done(n)
                 }
                 Core::Cancelled => {
                     status.info(format!(
-                        "{prefix}Cancelled; {n} result(s) kept in {folder}."
+                        "{prefix}Cancelled; {} kept in {folder}.",
+                        crate::ui::results_count(n)
                     ));
                     JobState::Cancelled
                 }

@@ -19,6 +19,9 @@ use super::work::{Msg, Worker};
 use compare::{CompareAction, CompareInputs, CompareView, ResultTextures};
 pub(crate) use save::save_results;
 
+/// The longer side of a result's thumbnail in the list, in points.
+const THUMBNAIL_SIDE: f32 = 80.0;
+
 /// The results part of the app.
 pub struct Results {
     pub entries: Vec<ResultEntry>,
@@ -40,6 +43,10 @@ pub struct Results {
     prompt: String,
     /// Results whose lettering is still to be read (indices into `entries`' `index`).
     lettering_queue: Vec<usize>,
+    /// A result arrived or was reopened (its number): the panel scrolls as little as it takes
+    /// to bring its row into view, so every result of a submission comes on screen without
+    /// hunting for it.
+    reveal: Option<usize>,
 }
 
 impl Default for Results {
@@ -56,6 +63,7 @@ impl Default for Results {
             compare_view: CompareView::new(),
             prompt: String::new(),
             lettering_queue: Vec::new(),
+            reveal: None,
         }
     }
 }
@@ -214,6 +222,7 @@ impl Results {
             colour_match: pasted.matched.is_some(),
             pasted: Some(pasted),
         };
+        self.reveal = Some(index);
         self.insert_in_order(entry);
     }
 
@@ -505,17 +514,20 @@ impl Results {
                 Err(e) => status.error(format!("result {} of that edit is damaged: {e}", i + 1)),
             }
         }
+        // Bring the reopened results into view, as arriving ones are.
+        self.reveal = self.entries.last().map(|e| e.index);
     }
 
     /// The results list of the right panel: compare, keep-outside switch, save buttons, and
     /// each result with its figures, Keep and "Use as new seed".
     pub(crate) fn list_ui(
-        &self,
+        &mut self,
         ui: &mut egui::Ui,
         running: bool,
         keep_outside: &mut bool,
         actions: &mut Vec<Action>,
     ) {
+        let reveal = self.reveal.take();
         ui.horizontal(|ui| {
             ui.label(egui::RichText::new("Results").strong());
             let label = if self.comparing {
@@ -586,7 +598,14 @@ impl Results {
         }
         let outside_kept = *keep_outside;
         for (i, entry) in self.entries.iter().enumerate() {
-            ui.horizontal(|ui| self.entry_ui(ui, i, entry, outside_kept, actions));
+            let row = ui
+                .horizontal(|ui| self.entry_ui(ui, i, entry, outside_kept, actions))
+                .response
+                .rect;
+            if reveal == Some(entry.index) {
+                // As little as it takes to bring the new row in.
+                ui.scroll_to_rect(row, None);
+            }
         }
     }
 
@@ -599,7 +618,7 @@ impl Results {
         actions: &mut Vec<Action>,
     ) {
         let size = entry.thumbnail.size_vec2();
-        let scale = (96.0 / size.x.max(size.y)).min(1.0);
+        let scale = (THUMBNAIL_SIDE / size.x.max(size.y)).min(1.0);
         let image = egui::Image::new((entry.thumbnail.id(), size * scale))
             .alt_text(format!("Result {}", entry.index))
             .sense(Sense::click());
@@ -616,7 +635,6 @@ impl Results {
             actions.push(Action::SelectResult(i));
         }
         ui.vertical(|ui| {
-            ui.label(format!("Result {}", entry.index));
             let seed = entry.seed.map_or("seed ?".into(), |s| format!("seed {s}"));
             let cost = entry.cost.map_or(String::new(), |c| format!(" · ${c:.4}"));
             let steps = entry.pasted.as_ref().and_then(|p| p.steps);
@@ -628,7 +646,22 @@ impl Results {
                 };
                 format!(" · edge step {now:.1}")
             });
-            let facts = ui.weak(format!("{seed}{cost}{edge}"));
+            // The number and its facts on one line: a row is four lines at most, so the four
+            // results of a submission fit the panel together at 1400x900.
+            let mut line = egui::text::LayoutJob::default();
+            let strong = egui::TextFormat {
+                color: ui.visuals().strong_text_color(),
+                font_id: egui::TextStyle::Body.resolve(ui.style()),
+                ..Default::default()
+            };
+            line.append(&format!("Result {}", entry.index), 0.0, strong);
+            let weak = egui::TextFormat {
+                color: ui.visuals().weak_text_color(),
+                font_id: egui::TextStyle::Body.resolve(ui.style()),
+                ..Default::default()
+            };
+            line.append(&format!("  {seed}{cost}{edge}"), 0.0, weak);
+            let facts = ui.add(egui::Label::new(line).truncate());
             if let Some(s) = steps {
                 facts.on_hover_text(format!(
                     "The mean step across the mask's edge, in levels: {:.1} as the model made \
