@@ -10,8 +10,8 @@
 //! The `App` is driven through egui_kittest's `Harness` (1600x1000 points, textures up to 8192
 //! px); a frame is `Harness::step`, which includes building the AccessKit tree.
 //!
-//! Run: `cargo bench --bench large_edit` (both engines) or `cargo bench --bench large_edit --
-//! local|runware`; figures in benches/README.md.
+//! Run: `cargo bench --bench large_edit` (every row) or `cargo bench --bench large_edit --
+//! local|runware|runware-whole`; figures in benches/README.md.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -23,6 +23,7 @@ use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use support::{KEY, Mode, StandIn};
+use touchup::edit::AreaMode;
 use touchup::runware::{ApiKey, Client, ClientConfig};
 use touchup::ui::{App, AppOptions, Backend};
 
@@ -73,14 +74,17 @@ fn main() {
         .collect();
     let wants = |name: &str| which.is_empty() || which.iter().any(|w| w == name);
     if wants("local") {
-        run(Backend::Local);
+        run(Backend::Local, AreaMode::Mask);
     }
     if wants("runware") {
-        run(Backend::Runware);
+        run(Backend::Runware, AreaMode::Mask);
+    }
+    if wants("runware-whole") {
+        run(Backend::Runware, AreaMode::Whole);
     }
 }
 
-fn run(backend: Backend) {
+fn run(backend: Backend, area: AreaMode) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let path = dir.path().join("big.jpg");
     let photo = image::RgbImage::from_fn(W, H, |x, y| {
@@ -131,6 +135,7 @@ fn run(backend: Backend) {
             let mut app = App::new(cc, options);
             app.settings.output_root = Some(results);
             app.settings.backend = Some(backend);
+            app.settings.area.mode = area;
             app
         });
     h.input_mut().max_texture_side = Some(8192);
@@ -169,9 +174,10 @@ fn run(backend: Backend) {
     let rss_done = rss_mib();
     let history_bytes = dir_size(&root.join("data"));
 
-    let engine = match backend {
-        Backend::Local => "local engine",
-        Backend::Runware => "Runware stand-in on 127.0.0.1",
+    let engine = match (backend, area) {
+        (Backend::Local, _) => "local engine",
+        (Backend::Runware, AreaMode::Mask) => "Runware stand-in on 127.0.0.1, around the mask",
+        (Backend::Runware, AreaMode::Whole) => "Runware stand-in on 127.0.0.1, whole photo",
     };
     println!("large_edit: {W}x{H} JPEG, a 400x160 sign masked, {engine}, 1 result");
     println!("| step | figure |");

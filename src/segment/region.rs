@@ -33,6 +33,77 @@ impl std::fmt::Debug for ObjectRegion {
     }
 }
 
+/// From this gain times logit up, 255 * sigmoid rounds to 255: 255 / (1 + e^-t) >= 254.5 needs
+/// e^-t <= 1 / 509, t >= 6.2324.
+const SATURATED: f32 = 6.25;
+
+/// 255 * sigmoid(t), rounded: logit 0 gives 128 (marked). Inside an object (most of its
+/// pixels) the answer is 255 without an exponential.
+fn coverage_of(t: f32) -> u8 {
+    if t >= SATURATED {
+        255
+    } else {
+        (255.0 / (1.0 + (-t).exp()) + 0.5) as u8
+    }
+}
+
+/// A part of a candidate whose marked cells number under this share of the largest part's is
+/// left out: the specks a "whole object" candidate scatters over a photo (seen on a road sign:
+/// bits of the next panel's border and arrow), never a second real part of the object.
+const ISLAND_SHARE: f32 = 0.02;
+
+/// The logits without their islands: parts (8-connected cells with any coverage, over the
+/// photo's `cw` x `ch` cells) whose marked cells (logit above 0) are fewer than
+/// [`ISLAND_SHARE`] of the largest part's, or than 3. `None` when nothing is left out. Parts
+/// never touch, even diagonally, so the upsampling never mixes a kept cell with a dropped one.
+fn drop_islands(logits: &[f32], cw: usize, ch: usize, cutoff: f32) -> Option<Vec<f32>> {
+    let live = |i: usize| logits[i] > cutoff;
+    let mut part = vec![u32::MAX; cw * ch];
+    let mut marked: Vec<usize> = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..cw * ch {
+        let (sx, sy) = (start % cw, start / cw);
+        if part[start] != u32::MAX || !live(sy * LOW_RES + sx) {
+            continue;
+        }
+        let id = marked.len() as u32;
+        let mut count = 0;
+        part[start] = id;
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % cw, i / cw);
+            if logits[y * LOW_RES + x] > 0.0 {
+                count += 1;
+            }
+            for ny in y.saturating_sub(1)..=(y + 1).min(ch - 1) {
+                for nx in x.saturating_sub(1)..=(x + 1).min(cw - 1) {
+                    let n = ny * cw + nx;
+                    if part[n] == u32::MAX && live(ny * LOW_RES + nx) {
+                        part[n] = id;
+                        stack.push(n);
+                    }
+                }
+            }
+        }
+        marked.push(count);
+    }
+    let largest = marked.iter().copied().max().unwrap_or(0);
+    if marked.len() < 2 || largest == 0 {
+        return None;
+    }
+    let least = ((largest as f32 * ISLAND_SHARE).ceil() as usize).max(3);
+    if marked.iter().all(|&m| m >= least) {
+        return None;
+    }
+    let mut out = logits.to_vec();
+    for (i, &p) in part.iter().enumerate() {
+        if p != u32::MAX && marked[p as usize] < least {
+            out[(i / cw) * LOW_RES + i % cw] = cutoff - 1.0;
+        }
+    }
+    Some(out)
+}
+
 /// For each output position, the low-resolution index below it and the weight of the next.
 fn taps(count: u32, scale: f32, cells: usize, from: u32) -> Vec<(usize, usize, f32)> {
     (from..from + count)
@@ -69,6 +140,8 @@ impl ObjectRegion {
         // The cells of the photo's part of the model's input that may give coverage.
         let cw = (scaled.0 as usize).div_ceil(4).clamp(1, LOW_RES);
         let ch = (scaled.1 as usize).div_ceil(4).clamp(1, LOW_RES);
+        let cleaned = drop_islands(logits, cw, ch, cutoff);
+        let logits: &[f32] = cleaned.as_deref().unwrap_or(logits);
         let (mut c0, mut c1, mut r0, mut r1) = (usize::MAX, 0, usize::MAX, 0);
         for y in 0..ch {
             for (x, &v) in logits[y * LOW_RES..y * LOW_RES + cw].iter().enumerate() {
@@ -110,8 +183,7 @@ impl ObjectRegion {
                     let lower = bottom[l] + (bottom[r] - bottom[l]) * fx;
                     let v = upper + (lower - upper) * fy;
                     if v > cutoff {
-                        // 255 * sigmoid(gain * v), rounded: logit 0 gives 128 (marked).
-                        *o = (255.0 / (1.0 + (-gain * v).exp()) + 0.5) as u8;
+                        *o = coverage_of(gain * v);
                     }
                 }
             });
@@ -218,7 +290,20 @@ impl ObjectRegion {
 
 #[cfg(test)]
 mod tests {
+
     use super::*;
+
+    #[test]
+    fn the_saturated_shortcut_gives_what_the_sigmoid_gives() {
+        let exact = |t: f32| (255.0 / (1.0 + (-t).exp()) + 0.5) as u8;
+        let mut t = -12.0f32;
+        while t < 40.0 {
+            assert_eq!(coverage_of(t), exact(t), "at {t}");
+            t += 0.001;
+        }
+        // The shortcut starts no lower than where the sigmoid reaches 255.
+        assert!(exact(SATURATED - 0.02) < 255);
+    }
 
     /// Logits of a disc of radius `r` cells centred on cell (cx, cy): distance-like, 0 on the
     /// circle, positive inside.
@@ -257,6 +342,32 @@ mod tests {
         let area = region.marked_count() as f32;
         let expected = std::f32::consts::PI * 160.0 * 160.0;
         assert!((area / expected - 1.0).abs() < 0.03, "{area} vs {expected}");
+    }
+
+    #[test]
+    fn specks_apart_from_the_object_are_left_out_and_a_second_real_part_stays() {
+        // A disc of radius 10 cells, a 2x2-cell speck far from it and a second disc of
+        // radius 5 (a quarter of the first's area: a real part).
+        let mut logits = disc(40.0, 40.0, 10.0);
+        let second = disc(120.0, 40.0, 5.0);
+        for (v, s) in logits.iter_mut().zip(&second) {
+            *v = v.max(*s);
+        }
+        for (x, y) in [(200, 200), (201, 200), (200, 201), (201, 201)] {
+            logits[y * LOW_RES + x] = 8.0;
+        }
+        let region = ObjectRegion::from_logits(&logits, 1024, 1024, (1024, 1024));
+        // 4 photo pixels a cell: the speck's centre is at about (802, 802).
+        assert_eq!(region.get(802, 802), 0, "the speck is left out");
+        assert_eq!(region.get(162, 162), 255, "the object stays");
+        assert_eq!(region.get(482, 162), 255, "the second part stays");
+        // Without the speck nothing changes at all.
+        let mut clean = disc(40.0, 40.0, 10.0);
+        for (v, s) in clean.iter_mut().zip(&second) {
+            *v = v.max(*s);
+        }
+        let without = ObjectRegion::from_logits(&clean, 1024, 1024, (1024, 1024));
+        assert_eq!(region, without);
     }
 
     #[test]
