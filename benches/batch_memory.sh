@@ -29,9 +29,9 @@ for n in "${@:-1 5 20 100}"; do
         "$work/photo.png" "$x" "$y" "$wd" "$ht" "$w" "$i" >> "$manifest"
     done
     out="$work/out$count"
-    /usr/bin/time -f "%M" -o "$work/rss" "$bin" batch "$manifest" --out "$out" >/dev/null 2>"$work/log" \
+    /usr/bin/time -f "%M %e" -o "$work/rss" "$bin" batch "$manifest" --out "$out" >/dev/null 2>"$work/log" \
       || { echo "batch of $count failed:" >&2; tail -3 "$work/log" >&2; }
-    kib=$(tail -1 "$work/rss")
-    echo "$count edits: peak RSS $((kib / 1024)) MiB"
+    read -r kib secs < <(tail -1 "$work/rss")
+    echo "$count edits: peak RSS $((kib / 1024)) MiB, $secs s"
   done
 done

@@ -70,6 +70,8 @@ pub struct Model {
     file: &'static str,
     graph: InferenceModel,
     plans: Mutex<Vec<(Vec<Vec<usize>>, SharedPlan)>>,
+    /// Held while a plan is built.
+    building: Mutex<()>,
     keep: usize,
 }
 
@@ -112,6 +114,7 @@ impl Model {
                 file,
                 graph,
                 plans: Mutex::new(Vec::new()),
+                building: Mutex::new(()),
                 keep: keep.max(1),
             },
             metadata,
@@ -152,6 +155,18 @@ impl Model {
             let plan = entry.1.clone();
             plans.push(entry);
             return Ok(plan);
+        }
+        // One plan is built at a time per model: two edits meeting the same new shape at once
+        // built it twice (twice the time and the building's memory); the second now waits and
+        // finds it made.
+        let _building = self
+            .building
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Ok(plans) = self.plans.lock()
+            && let Some((_, plan)) = plans.iter().find(|(k, _)| k.as_slice() == shapes)
+        {
+            return Ok(plan.clone());
         }
         let started = std::time::Instant::now();
         let mut model = self.graph.clone();

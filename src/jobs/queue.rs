@@ -40,6 +40,8 @@ pub enum QueueError {
     NotRetryable { id: JobId, state: String },
     #[error("the queue is stopped; no new job starts")]
     Closed,
+    #[error("{id} is {state}; only a job that has ended can be let go of")]
+    NotFinished { id: JobId, state: String },
 }
 
 struct Entry {
@@ -388,6 +390,28 @@ impl Queue {
             .collect()
     }
 
+    /// Lets go of a job that has ended (done, failed or cancelled): its photo, mask and
+    /// results are dropped, and it is no longer listed. A batch forgets each line once it is
+    /// recorded, so a long run holds only the jobs still to do. A job still queued or running
+    /// is kept (an error says so).
+    pub fn forget(&self, id: JobId) -> Result<(), QueueError> {
+        let mut inner = self.shared.lock();
+        let at = inner
+            .jobs
+            .iter()
+            .position(|e| e.status.id == id)
+            .ok_or(QueueError::NotFound(id))?;
+        let state = &inner.jobs[at].status.state;
+        if !state.is_finished() {
+            return Err(QueueError::NotFinished {
+                id,
+                state: state.label(),
+            });
+        }
+        inner.jobs.remove(at);
+        Ok(())
+    }
+
     pub fn status(&self, id: JobId) -> Option<JobStatus> {
         let mut inner = self.shared.lock();
         entry_mut(&mut inner, id).map(|e| e.status.clone())
@@ -496,6 +520,9 @@ fn run_job(spec: Arc<JobSpec>, ctx: JobContext) {
     let outcome =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run(&spec, &ctx)))
             .unwrap_or_else(|_| Err(JobFailure::new("the edit stopped on an internal error")));
+    // An edit frees its pictures and the models' working memory as it ends: hand the pages
+    // back, so a long batch or session does not keep each edit's high-water mark.
+    crate::memory::release_free();
     let shared = ctx.shared.clone();
     {
         let mut inner = shared.lock();
@@ -656,6 +683,29 @@ mod tests {
         // A larger limit lets more start at once.
         q.set_concurrency(4);
         assert_eq!(q.concurrency(), 4);
+    }
+
+    #[test]
+    fn a_finished_job_can_be_forgotten_and_a_running_one_cannot() {
+        let (q, _rx, fake) = queue(1);
+        let first = q.submit(job("a")).unwrap();
+        let second = q.submit(job("b")).unwrap();
+        until("a runs", || fake.now.load(Ordering::SeqCst) == 1);
+        assert!(matches!(
+            q.forget(first),
+            Err(QueueError::NotFinished { .. })
+        ));
+        assert!(matches!(
+            q.forget(second),
+            Err(QueueError::NotFinished { .. })
+        ));
+        fake.open();
+        assert!(q.wait_idle(Duration::from_secs(20)));
+        q.forget(first).unwrap();
+        assert!(q.status(first).is_none(), "its results are let go of");
+        assert_eq!(q.snapshot().len(), 1);
+        assert_eq!(q.status(second).unwrap().state, JobState::Done);
+        assert!(matches!(q.forget(first), Err(QueueError::NotFound(_))));
     }
 
     #[test]

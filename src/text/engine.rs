@@ -70,6 +70,10 @@ pub struct TextReader {
     detector: Model,
     recogniser: Model,
     alphabet: Alphabet,
+    /// Held while the detector runs: it already splits its work over every core, and each
+    /// run holds a few hundred megabytes of intermediate maps, so two edits detecting at once
+    /// only doubled the memory (benches/README.md, "Memory of local edits").
+    detecting: std::sync::Mutex<()>,
 }
 
 /// The folder with the text models: `$TOUCHUP_MODELS` if set, else `models/` beside the
@@ -128,6 +132,7 @@ impl TextReader {
             detector,
             recogniser,
             alphabet: Alphabet::new(characters),
+            detecting: std::sync::Mutex::new(()),
         })
     }
 
@@ -174,6 +179,11 @@ impl TextReader {
         };
         let tensor = Tensor::from_shape(&[1, 3, ph, pw], &input)
             .map_err(|e| TextError::Run(format!("{e:#}")))?;
+        // A poisoned lock only means another detection panicked: the model is unchanged.
+        let one_at_a_time = self
+            .detecting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (mut boxes, mw, mh) = run_first(&self.detector, tensor, |shape, map| {
             let [.., mh, mw] = *shape else {
                 return Err(TextError::Run(format!(
@@ -193,6 +203,7 @@ impl TextReader {
                 p[1] = (p[1] * sy).clamp(0.0, image.height() as f32);
             }
         }
+        drop(one_at_a_time);
         boxes.retain(|b| b.width() >= 2.0 && b.height() >= 2.0);
         Ok(boxes)
     }

@@ -197,6 +197,13 @@ impl Run<'_> {
                 let text = format!("{}: {}{extra}", label(number, &name), state.label());
                 self.progress
                     .state(&text, state.is_finished(), &self.report);
+                if state.is_finished() {
+                    // Recorded in batch.json and on disk: the queue lets go of its photo, mask
+                    // and pictures (a long batch held every line's until the end).
+                    if let Err(e) = self.queue.forget(id) {
+                        tracing::debug!("line {number}: {e}");
+                    }
+                }
             }
             QueueEvent::Result { id, result } => {
                 let Some((number, name)) = self.jobs.get(&id).cloned() else {

@@ -533,6 +533,15 @@ impl Jobs {
             };
             if let Some(edit) = take_in(job, event, ctx, results, form, status) {
                 forget(job, self.store.as_ref());
+                // A finished job's pictures live on in the results, the history and this
+                // list; the core queue lets go of its copies (a failed or cancelled one stays
+                // there for Retry).
+                if matches!(job.state, JobState::Done(_))
+                    && let Some(engine) = &self.engine
+                    && let Err(e) = engine.queue.forget(id)
+                {
+                    tracing::debug!("job {}: {e}", job.id);
+                }
                 finished.push(edit);
             }
         }
