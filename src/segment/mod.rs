@@ -278,12 +278,14 @@ impl Candidates {
     }
 
     /// Candidate `i` thresholded at the model's resolution (256x256, true = on the object),
-    /// cropped to the photo's part: cheap, for an outline while hovering. Returns the
-    /// columns, rows and the cells.
+    /// cropped to the photo's part, without the specks the full-size region leaves out: cheap,
+    /// for an outline while hovering. Returns the columns, rows and the cells.
     pub fn coarse(&self, i: usize) -> Option<(usize, usize, Vec<bool>)> {
         let logits = self.logits.get(i)?;
-        let cw = (self.scaled.0 as usize).div_ceil(4).min(LOW_RES);
-        let ch = (self.scaled.1 as usize).div_ceil(4).min(LOW_RES);
+        let cw = (self.scaled.0 as usize).div_ceil(4).clamp(1, LOW_RES);
+        let ch = (self.scaled.1 as usize).div_ceil(4).clamp(1, LOW_RES);
+        let cleaned = region::drop_islands(logits, cw, ch, 0.0);
+        let logits: &[f32] = cleaned.as_deref().unwrap_or(logits);
         let mut cells = Vec::with_capacity(cw * ch);
         for y in 0..ch {
             cells.extend(
