@@ -108,7 +108,22 @@ fn a_sign_in_a_4000x5920_photo_goes_out_at_native_resolution_and_lands_on_its_ma
     let dir = tempfile::tempdir().unwrap();
     let sign = (1700, 3100, 470, 170);
     let (original, mask) = write_inputs(dir.path(), 4000, 5920, sign);
-    edit(&server, dir.path(), &[]);
+    let out = edit(&server, dir.path(), &[]);
+    // Between the download and the saved file, the progress names each step: the seconds a
+    // large photo's save takes no longer read as "downloading".
+    let said = String::from_utf8_lossy(&out.stderr);
+    let steps: Vec<usize> = [
+        "downloading picture 1",
+        "pasting picture 1 into the photo",
+        "saving picture 1",
+    ]
+    .iter()
+    .map(|s| {
+        said.find(s)
+            .unwrap_or_else(|| panic!("no \"{s}\" in:\n{said}"))
+    })
+    .collect();
+    assert!(steps.windows(2).all(|w| w[0] < w[1]), "{said}");
 
     let sent = server.with(|s| s.seed_sizes.clone());
     assert_eq!(sent.len(), 1);
