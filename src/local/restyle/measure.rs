@@ -333,18 +333,40 @@ pub fn measure(a: &Analysis, image: &RgbaImage, mask: &Mask, reading: &str) -> O
         median(&mut gaps) / cap_height.max(1.0)
     };
     let stroke = a.stroke_width();
-    // Ink grain: spread of the letters' cores' lightness.
-    let cores: Vec<f32> = a
+    // Ink grain: the pixel-to-pixel spread of the letters' cores' lightness (each core pixel
+    // against the mean of its core neighbours), not the slow shading across a line, which
+    // drawing as per-pixel noise turned into a stipple.
+    let w = a.width;
+    let core = |i: usize| a.alpha[i] >= 0.95 && a.class[i] == Class::Letter;
+    let steps: Vec<f32> = a
         .letters
         .iter()
         .flatten()
         .copied()
-        .filter(|&i| a.alpha[i] >= 0.95 && a.class[i] == Class::Letter)
-        .map(|i| lightness(a.rgb[i]))
+        .filter(|&i| core(i))
+        .filter_map(|i| {
+            let (x, y) = (i % w, i / w);
+            let near: Vec<usize> = [
+                (x > 0).then(|| i - 1),
+                (x + 1 < w).then_some(i + 1),
+                (y > 0).then(|| i - w),
+                (y + 1 < a.height).then_some(i + w),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|&j| core(j))
+            .collect();
+            (near.len() >= 3).then(|| {
+                let m = near.iter().map(|&j| lightness(a.rgb[j])).sum::<f32>() / near.len() as f32;
+                lightness(a.rgb[i]) - m
+            })
+        })
         .collect();
-    let grain = if cores.len() > 4 {
-        let m = cores.iter().sum::<f32>() / cores.len() as f32;
-        (cores.iter().map(|v| (v - m).powi(2)).sum::<f32>() / cores.len() as f32)
+    let grain = if steps.len() > 4 {
+        let m = steps.iter().sum::<f32>() / steps.len() as f32;
+        // A pixel against the mean of n others of the same spread varies by (1 + 1/n) times
+        // the spread's square: about 1.3 for three or four neighbours.
+        (steps.iter().map(|v| (v - m).powi(2)).sum::<f32>() / steps.len() as f32 / 1.3)
             .sqrt()
             .min(10.0)
     } else {
