@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use egui::{Key, Modifiers, Pos2};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use image::{Rgba, RgbaImage};
 use touchup::fonts::{Typeface, render_line};
 use touchup::ui::{App, AppOptions, Tool};
@@ -158,15 +158,30 @@ fn the_text_tool_finds_the_lines_and_a_click_masks_one() {
         h.query_by_label_contains("text lines found").is_some(),
         "the tools panel says what was found"
     );
+    // And, per line, what the offline re-lettering measured of it.
+    let style = h
+        .query_all_by(|n| {
+            n.value()
+                .is_some_and(|v| v.starts_with("\u{201c}OPEN 7AM-3PM\u{201d}: "))
+        })
+        .filter_map(|n| n.value())
+        .max_by_key(String::len)
+        .expect("the sign's line is listed with its style");
+    assert!(style.contains(" px caps"), "{style}");
+    assert!(!style.contains("not measured"), "{style}");
 
     // Hovering a line shows what was read there.
     let centre = lines[i_open].area.centre();
     let at = screen(h.state(), centre[0], centre[1]);
     h.hover_at(at);
     h.run_steps(3);
+    let shown: Vec<String> = h
+        .query_all_by_label_contains("OPEN 7AM-3PM")
+        .filter_map(|n| n.accesskit_node().label())
+        .collect();
     assert!(
-        h.query_by_label_contains("OPEN 7AM-3PM").is_some(),
-        "the reading shows on hover"
+        shown.iter().any(|l| !l.starts_with('\u{201c}')),
+        "the reading shows on hover: {shown:?}"
     );
 
     // A click masks that line only: its letters, not the other sign.

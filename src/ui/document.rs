@@ -32,6 +32,8 @@ pub struct Document {
     pub damage: Option<String>,
     /// The text lines found in the photo by the Text tool (searched on its first use).
     pub text: TextScan,
+    /// What the re-lettering measures of each line found, in words (by the line's index).
+    pub text_styles: Vec<Option<String>>,
     /// The Object tool's encoding of the photo and its pending selection.
     pub object: super::object_tool::ObjectState,
 }
@@ -72,6 +74,7 @@ impl Document {
             split_answer: None,
             damage: None,
             text: TextScan::NotStarted,
+            text_styles: Vec::new(),
             object: Default::default(),
         }
     }

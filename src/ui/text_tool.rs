@@ -32,7 +32,14 @@ fn find(app: &mut App) {
     app.worker.thread(move || {
         let lines = crate::text::reader()
             .and_then(|reader| reader.read(&image, crate::text::Script::Latin))
-            .map_err(|e| e.to_string());
+            .map_err(|e| e.to_string())
+            .map(|lines| {
+                let styles = lines
+                    .iter()
+                    .map(|l| crate::local::restyle::describe_line(&image, l))
+                    .collect();
+                (lines, styles)
+            });
         Msg::TextFound(image, lines)
     });
 }
@@ -41,7 +48,7 @@ fn find(app: &mut App) {
 pub(crate) fn found(
     app: &mut App,
     image: &std::sync::Arc<RgbaImage>,
-    lines: Result<Vec<crate::text::TextLine>, String>,
+    lines: super::work::TextLines,
 ) {
     app.status.done();
     let Some(doc) = app.document.current_mut() else {
@@ -51,9 +58,10 @@ pub(crate) fn found(
         return;
     }
     match lines {
-        Ok(lines) => {
+        Ok((lines, styles)) => {
             let n = lines.len();
             doc.text = TextScan::Found(std::sync::Arc::new(lines));
+            doc.text_styles = styles;
             app.status.info(match n {
                 0 => "No text was found in this photo.".to_string(),
                 1 => "Found 1 text line: click it to mask it (Alt+click unmasks).".to_string(),

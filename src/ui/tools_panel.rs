@@ -217,6 +217,23 @@ fn text_tool_ui(
                 1 => "1 text line found.".to_string(),
                 n => format!("{n} text lines found."),
             });
+            // What the offline re-lettering will match, line by line.
+            let styles = document.current().map_or(&[][..], |d| &d.text_styles[..]);
+            if !lines.is_empty() {
+                egui::CollapsingHeader::new("Lettering styles")
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        for (i, line) in lines.iter().enumerate() {
+                            let style = styles
+                                .get(i)
+                                .and_then(Option::as_deref)
+                                .unwrap_or("style not measured");
+                            let text = format!("\u{201c}{}\u{201d}: {style}", line.text);
+                            ui.add(egui::Label::new(egui::RichText::new(&text).small()).truncate())
+                                .on_hover_text(&text);
+                        }
+                    });
+            }
             lines.len()
         }
         Some(TextScan::Failed(why)) => {

@@ -23,7 +23,8 @@ pub(crate) enum Msg {
     Pasted(Result<RgbaImage, String>),
     WandDone(Arc<RgbaImage>, Result<(WandRegion, Combine), String>),
     /// The Text tool's search of this photo's text lines.
-    TextFound(Arc<RgbaImage>, Result<Vec<crate::text::TextLine>, String>),
+    /// The text lines found, each with what the re-lettering measures of it in words.
+    TextFound(Arc<RgbaImage>, TextLines),
     /// The Object tool's encoding of this photo.
     ObjectEncoded(Arc<RgbaImage>, Result<crate::segment::Embedding, String>),
     /// A decode of the Object tool on this photo, and what it was for.
@@ -215,3 +216,6 @@ mod tests {
         assert_eq!(own_niceness(), Some(here));
     }
 }
+
+/// The Text tool's search: the lines and their measured style in words, or why it failed.
+pub(crate) type TextLines = Result<(Vec<crate::text::TextLine>, Vec<Option<String>>), String>;

@@ -201,6 +201,24 @@ pub fn reletter(
     out
 }
 
+/// What the re-lettering measures of a line, in words ("white sans, 38 px caps, 4° up,
+/// centred"), as the Text tool shows it; `None` when its lettering cannot be told from its
+/// ground. The room the line may take is its own box grown by half its height.
+pub fn describe_line(image: &RgbaImage, line: &TextLine) -> Option<String> {
+    let a = Analysis::of(image, &line.area.corners)?;
+    let mut room = Mask::new(image.width(), image.height());
+    let grow = (a.frame.height * 0.5).max(2.0);
+    crate::text::mark_boxes(
+        &mut room,
+        std::iter::once(&line.area),
+        grow,
+        crate::mask::Combine::Add,
+    );
+    let style = measure::measure(&a, image, &room, &line.text)?;
+    let face = draw::choose(&style, &line.text).map_or(Face::SansBold, |r| r.face);
+    Some(style.describe(face.kind()))
+}
+
 /// A text line from a bare box (for callers that know where the lettering is).
 pub fn line_at(corners: Quad, text: &str) -> TextLine {
     let f = Frame::from_quad(&corners);
