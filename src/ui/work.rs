@@ -187,6 +187,9 @@ pub(crate) fn yield_to_the_ui() {
     }
 }
 
+/// The Text tool's search: the lines and their measured style in words, or why it failed.
+pub(crate) type TextLines = Result<(Vec<crate::text::TextLine>, Vec<Option<String>>), String>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +219,3 @@ mod tests {
         assert_eq!(own_niceness(), Some(here));
     }
 }
-
-/// The Text tool's search: the lines and their measured style in words, or why it failed.
-pub(crate) type TextLines = Result<(Vec<crate::text::TextLine>, Vec<Option<String>>), String>;
