@@ -146,14 +146,19 @@ impl Model {
         }
     }
 
+    /// The cached plan for these shapes, made the most recently used.
+    fn cached(&self, shapes: &[Vec<usize>]) -> Option<SharedPlan> {
+        let mut plans = self.plans.lock().ok()?;
+        let i = plans.iter().position(|(k, _)| k.as_slice() == shapes)?;
+        let entry = plans.remove(i);
+        let plan = entry.1.clone();
+        plans.push(entry);
+        Some(plan)
+    }
+
     /// The plan for inputs of these shapes (input i gets `shapes[i]`), built on first use.
     pub fn plan(&self, shapes: &[Vec<usize>]) -> Result<SharedPlan, ModelError> {
-        if let Ok(mut plans) = self.plans.lock()
-            && let Some(i) = plans.iter().position(|(k, _)| k.as_slice() == shapes)
-        {
-            let entry = plans.remove(i);
-            let plan = entry.1.clone();
-            plans.push(entry);
+        if let Some(plan) = self.cached(shapes) {
             return Ok(plan);
         }
         // One plan is built at a time per model: two edits meeting the same new shape at once
@@ -163,10 +168,8 @@ impl Model {
             .building
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Ok(plans) = self.plans.lock()
-            && let Some((_, plan)) = plans.iter().find(|(k, _)| k.as_slice() == shapes)
-        {
-            return Ok(plan.clone());
+        if let Some(plan) = self.cached(shapes) {
+            return Ok(plan);
         }
         let started = std::time::Instant::now();
         let mut model = self.graph.clone();

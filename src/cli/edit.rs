@@ -249,13 +249,17 @@ fn import_mask_file(
     polarity: Polarity,
 ) -> anyhow::Result<Mask> {
     let mask_file = touchup::imageio::read_file(mask_path).map_err(open_error)?;
-    touchup::mask::import_mask(&mask_file, w, h, polarity).with_context(|| {
-        format!(
-            "the mask {} does not fit the image {} ({w}x{h})",
-            mask_path.display(),
-            photo_path.display()
-        )
-    })
+    touchup::mask::import_mask(&mask_file, w, h, polarity)
+        .with_context(|| mask_misfit(mask_path, photo_path, (w, h)))
+}
+
+/// "the mask M does not fit the image P (WxH)".
+fn mask_misfit(mask_path: &Path, photo_path: &Path, (w, h): (u32, u32)) -> String {
+    format!(
+        "the mask {} does not fit the image {} ({w}x{h})",
+        mask_path.display(),
+        photo_path.display()
+    )
 }
 
 /// The photo (as sent, and decoded) and, when a mask file is given, the mask, decoded at once
@@ -280,13 +284,7 @@ fn photo_and_mask(
             let mask = mask?;
             if photo.1.dimensions() != size {
                 // The header misled (it cannot, for the formats read): check against the pixels.
-                bail!(
-                    "the mask {} does not fit the image {} ({}x{})",
-                    mask_path.display(),
-                    path.display(),
-                    photo.1.width(),
-                    photo.1.height()
-                );
+                bail!(mask_misfit(mask_path, path, photo.1.dimensions()));
             }
             Ok((photo, Some(mask)))
         }),

@@ -282,8 +282,7 @@ impl Candidates {
     /// for an outline while hovering. Returns the columns, rows and the cells.
     pub fn coarse(&self, i: usize) -> Option<(usize, usize, Vec<bool>)> {
         let logits = self.logits.get(i)?;
-        let cw = (self.scaled.0 as usize).div_ceil(4).clamp(1, LOW_RES);
-        let ch = (self.scaled.1 as usize).div_ceil(4).clamp(1, LOW_RES);
+        let (cw, ch) = region::photo_cells(self.scaled);
         let cleaned = region::drop_islands(logits, cw, ch, 0.0);
         let logits: &[f32] = cleaned.as_deref().unwrap_or(logits);
         let mut cells = Vec::with_capacity(cw * ch);

@@ -33,6 +33,15 @@ impl std::fmt::Debug for ObjectRegion {
     }
 }
 
+/// The columns and rows of the model's 256x256 cells that cover the photo's part of its input
+/// (the rest is padding), for a photo scaled to `scaled`.
+pub(super) fn photo_cells(scaled: (u32, u32)) -> (usize, usize) {
+    (
+        (scaled.0 as usize).div_ceil(4).clamp(1, LOW_RES),
+        (scaled.1 as usize).div_ceil(4).clamp(1, LOW_RES),
+    )
+}
+
 /// From this gain times logit up, 255 * sigmoid rounds to 255: 255 / (1 + e^-t) >= 254.5 needs
 /// e^-t <= 1 / 509, t >= 6.2324.
 const SATURATED: f32 = 6.25;
@@ -145,9 +154,7 @@ impl ObjectRegion {
         let sy = scaled.1 as f32 / height as f32;
         let gain = EDGE_GAIN / sx.max(1e-6);
         let cutoff = FLOOR / gain;
-        // The cells of the photo's part of the model's input that may give coverage.
-        let cw = (scaled.0 as usize).div_ceil(4).clamp(1, LOW_RES);
-        let ch = (scaled.1 as usize).div_ceil(4).clamp(1, LOW_RES);
+        let (cw, ch) = photo_cells(scaled);
         let cleaned = drop_islands(logits, cw, ch, cutoff);
         let logits: &[f32] = cleaned.as_deref().unwrap_or(logits);
         let (mut c0, mut c1, mut r0, mut r1) = (usize::MAX, 0, usize::MAX, 0);
@@ -298,7 +305,6 @@ impl ObjectRegion {
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
 
     #[test]

@@ -500,6 +500,14 @@ pub(super) fn note(painter: &egui::Painter, canvas: Rect, text: &str) {
     painter.galley(at, galley, Color32::WHITE);
 }
 
+/// A note for work under way in the background: drawn, and the canvas looked at again soon.
+pub(super) fn busy_note(painter: &egui::Painter, canvas: Rect, text: &str) {
+    note(painter, canvas, text);
+    painter
+        .ctx()
+        .request_repaint_after(std::time::Duration::from_millis(200));
+}
+
 /// The outline of a gesture under way: cyan adds, orange subtracts.
 fn draw_gesture(
     painter: &egui::Painter,

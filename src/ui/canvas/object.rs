@@ -128,10 +128,7 @@ pub fn draw(
     match &doc.object.scan {
         ObjectScan::NotStarted => return,
         ObjectScan::Encoding => {
-            note("Looking at the photo…");
-            painter
-                .ctx()
-                .request_repaint_after(std::time::Duration::from_millis(200));
+            super::busy_note(painter, canvas, "Looking at the photo…");
             return;
         }
         ObjectScan::Failed(why) => {

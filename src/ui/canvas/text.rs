@@ -99,10 +99,7 @@ pub fn draw(
     let lines = match &doc.text {
         TextScan::NotStarted => return,
         TextScan::Finding => {
-            note("Finding the text lines…");
-            painter
-                .ctx()
-                .request_repaint_after(std::time::Duration::from_millis(200));
+            super::busy_note(painter, canvas, "Finding the text lines…");
             return;
         }
         TextScan::Failed(why) => {
